@@ -1,5 +1,7 @@
 package kernels
 
+import "fmt"
+
 // ConvGeom describes a 2-D convolution over one NCHW image.
 // The zero values of StrideH/StrideW/DilH/DilW/Group mean 1.
 type ConvGeom struct {
@@ -72,4 +74,24 @@ func ConvRef(dst, x []float32, n int, w, bias []float32, g ConvGeom) {
 			}
 		}
 	}
+}
+
+// Validate reports whether g describes a convolution the kernels can run:
+// positive sizes, non-negative padding, K and C divisible by the group
+// count and an output of at least 1×1. Callers that build a ConvGeom from a
+// model call it first; NewConv panics on a geometry that fails it.
+func (g ConvGeom) Validate() error {
+	switch {
+	case g.C <= 0 || g.H <= 0 || g.W <= 0 || g.K <= 0 || g.KH <= 0 || g.KW <= 0:
+		return fmt.Errorf("kernels: conv geometry %+v: sizes must be positive", g)
+	case g.StrideH < 0 || g.StrideW < 0 || g.DilH < 0 || g.DilW < 0 || g.Group < 0:
+		return fmt.Errorf("kernels: conv geometry %+v: negative stride, dilation or group", g)
+	case g.PadT < 0 || g.PadL < 0 || g.PadB < 0 || g.PadR < 0:
+		return fmt.Errorf("kernels: conv geometry %+v: negative padding", g)
+	case g.C%one(g.Group) != 0 || g.K%one(g.Group) != 0:
+		return fmt.Errorf("kernels: conv geometry %+v: C and K must be multiples of Group", g)
+	case g.H+g.PadT+g.PadB < one(g.DilH)*(g.KH-1)+1 || g.W+g.PadL+g.PadR < one(g.DilW)*(g.KW-1)+1:
+		return fmt.Errorf("kernels: conv geometry %+v: kernel larger than padded input", g)
+	}
+	return nil
 }

@@ -2,11 +2,30 @@
 // and the SNN runtime: matrix multiplication, 2-D convolution and pooling on
 // float32 data in NCHW layout.
 //
+// Data flow: Sgemm is a BLIS-style packed GEMM. op(A) and op(B) are copied
+// into micro-panels (6 rows of A, 16 columns of B, k-major) in cache-sized
+// blocks (k 256, m 144, n 3072) and a 6×16 register-tile micro-kernel
+// computes each tile of C. On amd64 CPUs with AVX2 and FMA (checked at run
+// time with golang.org/x/sys/cpu) the micro-kernel is Go assembly
+// (kernel_amd64.s); elsewhere, or with the build tag noasm, a portable Go
+// kernel computes the same sums without FMA.
+//
+// Conv is a prepared convolution: NewConv packs the weights once, Forward
+// lowers each group to a GEMM over an im2col matrix that it writes directly
+// in packed form into a caller-provided workspace, a block of output pixels
+// at a time, and never allocates. Depthwise convolutions use direct loops.
+// ConvRef is the slow reference that defines the semantics; AvgPool,
+// MaxPool and GlobalAvgPool follow ONNX (ceil mode, count_include_pad).
+//
 // Every kernel is deterministic: the value of each output element depends
 // only on the inputs, never on the batch size, on how work is split or on the
-// number of cores. The summation order over the reduction dimension is fixed.
+// number of cores. The summation order over the reduction dimension is fixed
+// (GEMM: blocks of 256 in ascending order, one FMA per term). Results of the
+// assembly and portable kernels agree to rounding, not bit for bit. All
+// kernels run on the calling goroutine; callers parallelise across images.
 //
 // Kernels panic (with the prefix "kernels:") on malformed arguments such as
-// short slices; that is programmer misuse, not bad user input, which callers
-// check first.
+// short slices or an invalid geometry; that is programmer misuse, not bad
+// user input, which callers check first (ConvGeom.Validate,
+// PoolGeom.Validate).
 package kernels

@@ -1,0 +1,185 @@
+package calibrate
+
+import (
+	"fmt"
+
+	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/ann"
+	"github.com/ann2snn/ann2snn/snnrt"
+)
+
+// Target is one IF layer to correct: its index in the model and the mean
+// per channel of the ANN activation it should reproduce, clipped to what
+// the neuron can emit (θ·MaxSpikes).
+type Target struct {
+	Layer int
+	Mean  []float64
+}
+
+// ClippedMeans runs the n images x through ex and returns, for each value
+// in names, the per-channel mean of min(a, limit[c]) over images and
+// positions; limits[i] holds one value or one per channel.
+func ClippedMeans(ex *ann.Executor, x []float32, n, batch int, names []string, limits [][]float32) ([][]float64, error) {
+	per := importer.NumElements(ex.InputShape())
+	sums := make([][]float64, len(names))
+	counts := make([]int, len(names))
+	for start := 0; start < n; start += batch {
+		k := min(batch, n-start)
+		_, kept, err := ex.Forward(x[start*per:(start+k)*per], k, names)
+		if err != nil {
+			return nil, err
+		}
+		for i, name := range names {
+			t := kept[name]
+			c := 1
+			if len(t.Shape) > 1 {
+				c = t.Shape[1]
+			}
+			if sums[i] == nil {
+				sums[i] = make([]float64, c)
+			}
+			inner := len(t.Data) / (t.Shape[0] * c)
+			for img := 0; img < t.Shape[0]; img++ {
+				for ch := range c {
+					lim := limits[i][min(ch, len(limits[i])-1)]
+					var s float64
+					for _, v := range t.Data[(img*c+ch)*inner : (img*c+ch+1)*inner] {
+						s += float64(min(max(v, 0), lim))
+					}
+					sums[i][ch] += s
+				}
+			}
+			counts[i] += t.Shape[0] * inner
+		}
+	}
+	for i := range sums {
+		for ch := range sums[i] {
+			sums[i][ch] /= float64(counts[i])
+		}
+	}
+	return sums, nil
+}
+
+// SNNMeans simulates m on the n images x for t steps and returns, for each
+// layer in layers, the per-channel mean of its output per step.
+// The result does not depend on the number of workers: each image's sums
+// are kept apart and added in image order.
+func SNNMeans(m *snnrt.Model, x []float32, n, t int, layers []int) ([][]float64, error) {
+	slot := make(map[int]int, len(layers))
+	perImage := make([][][]float64, len(layers)) // [layer][image][channel]
+	for i, l := range layers {
+		slot[l] = i
+		perImage[i] = make([][]float64, n)
+		for img := range perImage[i] {
+			perImage[i][img] = make([]float64, m.Layers[l].Shape.C)
+		}
+	}
+	cfg := snnrt.Config{T: t, Observe: func(layer, step, first, k int, out []float32) {
+		i, ok := slot[layer]
+		if !ok {
+			return
+		}
+		sh := m.Layers[layer].Shape
+		inner := sh.H * sh.W
+		for img := range k {
+			acc := perImage[i][first+img]
+			for ch := range sh.C {
+				var s float64
+				for _, v := range out[(img*sh.C+ch)*inner : (img*sh.C+ch+1)*inner] {
+					s += float64(v)
+				}
+				acc[ch] += s
+			}
+		}
+	}}
+	if _, err := snnrt.Run(m, x, n, cfg); err != nil {
+		return nil, err
+	}
+	means := make([][]float64, len(layers))
+	for i, l := range layers {
+		sh := m.Layers[l].Shape
+		means[i] = make([]float64, sh.C)
+		for img := range n {
+			for ch := range sh.C {
+				means[i][ch] += perImage[i][img][ch]
+			}
+		}
+		for ch := range sh.C {
+			means[i][ch] /= float64(n * t * sh.H * sh.W)
+		}
+	}
+	return means, nil
+}
+
+// CorrectBias applies the bias correction of Li et al. 2021 to m, layer by
+// layer in the order of targets: it simulates the n images x for t steps,
+// measures e[c] = target[c] − SNN mean[c] at the target layer, and adds e
+// to the current the layer receives. When the IF layer reads a Conv or
+// Linear layer that no other layer reads, e goes into that layer's bias;
+// otherwise into the initial potential as V0 += e·t, the same charge over
+// t steps. Sequential correction costs one simulation per target; with
+// sequential false all targets are measured in one simulation and
+// corrected together.
+func CorrectBias(m *snnrt.Model, x []float32, n, t int, targets []Target, sequential bool) error {
+	readers := make([]int, len(m.Layers))
+	for _, l := range m.Layers {
+		for _, in := range l.Inputs {
+			if in >= 0 {
+				readers[in]++
+			}
+		}
+	}
+	groups := [][]Target{targets}
+	if sequential {
+		groups = groups[:0]
+		for _, tg := range targets {
+			groups = append(groups, []Target{tg})
+		}
+	}
+	for _, group := range groups {
+		layers := make([]int, len(group))
+		for i, tg := range group {
+			layers[i] = tg.Layer
+		}
+		means, err := SNNMeans(m, x, n, t, layers)
+		if err != nil {
+			return err
+		}
+		for i, tg := range group {
+			if err := apply(m, readers, tg, means[i], t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func apply(m *snnrt.Model, readers []int, tg Target, snn []float64, t int) error {
+	l := &m.Layers[tg.Layer]
+	if l.Kind != snnrt.KindIF {
+		return fmt.Errorf("calibrate: layer %d (%s) is %v, not IF", tg.Layer, l.Name, l.Kind)
+	}
+	if len(tg.Mean) != len(snn) {
+		return fmt.Errorf("calibrate: layer %d (%s): %d target channels, %d in the SNN", tg.Layer, l.Name, len(tg.Mean), len(snn))
+	}
+	src := l.Inputs[0]
+	if src >= 0 && readers[src] == 1 && (m.Layers[src].Kind == snnrt.KindConv || m.Layers[src].Kind == snnrt.KindLinear) {
+		p := &m.Layers[src]
+		if p.B == nil {
+			p.B = make([]float32, len(snn))
+		}
+		for c := range snn {
+			p.B[c] += float32(tg.Mean[c] - snn[c])
+		}
+		return nil
+	}
+	v0 := make([]float32, len(snn))
+	for c := range v0 {
+		if len(l.IF.V0) > 0 {
+			v0[c] = l.IF.V0[min(c, len(l.IF.V0)-1)]
+		}
+		v0[c] += float32((tg.Mean[c] - snn[c]) * float64(t))
+	}
+	l.IF.V0 = v0
+	return nil
+}

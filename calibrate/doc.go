@@ -1,0 +1,31 @@
+// Package calibrate sets the thresholds and correction terms of a converted
+// SNN from calibration data run through the ANN.
+//
+// # Threshold balancing
+//
+// For every IF layer the ANN activation it replaces is sampled on the
+// calibration images (the ann executor keeps those values). A Norm turns the
+// samples into a threshold θ, per layer or per channel:
+//
+//   - Max: the largest activation (Diehl et al. 2015);
+//   - Percentile(p): the p-th percentile of the non-zero activations
+//     (Rueckauer et al. 2017; 99.9 and 99.99 are common);
+//   - MinError(T): the θ that minimises the mean squared error between the
+//     activation a and the T-step IF quantiser with initial potential θ/2,
+//     q(a) = θ/T·clip(round(a·T/θ), 0, T), searched over a grid of
+//     percentiles. It balances clipping error against quantisation error
+//     for the time budget the SNN will run with.
+//
+// Clip(0, λ) and QCFS activations keep their trained λ.
+//
+// # Correction
+//
+// ThresholdShift sets the initial membrane potential to θ/2 (Deng & Gu
+// 2021; Bu et al. 2022), which turns the IF neuron's floor quantiser into a
+// rounding one. CorrectBias implements the bias correction of Li et al.
+// 2021 ("SNN calibration", light pipeline): layer by layer, in network
+// order, the mean difference per channel between the ANN activation and the
+// SNN's firing rate × θ (with all earlier layers already corrected) is added
+// to the current the layer receives, through the bias of the synaptic layer
+// in front of it or, where there is none, through the initial potential.
+package calibrate

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ann2snn/ann2snn/calibrate"
+	"github.com/ann2snn/ann2snn/convert"
+	"github.com/ann2snn/ann2snn/dataset"
+	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/snnrt"
+)
+
+// convertFlags are the flags of "ann2snn convert".
+type convertFlags struct {
+	dataFlags
+	out        string
+	calib      int
+	seed       uint64
+	timesteps  int
+	norm       string
+	perChannel bool
+	noShift    bool
+	bias       string
+	correctN   int
+	maxSpikes  int
+	signed     bool
+	reset      string
+	maxPool    string
+}
+
+func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f convertFlags
+	fs := newFlagSet("convert", "model.onnx", stderr)
+	f.register(fs, "train")
+	fs.StringVar(&f.out, "o", "", "output .snn file (default: the model's name with .snn, next to it)")
+	fs.IntVar(&f.calib, "calib", 1024, "number of calibration images, drawn at random (seeded) from --split")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the calibration sample")
+	fs.IntVar(&f.timesteps, "timesteps", 8, "time steps the SNN is tuned for (MinError norm, bias correction)")
+	fs.StringVar(&f.norm, "norm", "minerr", "threshold balancing of ReLU layers: minerr | max | pP (e.g. p99.9, p99.99)")
+	fs.BoolVar(&f.perChannel, "per-channel", false, "one threshold per channel instead of per layer")
+	fs.BoolVar(&f.noShift, "no-shift", false, "start membranes at 0 instead of θ/2 (threshold shift off)")
+	fs.StringVar(&f.bias, "bias", "sequential", "bias correction: sequential | joint | off")
+	fs.IntVar(&f.correctN, "correct-images", 256, "calibration images simulated by the bias correction")
+	fs.IntVar(&f.maxSpikes, "max-spikes", 1, "spikes a ReLU neuron may fire per step (burst spikes when > 1)")
+	fs.BoolVar(&f.signed, "signed", false, "allow negative (take-back) spikes")
+	fs.StringVar(&f.reset, "reset", "subtract", "membrane reset: subtract | zero")
+	fs.StringVar(&f.maxPool, "maxpool", "cumulative", "spiking max pooling: cumulative | gate")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &usageError{"want exactly one model.onnx argument"}
+	}
+	src := pos[0]
+	opt, err := f.options()
+	if err != nil {
+		return err
+	}
+	out := f.out
+	if out == "" {
+		out = strings.TrimSuffix(src, filepath.Ext(src)) + ".snn"
+	}
+	if same, err := samePath(src, out); err != nil {
+		return badInput(err)
+	} else if same {
+		return &usageError{fmt.Sprintf("output %s would overwrite the input model", out)}
+	}
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return badInput(err)
+	}
+	g, err := importer.Parse(raw, filepath.Dir(src))
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", src, err))
+	}
+	ds, err := f.open()
+	if err != nil {
+		return err
+	}
+	pre, err := f.preprocess(g.Meta)
+	if err != nil {
+		return err
+	}
+	x, n, err := calibrationImages(ds, pre, f.calib, f.seed)
+	if err != nil {
+		return badInput(err)
+	}
+	start := time.Now()
+	m, err := convert.Convert(g, x, n, opt)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %w", src, err))
+	}
+	sum := sha256.Sum256(raw)
+	abs, _ := filepath.Abs(src)
+	m.Metadata["source.path"] = abs
+	m.Metadata["source.sha256"] = hex.EncodeToString(sum[:])
+	m.Metadata["calibrate.data"] = f.data + ":" + f.split
+	m.Metadata["calibrate.images"] = strconv.Itoa(n)
+	m.Metadata["calibrate.seed"] = strconv.FormatUint(f.seed, 10)
+	for k, v := range preprocessMeta(pre) {
+		m.Metadata[k] = v
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := m.Save(out); err != nil {
+		return err
+	}
+	neurons := 0
+	for _, l := range m.Layers {
+		if l.Kind == snnrt.KindIF {
+			neurons++
+		}
+	}
+	fmt.Fprintf(stdout, "converted %s -> %s: %d layers, %d IF layers, %d calibration images, %.1fs\n",
+		src, out, len(m.Layers), neurons, n, time.Since(start).Seconds())
+	return nil
+}
+
+func (f *convertFlags) options() (convert.Options, error) {
+	var opt convert.Options
+	var err error
+	if f.timesteps < 1 {
+		return opt, &usageError{"--timesteps must be at least 1"}
+	}
+	opt.T = f.timesteps
+	opt.MaxSpikes = max(f.maxSpikes, 1)
+	if opt.Norm, err = calibrate.ParseNorm(f.norm, f.timesteps*opt.MaxSpikes); err != nil {
+		return opt, &usageError{"--norm: " + err.Error()}
+	}
+	if opt.Bias, err = convert.ParseBiasMode(f.bias); err != nil {
+		return opt, &usageError{"--bias: " + err.Error()}
+	}
+	if opt.Reset, err = snnrt.ParseResetMode(f.reset); err != nil {
+		return opt, &usageError{"--reset: " + err.Error()}
+	}
+	if opt.MaxPool, err = snnrt.ParseMaxPoolMode(f.maxPool); err != nil {
+		return opt, &usageError{"--maxpool: " + err.Error()}
+	}
+	if f.calib < 1 {
+		return opt, &usageError{"--calib must be at least 1"}
+	}
+	opt.PerChannel, opt.NoShift, opt.Signed = f.perChannel, f.noShift, f.signed
+	opt.CorrectImages = f.correctN
+	return opt, nil
+}
+
+// calibrationImages draws k images of ds at random (seeded) and returns
+// them preprocessed, NCHW.
+func calibrationImages(ds *dataset.Dataset, pre dataset.Preprocess, k int, seed uint64) ([]float32, int, error) {
+	idx := ds.Sample(k, seed)
+	per := ds.ImageSize()
+	x := make([]float32, len(idx)*per)
+	for i, j := range idx {
+		if _, err := ds.Batch(x[i*per:(i+1)*per], j, 1, pre); err != nil {
+			return nil, 0, err
+		}
+	}
+	return x, len(idx), nil
+}
+
+// preprocessMeta records pre in the ann2snn.* metadata keys.
+func preprocessMeta(pre dataset.Preprocess) map[string]string {
+	join := func(v []float32) string {
+		s := make([]string, len(v))
+		for i, x := range v {
+			s[i] = strconv.FormatFloat(float64(x), 'g', -1, 32)
+		}
+		return strings.Join(s, ",")
+	}
+	m := map[string]string{dataset.MetaScale: strconv.FormatFloat(float64(pre.Scale), 'g', -1, 32)}
+	if len(pre.Mean) > 0 {
+		m[dataset.MetaMean] = join(pre.Mean)
+	}
+	if len(pre.Std) > 0 {
+		m[dataset.MetaStd] = join(pre.Std)
+	}
+	return m
+}
+
+// samePath reports whether a and b name the same file (b need not exist).
+func samePath(a, b string) (bool, error) {
+	ia, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	ib, err := os.Stat(b)
+	if err != nil {
+		return false, nil
+	}
+	return os.SameFile(ia, ib), nil
+}

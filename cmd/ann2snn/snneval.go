@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/ann"
+	"github.com/ann2snn/ann2snn/internal/progress"
+	"github.com/ann2snn/ann2snn/snnrt"
+)
+
+// Energy per operation at 45 nm (Horowitz 2014): an accumulate for each
+// synaptic operation of a spike, a multiply-accumulate for dense work.
+const (
+	pJPerAC  = 0.9
+	pJPerMAC = 4.6
+)
+
+// snnStep is the accuracy and cost after T steps; part of the JSON contract.
+type snnStep struct {
+	T            int     `json:"t"`
+	Accuracy     float64 `json:"accuracy"`
+	Gap          float64 `json:"gap"`
+	SOPsPerImage float64 `json:"sops_per_image"`
+	MACsPerImage float64 `json:"macs_per_image"`
+	EnergyUJ     float64 `json:"energy_uj_per_image"`
+}
+
+type snnLayer struct {
+	Name       string  `json:"name"`
+	Kind       string  `json:"kind"`
+	Neurons    int     `json:"neurons"`
+	FiringRate float64 `json:"firing_rate"`
+}
+
+// snnEval is the result of evaluating an SNN; its JSON form is a stable
+// contract for scripts.
+type snnEval struct {
+	Model         string     `json:"model"`
+	Kind          string     `json:"kind"`
+	Data          string     `json:"data"`
+	Split         string     `json:"split"`
+	Images        int        `json:"images"`
+	ANNAccuracy   float64    `json:"ann_accuracy"`
+	ANNReference  string     `json:"ann_reference"`
+	ANNMACs       int64      `json:"ann_macs_per_image"`
+	ANNEnergyUJ   float64    `json:"ann_energy_uj_per_image"`
+	Timesteps     []snnStep  `json:"timesteps"`
+	SOPsPerImage  float64    `json:"sops_per_image"`
+	Layers        []snnLayer `json:"layers"`
+	ImagesPerS    float64    `json:"images_per_s"`
+	Encoding      string     `json:"encoding"`
+	MaxTimesteps  int        `json:"max_timesteps"`
+	ElapsedS      float64    `json:"elapsed_s"`
+	ANNImagesPerS float64    `json:"ann_images_per_s,omitempty"`
+}
+
+// parseTimesteps parses "4" or "1,2,4,8".
+func parseTimesteps(s string) ([]int, error) {
+	var ts []int
+	for _, p := range strings.Split(s, ",") {
+		t, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || t < 1 || t > snnrt.MaxT {
+			return nil, fmt.Errorf("bad time step count %q", p)
+		}
+		if len(ts) > 0 && t <= ts[len(ts)-1] {
+			return nil, fmt.Errorf("time steps must increase: %s", s)
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
+}
+
+func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.Writer) error {
+	ts, err := parseTimesteps(f.timesteps)
+	if err != nil {
+		return &usageError{"--timesteps: " + err.Error()}
+	}
+	m, err := snnrt.Load(path)
+	if err != nil {
+		return badInput(err)
+	}
+	ds, err := f.open()
+	if err != nil {
+		return err
+	}
+	pre, err := f.preprocess(m.Metadata)
+	if err != nil {
+		return err
+	}
+	in := []int{m.Input.C, m.Input.H, m.Input.W}
+	if err := checkShapes(ds, in); err != nil {
+		return badInput(fmt.Errorf("%s with %s: %w", path, f.data, err))
+	}
+	// The ANN to compare against: --ann, else the recorded source if it is
+	// still the same file, else the SNN's own analog network.
+	ref := f.ann
+	if ref == "" {
+		ref = recordedSource(m.Metadata)
+	}
+	res := snnEval{Model: path, Kind: "snn", Data: f.data, Split: f.split, Images: ds.Len(),
+		ANNMACs: denseMACs(m), Encoding: snnrt.Direct.String(), MaxTimesteps: ts[len(ts)-1]}
+	res.ANNEnergyUJ = float64(res.ANNMACs) * pJPerMAC * 1e-6
+	if ref != "" {
+		g, err := importer.Load(ref)
+		if err != nil {
+			return badInput(err)
+		}
+		ex, err := ann.New(g)
+		if err != nil {
+			return badInput(err)
+		}
+		res.ANNAccuracy, res.ANNImagesPerS, err = annAccuracy(ctx, ex, ds, pre, f.batch, progress.New(stderr, "ann", ds.Len()))
+		if err != nil {
+			return err
+		}
+		res.ANNReference = ref
+	}
+	T := ts[len(ts)-1]
+	per := m.Input.Len()
+	buf := make([]float32, f.batch*per)
+	correct := make([]int, len(ts))
+	sops := make([]int64, len(ts))
+	macs := make([]int64, len(ts))
+	spikes := make([]int64, len(m.Layers))
+	analogCorrect := 0
+	bar := progress.New(stderr, "snn", ds.Len())
+	var busy time.Duration
+	for start := 0; start < ds.Len(); start += f.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(f.batch, ds.Len()-start)
+		x := buf[:n*per]
+		if _, err := ds.Batch(x, start, n, pre); err != nil {
+			return badInput(err)
+		}
+		t0 := time.Now()
+		r, err := snnrt.Run(m, x, n, snnrt.Config{T: T})
+		busy += time.Since(t0)
+		if err != nil {
+			return err
+		}
+		for i, t := range ts {
+			for j, p := range r.Predictions(t) {
+				if p == ds.Label(start+j) {
+					correct[i]++
+				}
+			}
+			sops[i] += r.SOPs(t)
+			macs[i] += r.MACs(t)
+		}
+		for i, l := range r.Layers {
+			spikes[i] += l.Spikes
+		}
+		if ref == "" {
+			out, err := m.Analog(x, n)
+			if err != nil {
+				return err
+			}
+			c := len(out) / n
+			for j := range n {
+				if argmax(out[j*c:(j+1)*c]) == ds.Label(start+j) {
+					analogCorrect++
+				}
+			}
+		}
+		bar.Add(n)
+	}
+	bar.Done()
+	N := float64(ds.Len())
+	if ref == "" {
+		res.ANNAccuracy = float64(analogCorrect) / N
+		res.ANNReference = "analog network of the SNN (source ONNX not found; pass --ann)"
+	}
+	res.ImagesPerS = N / busy.Seconds()
+	for i, t := range ts {
+		st := snnStep{T: t, Accuracy: float64(correct[i]) / N, SOPsPerImage: float64(sops[i]) / N, MACsPerImage: float64(macs[i]) / N}
+		st.Gap = res.ANNAccuracy - st.Accuracy
+		st.EnergyUJ = (st.SOPsPerImage*pJPerAC + st.MACsPerImage*pJPerMAC) * 1e-6
+		res.Timesteps = append(res.Timesteps, st)
+	}
+	res.SOPsPerImage = res.Timesteps[len(ts)-1].SOPsPerImage
+	for i, l := range m.Layers {
+		if l.Kind != snnrt.KindIF {
+			continue
+		}
+		neurons := l.Shape.Len()
+		res.Layers = append(res.Layers, snnLayer{Name: l.Name, Kind: l.Kind.String(), Neurons: neurons,
+			FiringRate: float64(spikes[i]) / (float64(neurons) * N * float64(T))})
+	}
+	if f.json {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	printSNNEval(stdout, &res)
+	return nil
+}
+
+func printSNNEval(w io.Writer, r *snnEval) {
+	fmt.Fprintf(w, "model     %s (SNN)\ndata      %s (%s, %d images)\n", r.Model, r.Data, r.Split, r.Images)
+	fmt.Fprintf(w, "ANN       %.2f%% (%s), %d MACs/image, %.2f µJ/image\n", 100*r.ANNAccuracy, r.ANNReference, r.ANNMACs, r.ANNEnergyUJ)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "T\taccuracy %\tgap (points)\tSOPs/image\tMACs/image\tenergy µJ\tvs ANN\t")
+	for _, s := range r.Timesteps {
+		fmt.Fprintf(tw, "%d\t%.2f\t%.2f\t%.0f\t%.0f\t%.3f\t%.2fx\t\n", s.T, 100*s.Accuracy, 100*s.Gap,
+			s.SOPsPerImage, s.MACsPerImage, s.EnergyUJ, s.EnergyUJ/r.ANNEnergyUJ)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nfiring rate per IF layer (spikes per neuron per step, T=%d):\n", r.MaxTimesteps)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "layer\tneurons\trate\t")
+	for _, l := range r.Layers {
+		fmt.Fprintf(tw, "%s\t%d\t%.4f\t\n", l.Name, l.Neurons, l.FiringRate)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nsimulation speed %.1f images/s at T=%d\n", r.ImagesPerS, r.MaxTimesteps)
+}
+
+// recordedSource returns the source ONNX path recorded at conversion if
+// that file still exists with the recorded SHA-256, else "".
+func recordedSource(meta map[string]string) string {
+	path, want := meta["source.path"], meta["source.sha256"]
+	if path == "" || want == "" {
+		return ""
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(raw)
+	if hex.EncodeToString(sum[:]) != want {
+		return ""
+	}
+	return path
+}
+
+// denseMACs returns the multiply-accumulates of one dense (ANN) pass of
+// m's synaptic layers.
+func denseMACs(m *snnrt.Model) int64 {
+	var total int64
+	for _, l := range m.Layers {
+		switch l.Kind {
+		case snnrt.KindConv, snnrt.KindLinear:
+			total += int64(len(l.W)) / int64(l.Shape.C) * int64(l.Shape.Len())
+		}
+	}
+	return total
+}

@@ -1,0 +1,226 @@
+package convert
+
+import (
+	"fmt"
+	"maps"
+	"strconv"
+
+	"github.com/ann2snn/ann2snn/calibrate"
+	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/ann"
+	"github.com/ann2snn/ann2snn/snnrt"
+)
+
+// BiasMode selects the bias correction of calibrate.CorrectBias.
+type BiasMode int
+
+const (
+	// BiasSequential corrects layer by layer, each with the earlier layers
+	// already corrected (one simulation per IF layer). The default.
+	BiasSequential BiasMode = iota
+	// BiasJoint measures every layer in one simulation and corrects all.
+	BiasJoint
+	// BiasOff applies no bias correction.
+	BiasOff
+)
+
+// String returns the --bias flag spelling.
+func (b BiasMode) String() string {
+	switch b {
+	case BiasSequential:
+		return "sequential"
+	case BiasJoint:
+		return "joint"
+	case BiasOff:
+		return "off"
+	}
+	return fmt.Sprintf("BiasMode(%d)", int(b))
+}
+
+// ParseBiasMode parses "sequential", "joint" or "off".
+func ParseBiasMode(s string) (BiasMode, error) {
+	for _, b := range []BiasMode{BiasSequential, BiasJoint, BiasOff} {
+		if b.String() == s {
+			return b, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown bias correction %q (want sequential, joint or off)", s)
+}
+
+// Options control Convert. The zero value is the measured default:
+// thresholds minimising the quantisation error for T = 8 steps, one per
+// layer, initial potential θ/2 and sequential bias correction on 256
+// images, reset by subtraction, one spike per step.
+type Options struct {
+	// T is the number of time steps the SNN is meant to run; it tunes the
+	// MinError norm and the bias correction. 0 means 8.
+	T int
+	// Norm chooses the thresholds of ReLU layers; nil means
+	// calibrate.MinError{T: T·MaxSpikes}.
+	Norm calibrate.Norm
+	// PerChannel sets one threshold per channel instead of per layer.
+	PerChannel bool
+	// NoShift leaves the initial potential at 0 instead of θ/2.
+	NoShift bool
+	// Bias selects the bias correction; zero is BiasSequential.
+	Bias BiasMode
+	// CorrectImages is how many calibration images the bias correction
+	// simulates; 0 means 256 (or all, if fewer).
+	CorrectImages int
+	// MaxSpikes > 1 turns ReLU neurons into burst neurons that may fire
+	// that many spikes per step (see snnrt.IF).
+	MaxSpikes int
+	// Signed enables negative (take-back) spikes (see snnrt.IF).
+	Signed bool
+	// Reset is the neurons' reset mode; zero is reset by subtraction.
+	Reset snnrt.ResetMode
+	// MaxPool is the spiking max-pooling mode.
+	MaxPool snnrt.MaxPoolMode
+	// Batch is the ANN batch size during calibration; 0 means 64.
+	Batch int
+}
+
+func (o Options) withDefaults() Options {
+	if o.T <= 0 {
+		o.T = 8
+	}
+	if o.MaxSpikes < 1 {
+		o.MaxSpikes = 1
+	}
+	if o.Norm == nil {
+		o.Norm = calibrate.MinError{T: o.T * o.MaxSpikes}
+	}
+	if o.CorrectImages <= 0 {
+		o.CorrectImages = 256
+	}
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	return o
+}
+
+// Metadata returns the settings as .snn metadata entries.
+func (o Options) Metadata() map[string]string {
+	o = o.withDefaults()
+	return map[string]string{
+		"convert.t":              strconv.Itoa(o.T),
+		"convert.norm":           o.Norm.String(),
+		"convert.per_channel":    strconv.FormatBool(o.PerChannel),
+		"convert.shift":          strconv.FormatBool(!o.NoShift),
+		"convert.bias":           o.Bias.String(),
+		"convert.correct_images": strconv.Itoa(o.CorrectImages),
+		"convert.max_spikes":     strconv.Itoa(o.MaxSpikes),
+		"convert.signed":         strconv.FormatBool(o.Signed),
+		"convert.reset":          o.Reset.String(),
+		"convert.maxpool":        o.MaxPool.String(),
+	}
+}
+
+// Convert turns the ANN g into a calibrated SNN. x holds n calibration
+// images (NCHW, preprocessed as the ANN expects). g is not modified.
+// The pipeline: FoldBatchNorm, Lower, threshold balancing on the ANN's
+// activations, threshold shift, bias correction; see the package doc.
+func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, error) {
+	opt = opt.withDefaults()
+	g = Clone(g)
+	if err := FoldBatchNorm(g); err != nil {
+		return nil, err
+	}
+	ex, err := ann.New(g)
+	if err != nil {
+		return nil, err
+	}
+	low, err := Lower(g)
+	if err != nil {
+		return nil, err
+	}
+	m := low.Model
+	var names []string
+	for _, nr := range low.Neurons {
+		if nr.Act.Kind == ActReLU {
+			names = append(names, nr.Act.Output)
+		}
+	}
+	samples, err := calibrate.Collect(ex, x, n, opt.Batch, names)
+	if err != nil {
+		return nil, err
+	}
+	targets := make([]calibrate.Target, 0, len(low.Neurons))
+	var targetNames []string
+	var limits [][]float32
+	for _, nr := range low.Neurons {
+		l := &m.Layers[nr.Layer]
+		neuron := &l.IF
+		neuron.Reset, neuron.Signed = opt.Reset, opt.Signed
+		if nr.Act.Kind == ActReLU {
+			lambda := samples[nr.Act.Output].Threshold(opt.Norm, opt.PerChannel)
+			neuron.MaxSpikes = opt.MaxSpikes
+			neuron.Theta = make([]float32, len(lambda))
+			for i, v := range lambda {
+				neuron.Theta[i] = v / float32(opt.MaxSpikes)
+			}
+		}
+		if !opt.NoShift && nr.Act.Kind != ActQuant {
+			neuron.V0 = make([]float32, len(neuron.Theta))
+			for i, th := range neuron.Theta {
+				neuron.V0[i] = th / 2
+			}
+		}
+		for i, th := range neuron.Theta {
+			if !(th > 0) {
+				return nil, fmt.Errorf("convert: layer %q: threshold %d is %v, must be positive", l.Name, i, th)
+			}
+		}
+		limit := make([]float32, len(neuron.Theta))
+		for i, th := range neuron.Theta {
+			limit[i] = th * float32(max(neuron.MaxSpikes, 1))
+		}
+		targets = append(targets, calibrate.Target{Layer: nr.Layer})
+		targetNames = append(targetNames, nr.Act.Output)
+		limits = append(limits, limit)
+	}
+	for i := range m.Layers {
+		if m.Layers[i].Kind == snnrt.KindMaxPool {
+			m.Layers[i].MaxPool = opt.MaxPool
+		}
+	}
+	if opt.Bias != BiasOff && len(targets) > 0 {
+		k := min(opt.CorrectImages, n)
+		per := m.Input.Len()
+		means, err := calibrate.ClippedMeans(ex, x[:k*per], k, opt.Batch, targetNames, limits)
+		if err != nil {
+			return nil, err
+		}
+		for i := range targets {
+			targets[i].Mean = means[i]
+		}
+		if err := calibrate.CorrectBias(m, x[:k*per], k, opt.T, targets, opt.Bias == BiasSequential); err != nil {
+			return nil, err
+		}
+	}
+	maps.Copy(m.Metadata, opt.Metadata())
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	return m, nil
+}
+
+// Clone returns a copy of g that passes can rewrite without changing g:
+// nodes, their input lists and attribute maps are copied; constant tensors
+// are shared (passes replace them, never write into them).
+func Clone(g *importer.Graph) *importer.Graph {
+	c := *g
+	c.Inputs = append([]importer.Value(nil), g.Inputs...)
+	c.Outputs = append([]string(nil), g.Outputs...)
+	c.Consts = maps.Clone(g.Consts)
+	c.Meta = maps.Clone(g.Meta)
+	c.Nodes = make([]*importer.Node, len(g.Nodes))
+	for i, n := range g.Nodes {
+		nn := *n
+		nn.Inputs = append([]string(nil), n.Inputs...)
+		nn.Outputs = append([]string(nil), n.Outputs...)
+		nn.Attrs = maps.Clone(n.Attrs)
+		c.Nodes[i] = &nn
+	}
+	return &c
+}

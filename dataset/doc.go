@@ -1,0 +1,46 @@
+// Package dataset reads image data sets for ann2snn and turns them into the
+// float32 NCHW batches that ANN and SNN models consume.
+//
+// # Data flow
+//
+// A reader decodes a file into a Dataset, which holds N images of shape
+// [C,H,W] and their labels. Pixels stay in memory as stored (raw uint8 for
+// IDX, CIFAR-10 and uint8 .npy files; float32 otherwise), so the CIFAR-10
+// test set costs 30 MB rather than 120 MB. Batch decodes a range of images
+// into a caller-owned []float32 and applies a Preprocess:
+//
+//	x = (v*Scale - Mean[c]) / Std[c]
+//
+// With Scale = 1/255 raw 0..255 pixels map to [0,1]. PreprocessFromMeta
+// reads the same parameters from the ann2snn.* ONNX metadata keys
+// (MetaScale, MetaMean, MetaStd). Batch never allocates.
+//
+// # Formats
+//
+//   - IDX (MNIST, Fashion-MNIST): ReadIDX, LoadIDX. Unsigned-byte elements only.
+//   - CIFAR-10 binary version: ReadCIFAR10, LoadCIFAR10.
+//   - NumPy .npy v1/v2/v3, C order, little-endian u1 i1 i2 i4 i8 f4 f8:
+//     ReadNPY, LoadNPY.
+//
+// Every file may be gzip-compressed; compression is detected from the
+// first bytes, not the name. Open loads the named sets mnist, fashion-mnist
+// and cifar10 from their local copies (it never downloads) as well as user
+// files (npy:, idx:).
+//
+// # Invariants
+//
+// Readers return errors and never panic on bad input: a *FormatError when
+// the file is malformed (bad magic, truncated, trailing bytes, header and
+// size disagree), an *UnsupportedError when a valid file uses a feature
+// this package lacks (Fortran order, big-endian data, IDX types other than
+// unsigned byte). A header is checked against the size the file can hold
+// before large buffers are allocated; for gzip input, where the decoded
+// size is unknown, buffers grow with the data actually read.
+//
+// A Dataset is immutable after construction and safe for concurrent use.
+// Sample is deterministic: it depends only on its arguments and Len.
+//
+// Not supported: the CIFAR-100 layout, IDX element types other than
+// unsigned byte, .npz archives, structured or object .npy dtypes, and
+// channels-last (NHWC) .npy images, which are read as NCHW without checking.
+package dataset

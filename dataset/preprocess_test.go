@@ -1,0 +1,96 @@
+package dataset
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseFloats(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []float32
+		err  string
+	}{
+		{"0.1,0.2", []float32{0.1, 0.2}, ""},
+		{" 0.4914, 0.4822 ,0.4465 ", []float32{0.4914, 0.4822, 0.4465}, ""},
+		{"[0.5]", []float32{0.5}, ""},
+		{"(1, 2)", []float32{1, 2}, ""},
+		{"1e-3", []float32{0.001}, ""},
+		{"", nil, ""},
+		{"  ", nil, ""},
+		{"1,,2", nil, "value 1"},
+		{"1,", nil, "value 1"},
+		{"a", nil, "not a finite number"},
+		{"NaN", nil, "not a finite number"},
+		{"inf", nil, "not a finite number"},
+		{"1e40", nil, "not a finite number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseFloats(tt.in)
+			checkErr(t, err, tt.err)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseFloats(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPreprocessFromMeta(t *testing.T) {
+	tests := []struct {
+		name  string
+		meta  map[string]string
+		want  Preprocess
+		found bool
+		err   string
+	}{
+		{"none", nil, Preprocess{}, false, ""},
+		{"other keys", map[string]string{MetaDataset: "mnist", "x": "1"}, Preprocess{}, false, ""},
+		{"scale", map[string]string{MetaScale: "0.00392156862745098"}, Preprocess{Scale: 1.0 / 255}, true, ""},
+		{"cifar", map[string]string{
+			MetaScale: "0.00392156862745098",
+			MetaMean:  "0.4914,0.4822,0.4465",
+			MetaStd:   "0.2470,0.2435,0.2616",
+		}, Preprocess{Scale: 1.0 / 255, Mean: []float32{0.4914, 0.4822, 0.4465}, Std: []float32{0.2470, 0.2435, 0.2616}}, true, ""},
+		{"mnist mean only", map[string]string{MetaMean: "0.1307"}, Preprocess{Mean: []float32{0.1307}}, true, ""},
+		{"bad scale", map[string]string{MetaScale: "x"}, Preprocess{}, true, MetaScale},
+		{"bad mean", map[string]string{MetaMean: "0.1,y"}, Preprocess{}, true, MetaMean},
+		{"zero std", map[string]string{MetaStd: "0.2,0"}, Preprocess{}, true, "value 1 is 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, found, err := PreprocessFromMeta(tt.meta)
+			checkErr(t, err, tt.err)
+			if !reflect.DeepEqual(got, tt.want) || found != tt.found {
+				t.Errorf("got %+v, %v; want %+v, %v", got, found, tt.want, tt.found)
+			}
+		})
+	}
+}
+
+func TestPreprocessValidate(t *testing.T) {
+	tests := []struct {
+		name     string
+		p        Preprocess
+		channels int
+		err      string
+	}{
+		{"zero value", Preprocess{}, 3, ""},
+		{"broadcast", Preprocess{Mean: []float32{1}, Std: []float32{2}}, 3, ""},
+		{"per channel", Preprocess{Mean: []float32{1, 2, 3}}, 3, ""},
+		{"wrong count", Preprocess{Std: []float32{1, 2}}, 3, "2 std values for 3 channels"},
+		{"too many for gray", Preprocess{Mean: []float32{1, 2, 3}}, 1, "3 mean values"},
+		{"zero std", Preprocess{Std: []float32{0}}, 1, "is 0"},
+		{"nan mean", Preprocess{Mean: []float32{float32(nan())}}, 1, "not finite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkErr(t, tt.p.Validate(tt.channels), tt.err)
+		})
+	}
+}
+
+func nan() float64 {
+	zero := 0.0
+	return zero / zero
+}

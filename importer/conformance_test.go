@@ -1,0 +1,168 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const onnxTestData = "/usr/share/libonnx-testdata/data"
+
+// TestConformance runs the ONNX backend test cases (Debian's
+// libonnx-testdata) whose operators are all supported through Load and
+// RunRef, and compares the outputs with rtol 1e-4, atol 1e-5.
+func TestConformance(t *testing.T) {
+	if _, err := os.Stat(onnxTestData); err != nil {
+		t.Skipf("ONNX test data not installed (%v); apt-get install libonnx-testdata", err)
+	}
+	var dirs []string
+	for _, sub := range []string{"node", "pytorch-converted", "pytorch-operator"} {
+		d, _ := filepath.Glob(filepath.Join(onnxTestData, sub, "*"))
+		dirs = append(dirs, d...)
+	}
+	sort.Strings(dirs)
+	passed, failed, skipped := 0, 0, 0
+	perOp := map[string]int{}
+	reasons := map[string]int{}
+	for _, dir := range dirs {
+		model := filepath.Join(dir, "model.onnx")
+		if _, err := os.Stat(model); err != nil {
+			continue
+		}
+		name := filepath.Base(filepath.Dir(dir)) + "/" + filepath.Base(dir)
+		ops, err := rawOps(model)
+		if err != nil {
+			t.Errorf("%s: reading ops: %v", name, err)
+			failed++
+			continue
+		}
+		g, err := Load(model)
+		var uo *UnsupportedOpError
+		var uf *UnsupportedFeatureError
+		switch {
+		case errors.As(err, &uo):
+			skipped++
+			reasons[uo.Op+" "+uo.Detail]++
+			continue
+		case errors.As(err, &uf):
+			skipped++
+			reasons[uf.Feature]++
+			continue
+		case err != nil:
+			t.Errorf("%s: %v", name, err)
+			failed++
+			continue
+		}
+		if err := runCase(g, dir); err != nil {
+			t.Errorf("%s: %v", name, err)
+			failed++
+			continue
+		}
+		passed++
+		for op := range ops {
+			perOp[op]++
+		}
+	}
+	t.Logf("conformance: %d passed, %d failed, %d skipped (unsupported op)", passed, failed, skipped)
+	var lines []string
+	for _, op := range SupportedOps() {
+		lines = append(lines, fmt.Sprintf("%s=%d", op, perOp[op]))
+	}
+	t.Logf("passing cases per op: %s", strings.Join(lines, " "))
+	var rs []string
+	for r, c := range reasons {
+		rs = append(rs, fmt.Sprintf("%s: %d", r, c))
+	}
+	sort.Strings(rs)
+	t.Logf("skip reasons: %s", strings.Join(rs, "; "))
+	// Operators the test data has no case for, or that only appear
+	// inside other cases.
+	noCase := map[string]bool{}
+	for _, op := range SupportedOps() {
+		if perOp[op] == 0 && !noCase[op] {
+			t.Errorf("supported op %s has no passing conformance case", op)
+		}
+	}
+}
+
+// rawOps returns the operator types of a model file, read by the pre-pass.
+func rawOps(path string) (map[string]bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	wm, err := parseModel(data)
+	if err != nil {
+		return nil, err
+	}
+	ops := map[string]bool{}
+	for _, n := range wm.graph.nodes {
+		ops[n.op] = true
+	}
+	return ops, nil
+}
+
+func runCase(g *Graph, dir string) error {
+	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
+	if len(sets) == 0 {
+		return fmt.Errorf("no test data sets")
+	}
+	for _, set := range sets {
+		var in []*Tensor
+		for i := range g.Inputs {
+			t, err := readTensorFile(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)))
+			if err != nil {
+				return err
+			}
+			in = append(in, t)
+		}
+		env, err := g.RunRef(in...)
+		if err != nil {
+			return err
+		}
+		for i, o := range g.Outputs {
+			want, err := readTensorFile(filepath.Join(set, fmt.Sprintf("output_%d.pb", i)))
+			if err != nil {
+				return err
+			}
+			if err := compareTensors(env[o], want); err != nil {
+				return fmt.Errorf("%s output %d (%s): %v", filepath.Base(set), i, o, err)
+			}
+		}
+	}
+	return nil
+}
+
+func readTensorFile(path string) (*Tensor, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	t, _, err := DecodeTensor(data)
+	return t, err
+}
+
+func compareTensors(got, want *Tensor) error {
+	if got == nil {
+		return fmt.Errorf("not computed")
+	}
+	if !equalInts(got.Shape, want.Shape) {
+		return fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)
+	}
+	g, w := got.Floats(), want.Floats()
+	for i := range w {
+		d := math.Abs(float64(g[i]) - float64(w[i]))
+		if g[i] == w[i] || (math.IsNaN(float64(w[i])) && math.IsNaN(float64(g[i]))) {
+			continue
+		}
+		if !(d <= 1e-5+1e-4*math.Abs(float64(w[i]))) {
+			return fmt.Errorf("element %d = %g, want %g", i, g[i], w[i])
+		}
+	}
+	return nil
+}

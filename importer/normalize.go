@@ -1,0 +1,343 @@
+package importer
+
+import "errors"
+
+// normalize rewrites a freshly decoded graph into the one form that later
+// stages see, whatever the opset and exporter (see doc.go), and folds
+// constants.
+func normalize(g *Graph) error {
+	dropUnusedOutputs(g)
+	legacyAttrs(g)
+	for _, n := range g.Nodes {
+		s, err := lookup(n)
+		if err != nil {
+			return err
+		}
+		if s.check != nil {
+			if err := s.check(n); err != nil {
+				return err
+			}
+		}
+	}
+	removeAliases(g, func(n *Node) bool { return n.Op == "Identity" || n.Op == "Dropout" })
+	if err := fold(g); err != nil {
+		return err
+	}
+	inputsToAttrs(g)
+	removeAliases(g, isNoOpPad)
+	prune(g)
+	return staticCheck(g)
+}
+
+// optionalOutputs lists, per operator, the index from which outputs are
+// optional and unused in inference.
+var optionalOutputs = map[string]int{"BatchNormalization": 1, "Dropout": 1, "MaxPool": 1}
+
+// dropUnusedOutputs removes optional outputs that nothing reads.
+func dropUnusedOutputs(g *Graph) {
+	cons := g.Consumers()
+	outs := map[string]bool{}
+	for _, o := range g.Outputs {
+		outs[o] = true
+	}
+	for _, n := range g.Nodes {
+		k, ok := optionalOutputs[n.Op]
+		if !ok {
+			continue
+		}
+		for i := k; i < len(n.Outputs); i++ {
+			if o := n.Outputs[i]; o != "" && len(cons[o]) == 0 && !outs[o] {
+				n.Outputs[i] = ""
+			}
+		}
+		for len(n.Outputs) > 1 && n.Outputs[len(n.Outputs)-1] == "" {
+			n.Outputs = n.Outputs[:len(n.Outputs)-1]
+		}
+	}
+}
+
+// legacyAttrs maps attributes of old opsets to their current form.
+func legacyAttrs(g *Graph) {
+	for _, n := range g.Nodes {
+		delete(n.Attrs, "consumed_inputs") // opset < 6
+		switch n.Op {
+		case "Add", "Sub", "Mul", "Div", "Gemm":
+			if _, ok := n.Attrs["axis"]; !ok || n.Op == "Gemm" {
+				delete(n.Attrs, "broadcast") // suffix broadcasting = numpy broadcasting
+			}
+		case "Softmax":
+			if g.Opset < 13 {
+				n.Attrs["coerce2d"] = int64(1)
+				n.Attrs["axis"] = n.Attrs.Int("axis", 1)
+			}
+		case "Concat":
+			if g.Opset < 4 {
+				n.Attrs["axis"] = n.Attrs.Int("axis", 1)
+			}
+		case "Pad":
+			if p, ok := n.Attrs["paddings"]; ok { // opset 1
+				n.Attrs["pads"] = p
+				delete(n.Attrs, "paddings")
+			}
+		case "BatchNormalization":
+			delete(n.Attrs, "spatial")
+			delete(n.Attrs, "is_test")
+		}
+	}
+}
+
+// removeAliases deletes the nodes for which isAlias holds; their first
+// output is taken to equal their first input.
+func removeAliases(g *Graph, isAlias func(*Node) bool) {
+	kept := g.Nodes[:0]
+	for _, n := range g.Nodes {
+		if isAlias(n) {
+			g.replaceValue(n.Outputs[0], n.Inputs[0], n)
+			continue
+		}
+		kept = append(kept, n)
+	}
+	g.Nodes = kept
+}
+
+// replaceValue makes value out, produced by the node skip that is being
+// removed, an alias of value in. Graph output names are kept where possible
+// by renaming in's producer.
+func (g *Graph) replaceValue(out, in string, skip *Node) {
+	isOut := false
+	for _, o := range g.Outputs {
+		isOut = isOut || o == out
+	}
+	if !isOut {
+		g.renameInputs(out, in, skip)
+		return
+	}
+	inIsOut := false
+	for _, o := range g.Outputs {
+		inIsOut = inIsOut || o == in
+	}
+	if t, ok := g.Consts[in]; ok {
+		g.Consts[out] = t.Clone()
+		return
+	}
+	var prod *Node
+	for _, n := range g.Nodes {
+		for i, o := range n.Outputs {
+			if o == in && n != skip {
+				prod = n
+				if !inIsOut {
+					n.Outputs[i] = out
+				}
+			}
+		}
+	}
+	if prod != nil && !inIsOut {
+		g.renameInputs(in, out, skip)
+		return
+	}
+	// in is a graph input or already a graph output: the output becomes in.
+	for i, o := range g.Outputs {
+		if o == out {
+			g.Outputs[i] = in
+		}
+	}
+	g.renameInputs(out, in, skip)
+}
+
+func (g *Graph) renameInputs(from, to string, skip *Node) {
+	for _, n := range g.Nodes {
+		if n == skip {
+			continue
+		}
+		for i, v := range n.Inputs {
+			if v == from {
+				n.Inputs[i] = to
+			}
+		}
+	}
+}
+
+// fold evaluates every node whose inputs are all constants and turns its
+// outputs into constants. Constant nodes fold this way too.
+func fold(g *Graph) error {
+	kept := g.Nodes[:0]
+	for _, n := range g.Nodes {
+		in := make([]*Tensor, len(n.Inputs))
+		all := true
+		for i, name := range n.Inputs {
+			if name == "" {
+				continue
+			}
+			t, ok := g.Consts[name]
+			if !ok {
+				all = false
+				break
+			}
+			in[i] = t
+		}
+		if !all {
+			kept = append(kept, n)
+			continue
+		}
+		out, err := Eval(n, in)
+		if err != nil {
+			return err
+		}
+		for i, o := range n.Outputs {
+			if o != "" && i < len(out) {
+				g.Consts[o] = out[i]
+			}
+		}
+	}
+	g.Nodes = kept
+	return nil
+}
+
+// constInts returns the value of input i of n as int64s when it is a
+// constant; ok reports whether it was, absent reports an absent input.
+func (g *Graph) constInput(n *Node, i int) (t *Tensor, ok, absent bool) {
+	if i >= len(n.Inputs) || n.Inputs[i] == "" {
+		return nil, true, true
+	}
+	t, ok = g.Consts[n.Inputs[i]]
+	return t, ok, false
+}
+
+// inputsToAttrs moves constant inputs that parametrize an operator into
+// attributes, the form of opsets before they became inputs: Clip min/max
+// (float32), Reshape shape, Squeeze/Unsqueeze axes, Pad pads/value/axes,
+// Slice starts/ends/axes/steps ([]int64). A node is rewritten only when all
+// such inputs are constant or absent.
+func inputsToAttrs(g *Graph) {
+	type param struct {
+		name  string
+		float bool
+	}
+	params := map[string][]param{
+		"Clip":      {{"min", true}, {"max", true}},
+		"Reshape":   {{"shape", false}},
+		"Squeeze":   {{"axes", false}},
+		"Unsqueeze": {{"axes", false}},
+		"Pad":       {{"pads", false}, {"value", true}, {"axes", false}},
+		"Slice":     {{"starts", false}, {"ends", false}, {"axes", false}, {"steps", false}},
+	}
+	for _, n := range g.Nodes {
+		ps, ok := params[n.Op]
+		if !ok || len(n.Inputs) < 2 {
+			continue
+		}
+		all := true
+		for i := range ps {
+			_, ok, _ := g.constInput(n, i+1)
+			all = all && ok
+		}
+		if !all {
+			continue
+		}
+		for i, p := range ps {
+			t, _, absent := g.constInput(n, i+1)
+			if absent {
+				continue
+			}
+			if p.float {
+				if t.Len() == 1 {
+					n.Attrs[p.name] = t.Floats()[0]
+				}
+				continue
+			}
+			n.Attrs[p.name] = append([]int64{}, intsOf(t)...)
+		}
+		n.Inputs = n.Inputs[:1]
+	}
+}
+
+// isNoOpPad reports a Pad node whose pads are all zero.
+func isNoOpPad(n *Node) bool {
+	if n.Op != "Pad" || len(n.Inputs) != 1 {
+		return false
+	}
+	p, ok := n.Attrs["pads"].([]int64)
+	if !ok {
+		return false
+	}
+	for _, v := range p {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// staticCheck runs shape inference on the declared input shapes (unknown
+// dimensions taken as 1). Unsupported forms that only shapes reveal (3-D
+// convolution, ...) are reported; other failures are left for run time,
+// since declared shapes may be absent or loose. Where shapes are known it
+// drops the opset<13 Softmax coerce2d marker when both semantics agree
+// (axis = rank−1).
+func staticCheck(g *Graph) error {
+	in := map[string][]int{}
+	for _, v := range g.Inputs {
+		if len(v.Shape) == 0 {
+			return nil
+		}
+		s := clone(v.Shape)
+		for i := range s {
+			if s[i] < 0 {
+				s[i] = 1
+			}
+		}
+		in[v.Name] = s
+	}
+	shapes, err := g.InferShapesMap(in)
+	var uo *UnsupportedOpError
+	if errors.As(err, &uo) {
+		return uo
+	}
+	if err != nil {
+		return nil
+	}
+	for _, n := range g.Nodes {
+		if n.Op != "Softmax" || n.Attrs.Int("coerce2d", 0) == 0 {
+			continue
+		}
+		r := len(shapes[n.Inputs[0]])
+		if ax, err := normAxis(n.Attrs.Int("axis", 1), r, false); err == nil && ax == r-1 {
+			delete(n.Attrs, "coerce2d")
+			n.Attrs["axis"] = int64(-1)
+		}
+	}
+	return nil
+}
+
+// prune removes nodes whose outputs nothing needs and constants nothing
+// reads.
+func prune(g *Graph) {
+	need := map[string]bool{}
+	for _, o := range g.Outputs {
+		need[o] = true
+	}
+	live := make([]bool, len(g.Nodes))
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		for _, o := range n.Outputs {
+			live[i] = live[i] || (o != "" && need[o])
+		}
+		if live[i] {
+			for _, in := range n.Inputs {
+				need[in] = true
+			}
+		}
+	}
+	kept := g.Nodes[:0]
+	for i, n := range g.Nodes {
+		if live[i] {
+			kept = append(kept, n)
+		}
+	}
+	g.Nodes = kept
+	for k := range g.Consts {
+		if !need[k] {
+			delete(g.Consts, k)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package importer
+
+import "fmt"
+
+func gemmDims(n *Node, a, b []int) (m, k, nn int, err error) {
+	if len(a) != 2 || len(b) != 2 {
+		return 0, 0, 0, fmt.Errorf("Gemm inputs %v and %v must be 2-D", a, b)
+	}
+	m, k = a[0], a[1]
+	if n.Attrs.Int("transA", 0) != 0 {
+		m, k = k, m
+	}
+	kb, nn := b[0], b[1]
+	if n.Attrs.Int("transB", 0) != 0 {
+		kb, nn = nn, kb
+	}
+	if k != kb {
+		return 0, 0, 0, fmt.Errorf("Gemm inner dimensions %d and %d differ (A %v, B %v)", k, kb, a, b)
+	}
+	return m, k, nn, nil
+}
+
+func shapeGemm(n *Node, in []shapeVal) ([][]int, error) {
+	m, _, nn, err := gemmDims(n, in[0].shape, in[1].shape)
+	if err != nil {
+		return nil, err
+	}
+	if present(in, 2) {
+		s, err := broadcastShapes([]int{m, nn}, in[2].shape)
+		if err != nil || !equalInts(s, []int{m, nn}) {
+			return nil, fmt.Errorf("C of shape %v does not broadcast to [%d %d]", in[2].shape, m, nn)
+		}
+	}
+	return [][]int{{m, nn}}, nil
+}
+
+// evalGemm computes Y = alpha·A'·B' + beta·C, where A' and B' are A and B
+// transposed when transA / transB are set and C broadcasts to [M,N].
+func evalGemm(n *Node, in []*Tensor) ([]*Tensor, error) {
+	a, b := in[0], in[1]
+	m, k, nn, err := gemmDims(n, a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	alpha, beta := n.Attrs.Float("alpha", 1), n.Attrs.Float("beta", 1)
+	ta, tb := n.Attrs.Int("transA", 0) != 0, n.Attrs.Int("transB", 0) != 0
+	A, B := a.Floats(), b.Floats()
+	out := NewTensor(m, nn)
+	for i := 0; i < m; i++ {
+		for j := 0; j < nn; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				av := A[i*k+p]
+				if ta {
+					av = A[p*m+i]
+				}
+				bv := B[p*nn+j]
+				if tb {
+					bv = B[j*k+p]
+				}
+				s += av * bv
+			}
+			out.Data[i*nn+j] = alpha * s
+		}
+	}
+	if c := tensorAt(in, 2); c != nil {
+		cs := c.Floats()
+		broadcastIndex(out.Shape, out.Shape, c.Shape, func(i, _, ic int) { out.Data[i] += beta * cs[ic] })
+	}
+	return []*Tensor{out}, nil
+}
+
+// matmulShape returns the numpy matmul output shape and the batch shape.
+func matmulShape(a, b []int) (out, batch []int, m, k, nn int, err error) {
+	if len(a) == 0 || len(b) == 0 {
+		return nil, nil, 0, 0, 0, fmt.Errorf("MatMul of scalars")
+	}
+	a2, b2 := a, b
+	if len(a) == 1 {
+		a2 = []int{1, a[0]}
+	}
+	if len(b) == 1 {
+		b2 = []int{b[0], 1}
+	}
+	m, k = a2[len(a2)-2], a2[len(a2)-1]
+	kb, nn := b2[len(b2)-2], b2[len(b2)-1]
+	if k != kb {
+		return nil, nil, 0, 0, 0, fmt.Errorf("MatMul inner dimensions differ: %v × %v", a, b)
+	}
+	batch, err = broadcastShapes(a2[:len(a2)-2], b2[:len(b2)-2])
+	if err != nil {
+		return nil, nil, 0, 0, 0, err
+	}
+	out = clone(batch)
+	if len(a) > 1 {
+		out = append(out, m)
+	}
+	if len(b) > 1 {
+		out = append(out, nn)
+	}
+	return out, batch, m, k, nn, nil
+}
+
+func shapeMatMul(n *Node, in []shapeVal) ([][]int, error) {
+	out, _, _, _, _, err := matmulShape(in[0].shape, in[1].shape)
+	return [][]int{out}, err
+}
+
+// evalMatMul computes numpy matmul: batched over broadcast leading
+// dimensions, 1-D operands promoted and the added dimension removed.
+func evalMatMul(n *Node, in []*Tensor) ([]*Tensor, error) {
+	a, b := in[0], in[1]
+	os, batch, m, k, nn, err := matmulShape(a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	out := NewTensor(os...)
+	A, B := a.Floats(), b.Floats()
+	ab, bb := []int{}, []int{}
+	if len(a.Shape) > 2 {
+		ab = a.Shape[:len(a.Shape)-2]
+	}
+	if len(b.Shape) > 2 {
+		bb = b.Shape[:len(b.Shape)-2]
+	}
+	broadcastIndex(batch, ab, bb, func(i, ia, ib int) {
+		x, y, z := A[ia*m*k:], B[ib*k*nn:], out.Data[i*m*nn:]
+		for r := 0; r < m; r++ {
+			for c := 0; c < nn; c++ {
+				var s float32
+				for p := 0; p < k; p++ {
+					s += x[r*k+p] * y[p*nn+c]
+				}
+				z[r*nn+c] = s
+			}
+		}
+	})
+	return []*Tensor{out}, nil
+}

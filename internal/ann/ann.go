@@ -1,0 +1,211 @@
+package ann
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/ann2snn/ann2snn/importer"
+)
+
+// Executor runs one graph. It is safe for concurrent use: Forward keeps all
+// per-call state on its own stack.
+type Executor struct {
+	g        *importer.Graph
+	input    string
+	inShape  []int // per-image input shape (batch dimension removed)
+	outShape []int // per-image output shape
+	lastUse  map[string]int
+	workers  int
+}
+
+// New checks that g has exactly one input whose per-image shape is fixed
+// (only the batch dimension may be dynamic), infers all shapes and returns
+// an executor for it. Workers is GOMAXPROCS at the time of the call.
+func New(g *importer.Graph) (*Executor, error) {
+	if len(g.Inputs) != 1 {
+		return nil, fmt.Errorf("ann: graph has %d runtime inputs, want exactly 1", len(g.Inputs))
+	}
+	if len(g.Outputs) != 1 {
+		return nil, fmt.Errorf("ann: graph has %d outputs, want exactly 1", len(g.Outputs))
+	}
+	in := g.Inputs[0]
+	if len(in.Shape) < 2 {
+		return nil, fmt.Errorf("ann: input %q has shape %v, want a batch dimension and at least one more", in.Name, in.Shape)
+	}
+	inShape := append([]int(nil), in.Shape[1:]...)
+	for _, d := range inShape {
+		if d <= 0 {
+			return nil, fmt.Errorf("ann: input %q has shape %v: only the batch dimension may be dynamic", in.Name, in.Shape)
+		}
+	}
+	shapes, err := g.InferShapes(append([]int{1}, inShape...))
+	if err != nil {
+		return nil, err
+	}
+	out := shapes[g.Outputs[0]]
+	if len(out) == 0 || out[0] != 1 {
+		return nil, fmt.Errorf("ann: output %q has shape %v for a batch of 1", g.Outputs[0], out)
+	}
+	e := &Executor{
+		g:        g,
+		input:    in.Name,
+		inShape:  inShape,
+		outShape: append([]int(nil), out[1:]...),
+		lastUse:  map[string]int{},
+		workers:  runtime.GOMAXPROCS(0),
+	}
+	for i, n := range g.Nodes {
+		for _, name := range n.Inputs {
+			e.lastUse[name] = i
+		}
+	}
+	for _, o := range g.Outputs {
+		e.lastUse[o] = len(g.Nodes)
+	}
+	return e, nil
+}
+
+// InputShape returns the per-image input shape, e.g. [3 32 32].
+func (e *Executor) InputShape() []int { return append([]int(nil), e.inShape...) }
+
+// OutputShape returns the per-image output shape, e.g. [10].
+func (e *Executor) OutputShape() []int { return append([]int(nil), e.outShape...) }
+
+// Graph returns the graph e runs.
+func (e *Executor) Graph() *importer.Graph { return e.g }
+
+// Run evaluates the graph on n images x (NCHW, len(x) == n·prod(InputShape))
+// and returns the output, n·prod(OutputShape) values in batch order.
+func (e *Executor) Run(x []float32, n int) ([]float32, error) {
+	out, _, err := e.Forward(x, n, nil)
+	return out, err
+}
+
+// Forward is Run that also returns the values named in keep, each as a
+// tensor with the batch as its first dimension. Names that are not values
+// of the graph are an error.
+func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[string]*importer.Tensor, error) {
+	per := importer.NumElements(e.inShape)
+	if n <= 0 || len(x) != n*per {
+		return nil, nil, fmt.Errorf("ann: got %d input values for %d images of shape %v", len(x), n, e.inShape)
+	}
+	for _, k := range keep {
+		if _, ok := e.lastUse[k]; !ok && k != e.input {
+			if _, c := e.g.Consts[k]; !c && !e.produces(k) {
+				return nil, nil, fmt.Errorf("ann: %q is not a value of the graph", k)
+			}
+		}
+	}
+	// Cut the batch into contiguous chunks, one per worker.
+	w := min(e.workers, n)
+	type part struct {
+		out  *importer.Tensor
+		kept map[string]*importer.Tensor
+		err  error
+	}
+	parts := make([]part, w)
+	var wg sync.WaitGroup
+	for i := range w {
+		lo, hi := i*n/w, (i+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := &parts[i]
+			p.out, p.kept, p.err = e.chunk(x[lo*per:hi*per], hi-lo, keep)
+		}()
+	}
+	wg.Wait()
+	for _, p := range parts {
+		if p.err != nil {
+			return nil, nil, p.err
+		}
+	}
+	out := make([]float32, 0, n*importer.NumElements(e.outShape))
+	for _, p := range parts {
+		out = append(out, p.out.Data...)
+	}
+	var kept map[string]*importer.Tensor
+	if len(keep) > 0 {
+		kept = make(map[string]*importer.Tensor, len(keep))
+		for _, k := range keep {
+			first := parts[0].kept[k]
+			t := &importer.Tensor{Shape: append([]int{n}, first.Shape[1:]...)}
+			for _, p := range parts {
+				t.Data = append(t.Data, p.kept[k].Data...)
+			}
+			kept[k] = t
+		}
+	}
+	return out, kept, nil
+}
+
+func (e *Executor) produces(name string) bool {
+	for _, n := range e.g.Nodes {
+		for _, o := range n.Outputs {
+			if o == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// chunk runs the whole graph on n images.
+func (e *Executor) chunk(x []float32, n int, keep []string) (*importer.Tensor, map[string]*importer.Tensor, error) {
+	env := make(map[string]*importer.Tensor, len(e.g.Nodes)+1)
+	env[e.input] = &importer.Tensor{Shape: append([]int{n}, e.inShape...), Data: x}
+	kept := make(map[string]*importer.Tensor, len(keep))
+	want := make(map[string]bool, len(keep))
+	for _, k := range keep {
+		want[k] = true
+		if k == e.input {
+			kept[k] = env[k]
+		}
+	}
+	lookup := func(name string) *importer.Tensor {
+		if t, ok := env[name]; ok {
+			return t
+		}
+		return e.g.Consts[name]
+	}
+	ins := make([]*importer.Tensor, 0, 4)
+	for i, node := range e.g.Nodes {
+		ins = ins[:0]
+		for _, name := range node.Inputs {
+			if name == "" {
+				ins = append(ins, nil)
+				continue
+			}
+			t := lookup(name)
+			if t == nil {
+				return nil, nil, fmt.Errorf("ann: node %s: input %q has no value", node, name)
+			}
+			ins = append(ins, t)
+		}
+		outs, err := importer.Eval(node, ins)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ann: %w", err)
+		}
+		for j, name := range node.Outputs {
+			if name == "" || j >= len(outs) {
+				continue
+			}
+			env[name] = outs[j]
+			if want[name] {
+				kept[name] = outs[j]
+			}
+		}
+		// Drop values whose last reader has run, to bound memory.
+		for _, name := range node.Inputs {
+			if e.lastUse[name] == i {
+				delete(env, name)
+			}
+		}
+	}
+	out := env[e.g.Outputs[0]]
+	if out == nil {
+		return nil, nil, fmt.Errorf("ann: output %q was not computed", e.g.Outputs[0])
+	}
+	return out, kept, nil
+}

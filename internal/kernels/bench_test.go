@@ -1,0 +1,83 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// reportGFLOPS reports flops per iteration as GFLOPS over wall time and,
+// where measurable, over the process CPU time since t0 ("GFLOPS-cpu"; run
+// with GOMAXPROCS=1 so that it is one core's figure).
+func reportGFLOPS(b *testing.B, flops, t0 float64) {
+	total := flops * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOPS")
+	if t1 := cpuSeconds(); t1 > t0 {
+		b.ReportMetric(total/(t1-t0)/1e9, "GFLOPS-cpu")
+	}
+}
+
+// sgemmShapes are the benchmarked Sgemm shapes (m, n, k); the first is the
+// gonum reference shape, the others are im2col GEMMs of the VGG layers.
+var sgemmShapes = []struct{ m, n, k int }{
+	{64, 1024, 576},
+	{32, 1024, 288},
+	{128, 512, 1152},
+	{256, 256, 2304},
+	{512, 512, 512},
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range sgemmShapes {
+		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
+			a, bb, c := randSlice(s.m*s.k, 1), randSlice(s.k*s.n, 2), make([]float32, s.m*s.n)
+			t0 := cpuSeconds()
+			for b.Loop() {
+				Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
+			}
+			reportGFLOPS(b, 2*float64(s.m*s.n*s.k), t0)
+		})
+	}
+}
+
+// BenchmarkSgemmGonum measures gonum's pure-Go Sgemm on the same shapes.
+func BenchmarkSgemmGonum(b *testing.B) {
+	var impl gonum.Implementation
+	for _, s := range sgemmShapes {
+		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
+			a, bb, c := randSlice(s.m*s.k, 1), randSlice(s.k*s.n, 2), make([]float32, s.m*s.n)
+			t0 := cpuSeconds()
+			for b.Loop() {
+				impl.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
+			}
+			reportGFLOPS(b, 2*float64(s.m*s.n*s.k), t0)
+		})
+	}
+}
+
+// vggLayers are the 3×3, pad-1 convolutions of VGG-16 at half width on
+// 32×32 CIFAR images (one of each distinct shape).
+var vggLayers = []struct{ c, k, hw int }{
+	{3, 32, 32}, {32, 32, 32}, {32, 64, 16}, {64, 64, 16}, {64, 128, 8}, {128, 128, 8},
+	{128, 256, 4}, {256, 256, 4}, {256, 256, 2},
+}
+
+func BenchmarkConvForward(b *testing.B) {
+	const n = 32
+	for _, l := range vggLayers {
+		g := ConvGeom{C: l.c, H: l.hw, W: l.hw, K: l.k, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+		b.Run(fmt.Sprintf("C%d_K%d_%dx%d", l.c, l.k, l.hw, l.hw), func(b *testing.B) {
+			c := NewConv(g, randSlice(l.k*l.c*9, 1), randSlice(l.k, 2))
+			x := randSlice(n*l.c*l.hw*l.hw, 3)
+			dst := make([]float32, n*l.k*l.hw*l.hw)
+			ws := make([]float32, c.WorkspaceLen(n))
+			t0 := cpuSeconds()
+			for b.Loop() {
+				c.Forward(dst, x, n, ws)
+			}
+			reportGFLOPS(b, 2*float64(n*l.k*l.hw*l.hw*l.c*9), t0)
+		})
+	}
+}

@@ -1,0 +1,40 @@
+package kernels_test
+
+import (
+	"fmt"
+
+	"github.com/ann2snn/ann2snn/internal/kernels"
+)
+
+func ExampleSgemm() {
+	// C = A·B for A 2×3 and B 3×2.
+	a := []float32{1, 2, 3, 4, 5, 6}
+	b := []float32{1, 0, 0, 1, 1, 1}
+	c := make([]float32, 4)
+	kernels.Sgemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2)
+	fmt.Println(c)
+	// Output: [4 5 10 11]
+}
+
+func ExampleConv() {
+	// A 3×3 box filter with bias 0.5 over one 1-channel 3×3 image, padded
+	// by one pixel on every side.
+	g := kernels.ConvGeom{C: 1, H: 3, W: 3, K: 1, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+	w := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}
+	conv := kernels.NewConv(g, w, []float32{0.5})
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	dst := make([]float32, g.OutH()*g.OutW())
+	ws := make([]float32, conv.WorkspaceLen(1)) // reuse across calls
+	conv.Forward(dst, x, 1, ws)
+	fmt.Println(dst)
+	// Output: [12.5 21.5 16.5 27.5 45.5 33.5 24.5 39.5 28.5]
+}
+
+func ExampleMaxPool() {
+	p := kernels.PoolGeom{C: 1, H: 3, W: 3, KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true}
+	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	dst := make([]float32, p.OutH()*p.OutW())
+	kernels.MaxPool(dst, x, 1, p)
+	fmt.Println(p.OutH(), p.OutW(), dst)
+	// Output: 2 2 [5 6 8 9]
+}

