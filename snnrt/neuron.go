@@ -176,27 +176,7 @@ func (n *IF) step(dst, v []float32, cnt []int32, x []float32, s Shape, nimg int,
 			}
 			for j := range vv {
 				u := vv[j] + xx[j]
-				k := 0
-				if u >= th {
-					if m == 1 {
-						k = 1
-					} else if q := u / th; q >= fm {
-						k = m
-					} else {
-						k = int(q)
-					}
-				} else if n.Signed && u < 0 && nn[j] > 0 {
-					k = 1
-					if m > 1 {
-						q := -u / th
-						if q >= fm {
-							k = m
-						} else if k = int(q); float32(k) < q {
-							k++
-						}
-					}
-					k = -min(k, int(nn[j]))
-				}
+				k := n.fire(u, th, m, fm, nn[j])
 				if k != 0 {
 					if n.Reset == ResetToZero {
 						u = 0
@@ -219,6 +199,34 @@ func (n *IF) step(dst, v []float32, cnt []int32, x []float32, s Shape, nimg int,
 		}
 	}
 	return spikes, sops
+}
+
+// fire returns the signed spike count fire(u) of a neuron with membrane u
+// (after charging), threshold th, running count cnt, M = m = fm (see IF).
+// Both simulators call it, so they fire identically.
+func (n *IF) fire(u, th float32, m int, fm float32, cnt int32) int {
+	k := 0
+	if u >= th {
+		if m == 1 {
+			k = 1
+		} else if q := u / th; q >= fm {
+			k = m
+		} else {
+			k = int(q)
+		}
+	} else if n.Signed && u < 0 && cnt > 0 {
+		k = 1
+		if m > 1 {
+			q := -u / th
+			if q >= fm {
+				k = m
+			} else if k = int(q); float32(k) < q {
+				k++
+			}
+		}
+		k = -min(k, int(cnt))
+	}
+	return k
 }
 
 // analog writes clip(x, 0, θ·M) for nimg images of shape s to dst, the

@@ -20,6 +20,7 @@ type evalFlags struct {
 	json      bool
 	timesteps string
 	ann       string
+	plotDir   string
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -28,6 +29,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.register(fs, "test")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of a table")
 	fs.StringVar(&f.timesteps, "timesteps", "1,2,4,8,16,32", "SNN: time steps to read out, one or an increasing list (one simulation of the largest)")
+	fs.StringVar(&f.plotDir, "plot", "", "SNN: write accuracy_vs_t.png and firing_rate.png into this directory")
 	fs.StringVar(&f.ann, "ann", "", "SNN: the ANN (.onnx) to compare against (default: the recorded source model)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/ann2snn/ann2snn/importer"
 	"github.com/ann2snn/ann2snn/internal/ann"
+	"github.com/ann2snn/ann2snn/internal/plots"
 	"github.com/ann2snn/ann2snn/internal/progress"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
@@ -199,11 +201,42 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		res.Layers = append(res.Layers, snnLayer{Name: l.Name, Kind: l.Kind.String(), Neurons: neurons,
 			FiringRate: float64(spikes[i]) / (float64(neurons) * N * float64(T))})
 	}
+	if f.plotDir != "" {
+		if err := writeSNNPlots(f.plotDir, &res); err != nil {
+			return err
+		}
+	}
 	if f.json {
 		return json.NewEncoder(stdout).Encode(res)
 	}
 	printSNNEval(stdout, &res)
 	return nil
+}
+
+// writeSNNPlots draws accuracy against T and the firing rate per IF layer
+// into dir (created if needed).
+func writeSNNPlots(dir string, r *snnEval) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return badInput(err)
+	}
+	ts := make([]int, len(r.Timesteps))
+	acc := make([]float64, len(r.Timesteps))
+	for i, s := range r.Timesteps {
+		ts[i], acc[i] = s.T, s.Accuracy
+	}
+	title := filepath.Base(r.Model)
+	if err := plots.AccuracyVsT(filepath.Join(dir, "accuracy_vs_t.png"), title+": accuracy vs time steps", ts, acc, r.ANNAccuracy); err != nil {
+		return err
+	}
+	names := make([]string, len(r.Layers))
+	rates := make([]float64, len(r.Layers))
+	for i, l := range r.Layers {
+		names[i], rates[i] = l.Name, l.FiringRate
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return plots.Bars(filepath.Join(dir, "firing_rate.png"), fmt.Sprintf("%s: firing rate per IF layer (T=%d)", title, r.MaxTimesteps), "spikes per neuron per step", names, rates)
 }
 
 func printSNNEval(w io.Writer, r *snnEval) {
