@@ -5,7 +5,7 @@
 //   node bench/ort_bench.mjs MODEL.onnx [--data mnist|fashion-mnist|cifar10]
 //        [--data-dir DIR] [--batch 64] [--threads 1] [--images N]
 //        [--scale S] [--mean m0,m1,m2] [--std s0,s1,s2] [--warmup 2]
-//        [--logits out.f32] [--meta]
+//        [--repeat 1] [--logits out.f32] [--meta]
 //
 // Reads the test split straight from the files (IDX gz for MNIST and
 // Fashion-MNIST, binary-version .bin.gz for CIFAR-10), preprocesses
@@ -20,6 +20,9 @@
 //
 // Timing: wall time of session.run over all batches after --warmup untimed
 // batches; tensor creation is included, file reading and decoding are not.
+// With --repeat R the test set is run R times and the fastest pass gives
+// images_per_s (all pass times are in passes_s). The first pass also takes
+// the argmax of each row (accuracy); that costs microseconds per batch.
 // Prints one JSON line:
 //   {"model","runtime","data","batch","threads","images","accuracy","images_per_s",...}
 // --logits writes the raw float32 logits (images x classes, row-major).
@@ -42,12 +45,12 @@ function usage(msg) {
   if (msg) console.error(`ort_bench: ${msg}`);
   console.error('usage: node bench/ort_bench.mjs MODEL.onnx [--data mnist|fashion-mnist|cifar10] ' +
     '[--data-dir DIR] [--batch 64] [--threads 1] [--images N] [--scale S] [--mean a,b,c] ' +
-    '[--std a,b,c] [--warmup 2] [--logits out.f32] [--meta]');
+    '[--std a,b,c] [--warmup 2] [--repeat 1] [--logits out.f32] [--meta]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { batch: 64, threads: 1, warmup: 2 };
+  const o = { batch: 64, threads: 1, warmup: 2, repeat: 1 };
   const pos = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -60,7 +63,7 @@ function parseArgs(argv) {
     }
     switch (k) {
       case 'data': case 'data-dir': case 'logits': o[k] = v; break;
-      case 'batch': case 'threads': case 'images': case 'warmup': {
+      case 'batch': case 'threads': case 'images': case 'warmup': case 'repeat': {
         const n = Number(v);
         if (!Number.isInteger(n) || n < (k === 'warmup' ? 0 : 1)) usage(`--${k}: bad value ${v}`);
         o[k] = n; break;
@@ -238,22 +241,29 @@ async function main() {
 
   for (let i = 0; i < o.warmup; i++) await runBatch(0, Math.min(o.batch, n));
 
+  // Pass 0 also scores and keeps logits; every pass is timed and the fastest
+  // is reported (the machine may be shared: the best pass is the least noisy).
   let correct = 0, classes = 0;
   const logits = o.logits ? [] : null;
-  const t0 = performance.now();
-  for (let s = 0; s < n; s += o.batch) {
-    const bs = Math.min(o.batch, n - s);
-    const out = await runBatch(s, bs);
-    const y = out.data;
-    classes = out.dims[1];
-    for (let i = 0; i < bs; i++) {
-      let best = 0;
-      for (let k = 1; k < classes; k++) if (y[i * classes + k] > y[i * classes + best]) best = k;
-      if (best === ds.labels[s + i]) correct++;
+  const passes = [];
+  for (let pass = 0; pass < o.repeat; pass++) {
+    const t0 = performance.now();
+    for (let s = 0; s < n; s += o.batch) {
+      const bs = Math.min(o.batch, n - s);
+      const out = await runBatch(s, bs);
+      if (pass > 0) continue;
+      const y = out.data;
+      classes = out.dims[1];
+      for (let i = 0; i < bs; i++) {
+        let best = 0;
+        for (let k = 1; k < classes; k++) if (y[i * classes + k] > y[i * classes + best]) best = k;
+        if (best === ds.labels[s + i]) correct++;
+      }
+      if (logits) logits.push(Float32Array.from(y));
     }
-    if (logits) logits.push(Float32Array.from(y));
+    passes.push((performance.now() - t0) / 1000);
   }
-  const sec = (performance.now() - t0) / 1000;
+  const sec = Math.min(...passes);
   if (logits) {
     const all = new Float32Array(n * classes);
     let p = 0;
@@ -272,6 +282,7 @@ async function main() {
     accuracy: Number((correct / n).toFixed(4)),
     images_per_s: Number((n / sec).toFixed(1)),
     seconds: Number(sec.toFixed(3)),
+    passes_s: passes.map((t) => Number(t.toFixed(3))),
     preprocess: { scale, mean, std },
   };
   if (md['ann2snn.test_accuracy']) res.torch_accuracy = Number(md['ann2snn.test_accuracy']);

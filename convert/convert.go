@@ -141,9 +141,11 @@ func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, 
 			names = append(names, nr.Act.Output)
 		}
 	}
-	samples, err := calibrate.Collect(ex, x, n, opt.Batch, names)
-	if err != nil {
-		return nil, err
+	var samples map[string]*calibrate.Sample
+	if len(names) > 0 {
+		if samples, err = calibrate.Collect(ex, x, n, opt.Batch, names); err != nil {
+			return nil, err
+		}
 	}
 	targets := make([]calibrate.Target, 0, len(low.Neurons))
 	var targetNames []string
@@ -151,19 +153,29 @@ func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, 
 	for _, nr := range low.Neurons {
 		l := &m.Layers[nr.Layer]
 		neuron := &l.IF
-		neuron.Reset, neuron.Signed = opt.Reset, opt.Signed
+		neuron.Reset, neuron.Signed, neuron.MaxSpikes = opt.Reset, opt.Signed, opt.MaxSpikes
+		// λ is the largest output of the activation; a burst neuron
+		// reaches it with MaxSpikes spikes of θ = λ/MaxSpikes.
+		lambda := neuron.Theta
 		if nr.Act.Kind == ActReLU {
-			lambda := samples[nr.Act.Output].Threshold(opt.Norm, opt.PerChannel)
-			neuron.MaxSpikes = opt.MaxSpikes
-			neuron.Theta = make([]float32, len(lambda))
-			for i, v := range lambda {
-				neuron.Theta[i] = v / float32(opt.MaxSpikes)
-			}
+			lambda = samples[nr.Act.Output].Threshold(opt.Norm, opt.PerChannel)
 		}
-		if !opt.NoShift && nr.Act.Kind != ActQuant {
+		neuron.Theta = make([]float32, len(lambda))
+		for i, v := range lambda {
+			neuron.Theta[i] = v / float32(opt.MaxSpikes)
+		}
+		// The threshold shift: start half way to the first spike, which
+		// makes the neuron round instead of floor (for a quantiser, its
+		// own rounding offset).
+		shift := float32(0.5)
+		if nr.Act.Kind == ActQuant {
+			shift = nr.Act.Shift
+		}
+		neuron.V0 = nil
+		if !opt.NoShift {
 			neuron.V0 = make([]float32, len(neuron.Theta))
 			for i, th := range neuron.Theta {
-				neuron.V0[i] = th / 2
+				neuron.V0[i] = shift * th
 			}
 		}
 		for i, th := range neuron.Theta {
@@ -199,11 +211,18 @@ func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, 
 		}
 	}
 	maps.Copy(m.Metadata, opt.Metadata())
+	for i, v := range low.Source {
+		m.Metadata[SourceKey(i)] = v
+	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
 	return m, nil
 }
+
+// SourceKey is the .snn metadata key that records the ANN value (in the
+// BatchNorm-folded source graph) that layer i of the SNN computes.
+func SourceKey(i int) string { return "source.value." + strconv.Itoa(i) }
 
 // Clone returns a copy of g that passes can rewrite without changing g:
 // nodes, their input lists and attribute maps are copied; constant tensors

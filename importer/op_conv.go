@@ -159,25 +159,29 @@ func shapeConv(n *Node, in []shapeVal) ([][]int, error) {
 	return [][]int{append([]int{x[0], w[0]}, win.out...)}, nil
 }
 
-// evalConv computes the ONNX Conv with kernels.ConvRef (1-D as 1×W 2-D).
+// evalConv computes the ONNX Conv (1-D as 1×W 2-D) with the packed
+// kernels.Conv, which matches kernels.ConvRef to rounding.
 func evalConv(n *Node, in []*Tensor) ([]*Tensor, error) {
 	x, w := in[0], in[1]
-	win, err := convWindow(n, x.Shape, w.Shape)
+	g, err := ConvGeometry(n, x.Shape, w.Shape)
 	if err != nil {
 		return nil, err
 	}
-	g := kernels.ConvGeom{C: x.Shape[1], K: w.Shape[0], Group: int(n.Attrs.Int("group", 1))}
-	g.H, g.W = win.hw(win.in, 1)
-	g.KH, g.KW = win.hw(win.k, 1)
-	g.StrideH, g.StrideW = win.hw(win.stride, 1)
-	g.DilH, g.DilW = win.hw(win.dil, 1)
-	g.PadT, g.PadL = win.hw(win.padB, 0)
-	g.PadB, g.PadR = win.hw(win.padE, 0)
+	if err := g.Validate(); err != nil {
+		return nil, &NodeError{Node: n.Name, Op: n.Op, Err: err}
+	}
 	var bias []float32
 	if b := tensorAt(in, 2); b != nil {
 		bias = b.Floats()
 	}
-	out := NewTensor(append([]int{x.Shape[0], w.Shape[0]}, win.out...)...)
-	kernels.ConvRef(out.Data, x.Floats(), x.Shape[0], w.Floats(), bias, g)
+	out := NewTensor(append([]int{x.Shape[0], w.Shape[0]}, x.Shape[2:]...)...)
+	if len(x.Shape) == 4 {
+		out.Shape[2], out.Shape[3] = g.OutH(), g.OutW()
+	} else {
+		out.Shape[2] = g.OutW()
+	}
+	out.Data = make([]float32, NumElements(out.Shape))
+	c := kernels.NewConv(g, w.Floats(), bias)
+	c.Forward(out.Data, x.Floats(), x.Shape[0], make([]float32, c.WorkspaceLen(x.Shape[0])))
 	return []*Tensor{out}, nil
 }

@@ -168,14 +168,7 @@ func shapeUnsqueeze(n *Node, in []shapeVal) ([][]int, error) {
 // evalReshapeLike implements Reshape, Flatten, Squeeze and Unsqueeze: the
 // data is copied unchanged under the new shape.
 func evalReshapeLike(n *Node, in []*Tensor) ([]*Tensor, error) {
-	sv := make([]shapeVal, len(in))
-	for i, t := range in {
-		if t == nil {
-			sv[i].absent = true
-		} else {
-			sv[i] = shapeVal{shape: t.Shape, val: t}
-		}
-	}
+	sv := toShapeVals(in)
 	var s [][]int
 	var err error
 	switch n.Op {
@@ -253,7 +246,7 @@ func shapeTranspose(n *Node, in []shapeVal) ([][]int, error) {
 	return [][]int{out}, nil
 }
 
-// gatherIndex copies, for each output element, the input element at the
+// remap copies, for each output element, the input element at the
 // flat index src(outIndex) or, when src returns -1, leaves the fill value.
 func remap(x *Tensor, outShape []int, fill float32, src func(idx []int) int) *Tensor {
 	out := &Tensor{Shape: outShape}

@@ -64,12 +64,14 @@ func sliceParams(n *Node, in []shapeVal) (start, step, size []int, err error) {
 		if st > 0 {
 			s, e = min(max(s, 0), dim), min(max(e, 0), dim)
 			if e > s {
-				cnt = (e - s + st - 1) / st
+				cnt = (e-s-1)/st + 1
 			}
 		} else {
 			s, e = min(max(s, 0), dim-1), min(max(e, -1), dim-1)
-			if s > e {
-				cnt = (s - e + (-st) - 1) / (-st)
+			if s > e && st != math.MinInt64 {
+				cnt = (s-e-1)/(-st) + 1
+			} else if s > e {
+				cnt = 1
 			}
 		}
 		start[ax], step[ax], size[ax] = int(s), int(st), int(cnt)

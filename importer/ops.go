@@ -117,15 +117,15 @@ func lookup(n *Node) (*opSpec, error) {
 }
 
 // Eval computes the outputs of node n from its input values, following
-// ONNX semantics for the supported opsets (NCHW float32 layout, batch in
-// dimension 0). in has one entry per n.Inputs; absent optional inputs are
-// nil. It allocates fresh outputs and never modifies in, though an output
-// may share nothing with the inputs only when documented: Identity-like
-// operators (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) copy.
-// Errors are *NodeError for bad shapes or attributes and
-// *UnsupportedOpError for operators or attribute values outside the
-// supported set. Output sizes are checked against MaxElements before any
-// allocation.
+// ONNX semantics for opsets 1..18 as normalized by Load (NCHW float32
+// layout, batch in dimension 0; integer tensors for shape arithmetic).
+// in has one entry per n.Inputs; absent optional inputs are nil. Eval
+// never modifies in and returns freshly allocated outputs, which the
+// caller owns (Reshape, Flatten, Squeeze, Unsqueeze and Identity copy).
+// Output shapes are computed first and checked against MaxElements before
+// anything is allocated. Errors are *NodeError for bad shapes or
+// attributes and *UnsupportedOpError for operators or attribute values
+// outside the supported set.
 func Eval(n *Node, in []*Tensor) ([]*Tensor, error) {
 	s, err := lookup(n)
 	if err != nil {

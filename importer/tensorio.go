@@ -274,3 +274,64 @@ func encodeTensor(dst []byte, name string, t *Tensor) []byte {
 	dst = protowire.AppendTag(dst, 9, protowire.BytesType)
 	return protowire.AppendBytes(dst, raw)
 }
+
+// parseTensor reads the fields of one TensorProto without decoding its data.
+func parseTensor(b []byte, where string) (*wireTensor, error) {
+	t := &wireTensor{}
+	err := eachField(b, where, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		var err error
+		switch num {
+		case 1:
+			t.dims, err = appendVarints(t.dims, where, num, typ, v, x)
+		case 2:
+			err = wantType(where, num, typ, protowire.VarintType)
+			t.dataType = int32(x)
+		case 3:
+			t.segment = true
+		case 4:
+			t.floats, err = appendFloats(t.floats, where, num, typ, v, x)
+			t.hasTypedFd |= 1 << 4
+		case 5:
+			t.int32s, err = appendVarints(t.int32s, where, num, typ, v, x)
+			t.hasTypedFd |= 1 << 5
+		case 6:
+			t.nStrings++
+		case 7:
+			t.int64s, err = appendVarints(t.int64s, where, num, typ, v, x)
+			t.hasTypedFd |= 1 << 7
+		case 8:
+			err = wantType(where, num, typ, protowire.BytesType)
+			t.name = string(v)
+		case 9:
+			err = wantType(where, num, typ, protowire.BytesType)
+			t.raw, t.hasRaw = v, true
+		case 10:
+			t.doubles, err = appendDoubles(t.doubles, where, num, typ, v, x)
+			t.hasTypedFd |= 1 << 10
+		case 11:
+			var u []int64
+			u, err = appendVarints(nil, where, num, typ, v, x)
+			for _, y := range u {
+				t.uint64s = append(t.uint64s, uint64(y))
+			}
+			t.hasTypedFd |= 1 << 11
+		case 13:
+			if err = wantType(where, num, typ, protowire.BytesType); err != nil {
+				return err
+			}
+			k, val, err := parseStringPair(v, where+" external_data")
+			if err != nil {
+				return err
+			}
+			if t.external == nil {
+				t.external = map[string]string{}
+			}
+			t.external[k] = val
+		case 14:
+			err = wantType(where, num, typ, protowire.VarintType)
+			t.dataLoc = int64(x)
+		}
+		return err
+	})
+	return t, err
+}

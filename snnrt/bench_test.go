@@ -1,6 +1,9 @@
 package snnrt
 
 import (
+	"fmt"
+
+	"github.com/ann2snn/ann2snn/internal/kernels"
 	"math/rand/v2"
 	"testing"
 )
@@ -16,4 +19,166 @@ func BenchmarkRun(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// randEvents returns events of a [c][h·w] spike map with density d and
+// value 1.
+func randEvents(r *rand.Rand, c, hw int, d float64) (events, []float32) {
+	x := make([]float32, c*hw)
+	for j := range x {
+		if r.Float64() < d {
+			x[j] = 1
+		}
+	}
+	e := newEvents(hw, c)
+	e.scan(x, c, hw)
+	return e, x
+}
+
+// BenchmarkEventConv compares, per image, the event-driven accumulation of
+// a 3×3 conv (C→K on H×W, pad 1) with the dense kernels.Conv at several
+// spike densities; ns/op is per image.
+func BenchmarkEventConv(b *testing.B) {
+	for _, sz := range []struct{ c, k, h int }{{32, 32, 32}, {64, 64, 16}, {128, 128, 8}, {256, 256, 4}} {
+		g := kernels.ConvGeom{C: sz.c, H: sz.h, W: sz.h, K: sz.k, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+		r := rand.New(rand.NewPCG(1, 2))
+		w := randVec(r, sz.k*sz.c*9, -0.1, 0.1)
+		s := newEventSyn(g, w, nil)
+		acc := make([]float32, sz.k*sz.h*sz.h)
+		for _, d := range []float64{0.02, 0.1, 0.3} {
+			e, _ := randEvents(r, sz.c, sz.h*sz.h, d)
+			b.Run(fmt.Sprintf("%dx%dx%d/d=%g", sz.c, sz.h, sz.k, d), func(b *testing.B) {
+				for b.Loop() {
+					s.accumulate(acc, &e)
+				}
+				b.ReportMetric(float64(s.cost(&e))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GSOP/s")
+			})
+		}
+		const n = 8
+		x := randVec(r, n*sz.c*sz.h*sz.h, 0, 1)
+		out := make([]float32, n*len(acc))
+		ws := make([]float32, s.denseConv.WorkspaceLen(n))
+		b.Run(fmt.Sprintf("%dx%dx%d/dense", sz.c, sz.h, sz.k), func(b *testing.B) {
+			for b.Loop() {
+				s.denseConv.Forward(out, x, n, ws)
+			}
+			b.ReportMetric(float64(s.denseMACs)*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/image")
+		})
+	}
+}
+
+// BenchmarkEventLinear times the event-driven accumulation of a Linear
+// layer (In→Out) at several densities, and its dense evaluation.
+func BenchmarkEventLinear(b *testing.B) {
+	const in, out = 4096, 256
+	r := rand.New(rand.NewPCG(1, 3))
+	s := newEventSyn(kernels.ConvGeom{C: in, H: 1, W: 1, K: out, KH: 1, KW: 1}, randVec(r, in*out, -0.1, 0.1), nil)
+	acc := make([]float32, out)
+	for _, d := range []float64{0.02, 0.1, 0.3} {
+		e, _ := randEvents(r, in, 1, d)
+		b.Run(fmt.Sprintf("d=%g", d), func(b *testing.B) {
+			for b.Loop() {
+				s.accumulate(acc, &e)
+			}
+		})
+	}
+	const n = 8
+	x := randVec(r, n*in, 0, 1)
+	dst := make([]float32, n*out)
+	ws := make([]float32, s.denseConv.WorkspaceLen(n))
+	b.Run("dense", func(b *testing.B) {
+		for b.Loop() {
+			s.denseConv.Forward(dst, x, n, ws)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/image")
+	})
+}
+
+// vggNet builds a small VGG-like SNN: 3x32x32 → conv 32 → IF → conv 32 →
+// IF → avgpool → conv 64 → IF → avgpool → flatten → linear 10, with
+// thresholds that give firing rates around 0.1.
+func vggNet(t testing.TB) *Model {
+	r := rand.New(rand.NewPCG(5, 5))
+	m := &Model{Input: Shape{3, 32, 32}}
+	last := InputIndex
+	conv := func(c, k, h int) {
+		g := kernels.ConvGeom{C: c, H: h, W: h, K: k, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+		last = m.MustAppend(Layer{Kind: KindConv, Inputs: []int{last}, Conv: g,
+			W: randVec(r, k*c*9, -0.1, 0.12), B: randVec(r, k, -0.05, 0.05)})
+		last = m.MustAppend(Layer{Kind: KindIF, Inputs: []int{last}, IF: IF{Theta: []float32{1}, V0: []float32{0.5}}})
+	}
+	pool := func(c, h int) {
+		last = m.MustAppend(Layer{Kind: KindAvgPool, Inputs: []int{last}, Pool: PoolGeom{C: c, H: h, W: h, KH: 2, KW: 2, StrideH: 2, StrideW: 2}})
+	}
+	conv(3, 32, 32)
+	conv(32, 32, 32)
+	pool(32, 32)
+	conv(32, 64, 16)
+	pool(64, 16)
+	last = m.MustAppend(Layer{Kind: KindFlatten, Inputs: []int{last}})
+	m.MustAppend(Layer{Kind: KindLinear, Inputs: []int{last}, W: randVec(r, 10*64*64, -0.1, 0.1)})
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkStep times one time step of 8 images of vggNet, event-driven
+// and dense.
+func BenchmarkStep(b *testing.B) {
+	m := vggNet(b)
+	const n = 8
+	x := randVec(rand.New(rand.NewPCG(1, 1)), n*m.Input.Len(), 0, 1)
+	for _, dense := range []bool{false, true} {
+		sim, err := NewSimulator(m, Config{T: 4, Dense: dense, Chunk: n, Workers: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := sim.Run(x, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := sim.workers[0]
+		name := "event"
+		if dense {
+			name = "dense"
+		}
+		b.Run(name, func(b *testing.B) {
+			c0 := cpuSeconds()
+			for b.Loop() {
+				w.step(1, x, n)
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e6/float64(b.N), "cpu-µs/op")
+			if !dense {
+				b.ReportMetric(res.Rate(3), "rate")
+			}
+		})
+	}
+}
+
+// BenchmarkIFNHWC times one step of the NHWC IF layer of vggNet (32×32×32
+// neurons, 8 images) that feeds the event conv; cpu-ns/neuron is per
+// neuron update.
+func BenchmarkIFNHWC(b *testing.B) {
+	m := vggNet(b)
+	const n = 8
+	x := randVec(rand.New(rand.NewPCG(1, 1)), n*m.Input.Len(), 0, 1)
+	sim, err := NewSimulator(m, Config{T: 4, Chunk: n, Workers: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := sim.Run(x, n); err != nil {
+		b.Fatal(err)
+	}
+	w := sim.workers[0]
+	L := m.Layers[1].Shape.Len()
+	in := w.nhwc[0]
+	c0 := cpuSeconds()
+	for b.Loop() {
+		for img := 0; img < n; img++ {
+			w.ifNHWC(1, img, in[img*L:(img+1)*L])
+		}
+	}
+	b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(n*L), "cpu-ns/neuron")
 }

@@ -4,42 +4,72 @@ package snnrt
 
 import "golang.org/x/sys/cpu"
 
-// The AVX2+FMA event kernels in event_amd64.s; see fmaRowsGo for what they
-// compute. The caller checks every offset.
+// The AVX2+FMA event kernels in event_amd64.s; see gatherGo for what they
+// compute. The caller guarantees every offset (eventSyn builds them).
 
 //go:noescape
-func fmaRows64(acc, w *float32, ld int, taps *tapRef, ntaps int, ch *int32, val *float32, nev int)
+func gather64(acc, w *float32, ld int, taps *tapRef, ntaps int, start, ch *int32, val *float32)
 
 //go:noescape
-func fmaRows32(acc, w *float32, ld int, taps *tapRef, ntaps int, ch *int32, val *float32, nev int)
+func gather32(acc, w *float32, ld int, taps *tapRef, ntaps int, start, ch *int32, val *float32)
 
 //go:noescape
-func fmaRows16(acc, w *float32, ld int, taps *tapRef, ntaps int, ch *int32, val *float32, nev int)
+func gather16(acc, w *float32, ld int, taps *tapRef, ntaps int, start, ch *int32, val *float32)
 
 //go:noescape
-func fmaRows8(acc, w *float32, ld int, taps *tapRef, ntaps int, ch *int32, val *float32, nev int)
+func gather8(acc, w *float32, ld int, taps *tapRef, ntaps int, start, ch *int32, val *float32)
 
 // haveEventAsm reports whether the CPU runs the assembly event kernels.
 func haveEventAsm() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
-// fmaRowsAsm runs the assembly kernel of width 64, 32, 16 or 8.
-func fmaRowsAsm(width int, acc, w []float32, ld int, taps []tapRef, ch []int32, val []float32) {
-	nev := len(ch)
-	var cp *int32
-	var vp *float32
-	if nev > 0 {
-		cp, vp = &ch[0], &val[0]
+// gatherAsm runs the assembly kernel of width 64, 32, 16 or 8. ch and val
+// must not be empty (pad them by one element).
+func gatherAsm(width int, acc, w []float32, ld int, taps []tapRef, start, ch []int32, val []float32) {
+	if len(taps) == 0 {
+		return
 	}
+	a, wp, tp, sp, cp, vp := &acc[0], &w[0], &taps[0], &start[0], &ch[0], &val[0]
 	switch width {
 	case 64:
-		fmaRows64(&acc[0], &w[0], ld, &taps[0], len(taps), cp, vp, nev)
+		gather64(a, wp, ld, tp, len(taps), sp, cp, vp)
 	case 32:
-		fmaRows32(&acc[0], &w[0], ld, &taps[0], len(taps), cp, vp, nev)
+		gather32(a, wp, ld, tp, len(taps), sp, cp, vp)
 	case 16:
-		fmaRows16(&acc[0], &w[0], ld, &taps[0], len(taps), cp, vp, nev)
+		gather16(a, wp, ld, tp, len(taps), sp, cp, vp)
 	case 8:
-		fmaRows8(&acc[0], &w[0], ld, &taps[0], len(taps), cp, vp, nev)
+		gather8(a, wp, ld, tp, len(taps), sp, cp, vp)
 	default:
-		panic("snnrt: fmaRowsAsm: bad width")
+		panic("snnrt: gatherAsm: bad width")
 	}
+}
+
+//go:noescape
+func ifSubtract8(v, x, theta *float32, c, p int, mask *uint8)
+
+// ifSubtract runs ifSubtract8 on p positions of c channels (c%8 == 0).
+func ifSubtract(v, x, theta []float32, c, p int, mask []uint8) {
+	if p == 0 {
+		return
+	}
+	_, _, _, _ = v[c*p-1], x[c*p-1], theta[c-1], mask[c*p/8-1]
+	ifSubtract8(&v[0], &x[0], &theta[0], c, p, &mask[0])
+}
+
+//go:noescape
+func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int)
+
+// transposeBlocks transposes the [c][p] image src into [p][c] dst for
+// c and p multiples of 8 and reports true, or does nothing and reports
+// false.
+func transposeBlocks(dst, src []float32, c, p int) bool {
+	if c%8 != 0 || p%8 != 0 || !haveEventAsm() {
+		return false
+	}
+	_, _ = dst[c*p-1], src[c*p-1]
+	for c0 := 0; c0 < c; c0 += 8 {
+		for p0 := 0; p0 < p; p0 += 8 {
+			transpose8x8(&dst[p0*c+c0], c, &src[c0*p+p0], p)
+		}
+	}
+	return true
 }

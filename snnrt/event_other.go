@@ -4,6 +4,10 @@ package snnrt
 
 func haveEventAsm() bool { return false }
 
-func fmaRowsAsm(width int, acc, w []float32, ld int, taps []tapRef, ch []int32, val []float32) {
+func gatherAsm(width int, acc, w []float32, ld int, taps []tapRef, start, ch []int32, val []float32) {
 	panic("snnrt: no assembly event kernels on this platform")
 }
+
+func ifSubtract(v, x, theta []float32, c, p int, mask []uint8) { ifSubtractGo(v, x, theta, c, p, mask) }
+
+func transposeBlocks(dst, src []float32, c, p int) bool { return false }

@@ -64,6 +64,13 @@ type Config struct {
 	// several workers (with disjoint image ranges) and must be safe for
 	// that.
 	Observe func(layer, t, first, n int, out []float32)
+	// Dense makes a Simulator evaluate every synaptic layer with dense
+	// GEMMs at every step, switching its event-driven path off (for
+	// comparison). Run, the reference, is always dense and ignores it.
+	Dense bool
+	// Profile makes a Simulator measure the time spent in every layer
+	// (see Simulator.Profile). Run ignores it.
+	Profile bool
 }
 
 // Run simulates the SNN m on n images x ([n, m.Input] in NCHW order) for
@@ -161,9 +168,16 @@ type plan struct {
 func newPlan(m *Model, cfg Config, chunk int) *plan {
 	p := &plan{m: m, cfg: cfg, fan: fanouts(m), spiking: spikingOutputs(m, cfg.Encoding == Poisson)}
 	p.convs, p.wsLen = prepareConvs(m, chunk)
-	p.macs = make([]int64, len(p.fan))
-	for i, f := range p.fan {
-		if p.spiking[i] {
+	p.macs = sourceMACs(m, p.fan, p.spiking)
+	return p
+}
+
+// sourceMACs returns, per source (index layer+1, 0 = input), the dense MACs
+// per image per step that its analog output causes.
+func sourceMACs(m *Model, fan [][]int64, spiking []bool) []int64 {
+	macs := make([]int64, len(fan))
+	for i, f := range fan {
+		if spiking[i] {
 			continue
 		}
 		kind := Kind(0)
@@ -172,11 +186,11 @@ func newPlan(m *Model, cfg Config, chunk int) *plan {
 		}
 		if i == 0 || kind == KindConv || kind == KindLinear || kind == KindMaxPool {
 			for _, v := range f {
-				p.macs[i] += v
+				macs[i] += v
 			}
 		}
 	}
-	return p
+	return macs
 }
 
 // worker owns the buffers and state for a chunk of up to cap images.

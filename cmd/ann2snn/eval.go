@@ -21,6 +21,8 @@ type evalFlags struct {
 	timesteps string
 	ann       string
 	plotDir   string
+	report    bool
+	reportN   int
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,6 +32,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of a table")
 	fs.StringVar(&f.timesteps, "timesteps", "1,2,4,8,16,32", "SNN: time steps to read out, one or an increasing list (one simulation of the largest)")
 	fs.StringVar(&f.plotDir, "plot", "", "SNN: write accuracy_vs_t.png and firing_rate.png into this directory")
+	fs.BoolVar(&f.report, "report", false, "SNN: per-layer conversion error (ANN activation vs firing rate × θ) at each T")
+	fs.IntVar(&f.reportN, "report-images", 256, "SNN: images used by --report (the first N of the evaluated set)")
 	fs.StringVar(&f.ann, "ann", "", "SNN: the ANN (.onnx) to compare against (default: the recorded source model)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

@@ -65,6 +65,9 @@ func commands() []command {
 		{"inspect", "print the layers, shapes, parameters and MACs of an ONNX model", runInspect},
 		{"convert", "convert an ONNX ANN into a calibrated SNN (.snn)", runConvert},
 		{"eval", "evaluate an ONNX model (ANN) or a .snn model on a data set", runEval},
+		{"finetune", "fine-tune a .snn model with surrogate gradients (BPTT)", runFinetune},
+		{"export", "export a .snn model to another format (NIR)", runExport},
+		{"bench", "time the SNN runtime (event-driven and dense) against the ANN executor", runBench},
 	}
 }
 

@@ -14,6 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ann2snn/ann2snn/calibrate"
+	"github.com/ann2snn/ann2snn/convert"
+	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/importer"
 	"github.com/ann2snn/ann2snn/internal/ann"
 	"github.com/ann2snn/ann2snn/internal/plots"
@@ -65,6 +68,8 @@ type snnEval struct {
 	MaxTimesteps  int        `json:"max_timesteps"`
 	ElapsedS      float64    `json:"elapsed_s"`
 	ANNImagesPerS float64    `json:"ann_images_per_s,omitempty"`
+	// Report is the per-layer conversion error (--report).
+	Report []calibrate.LayerError `json:"report,omitempty"`
 }
 
 // parseTimesteps parses "4" or "1,2,4,8".
@@ -201,6 +206,14 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		res.Layers = append(res.Layers, snnLayer{Name: l.Name, Kind: l.Kind.String(), Neurons: neurons,
 			FiringRate: float64(spikes[i]) / (float64(neurons) * N * float64(T))})
 	}
+	if f.report {
+		if ref == "" {
+			return badInput(fmt.Errorf("--report needs the source ONNX model: pass --ann"))
+		}
+		if res.Report, err = conversionReport(m, ref, ds, pre, f.reportN, ts); err != nil {
+			return err
+		}
+	}
 	if f.plotDir != "" {
 		if err := writeSNNPlots(f.plotDir, &res); err != nil {
 			return err
@@ -236,7 +249,22 @@ func writeSNNPlots(dir string, r *snnEval) error {
 	if len(names) == 0 {
 		return nil
 	}
-	return plots.Bars(filepath.Join(dir, "firing_rate.png"), fmt.Sprintf("%s: firing rate per IF layer (T=%d)", title, r.MaxTimesteps), "spikes per neuron per step", names, rates)
+	if err := plots.Bars(filepath.Join(dir, "firing_rate.png"), fmt.Sprintf("%s: firing rate per IF layer (T=%d)", title, r.MaxTimesteps), "spikes per neuron per step", names, rates); err != nil {
+		return err
+	}
+	if len(r.Report) == 0 {
+		return nil
+	}
+	var errNames []string
+	var mae []float64
+	last := r.Report[len(r.Report)-1].T
+	for _, e := range r.Report {
+		if e.T == last {
+			errNames = append(errNames, e.Name)
+			mae = append(mae, e.MAE)
+		}
+	}
+	return plots.Bars(filepath.Join(dir, "conversion_error.png"), fmt.Sprintf("%s: conversion error per IF layer (T=%d)", title, last), "mean |rate×θ − ANN activation|", errNames, mae)
 }
 
 func printSNNEval(w io.Writer, r *snnEval) {
@@ -257,6 +285,68 @@ func printSNNEval(w io.Writer, r *snnEval) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nsimulation speed %.1f images/s at T=%d\n", r.ImagesPerS, r.MaxTimesteps)
+	if len(r.Report) > 0 {
+		printReport(w, r.Report)
+	}
+}
+
+// conversionReport compares every IF layer of m with the ANN activation it
+// replaces on the first k images of ds.
+func conversionReport(m *snnrt.Model, ref string, ds *dataset.Dataset, pre dataset.Preprocess, k int, ts []int) ([]calibrate.LayerError, error) {
+	g, err := importer.Load(ref)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	if err := convert.FoldBatchNorm(g); err != nil {
+		return nil, badInput(err)
+	}
+	ex, err := ann.New(g)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	sources := make([]string, len(m.Layers))
+	for i := range sources {
+		sources[i] = m.Metadata[convert.SourceKey(i)]
+	}
+	k = min(max(k, 1), ds.Len())
+	x := make([]float32, k*ds.ImageSize())
+	if _, err := ds.Batch(x, 0, k, pre); err != nil {
+		return nil, badInput(err)
+	}
+	rep, err := calibrate.CompareLayers(ex, m, sources, x, k, ts)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--report: %w (was the model converted by this version?)", err))
+	}
+	return rep, nil
+}
+
+// printReport prints the conversion error table: one row per IF layer, the
+// MAE at each T, and correlation and over-/under-firing at the largest T.
+func printReport(w io.Writer, rep []calibrate.LayerError) {
+	var ts []int
+	for _, e := range rep {
+		if e.Layer != rep[0].Layer {
+			break
+		}
+		ts = append(ts, e.T)
+	}
+	fmt.Fprintf(w, "\nconversion error per IF layer (ANN activation a vs SNN rate×θ s; MAE = mean |s−a|; over/under: |s−a| > θ/2T, at T=%d):\n", ts[len(ts)-1])
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "layer\tmean a\t")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "MAE T=%d\t", t)
+	}
+	fmt.Fprintln(tw, "corr\tover %\tunder %\t")
+	for i := 0; i < len(rep); i += len(ts) {
+		row := rep[i : i+len(ts)]
+		last := row[len(row)-1]
+		fmt.Fprintf(tw, "%s\t%.4f\t", last.Name, last.MeanANN)
+		for _, e := range row {
+			fmt.Fprintf(tw, "%.4f\t", e.MAE)
+		}
+		fmt.Fprintf(tw, "%.3f\t%.1f\t%.1f\t\n", last.Correlation, 100*last.Over, 100*last.Under)
+	}
+	tw.Flush()
 }
 
 // recordedSource returns the source ONNX path recorded at conversion if

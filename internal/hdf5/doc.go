@@ -15,9 +15,9 @@
 // # What is written
 //
 // The layout follows the HDF5 File Format Specification (version 3.0, the
-// format of HDF5 1.10–1.14; section numbers below are its own) and is what
-// the HDF5 library itself writes with libver="v108" for the same content,
-// minus attributes, timestamps and chunking:
+// format of HDF5 1.10–1.14; section numbers below are its own), using the
+// structures the HDF5 library uses for files created with the 1.8 format
+// ("libver v108": superblock 2, version 2 object headers, link messages):
 //
 //   - II.A "Format Signature and Superblock", superblock version 2: 8-byte
 //     offsets and lengths, base address 0, no superblock extension, the

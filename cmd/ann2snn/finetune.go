@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ann2snn/ann2snn/dataset"
+	"github.com/ann2snn/ann2snn/finetune"
+	"github.com/ann2snn/ann2snn/internal/progress"
+	"github.com/ann2snn/ann2snn/snnrt"
+)
+
+// finetuneFlags are the flags of "ann2snn finetune".
+type finetuneFlags struct {
+	dataFlags
+	out         string
+	timesteps   int
+	epochs      int
+	subset      int
+	lr          float64
+	optimizer   string
+	momentum    float64
+	wd          float64
+	surrogate   string
+	loss        string
+	rateReg     float64
+	augment     string
+	seed        uint64
+	evalLimit   int
+	evalBefore  bool
+	freezeTheta bool
+	resume      bool
+	json        bool
+}
+
+// finetuneEpoch is one epoch's record; part of the --json contract.
+type finetuneEpoch struct {
+	Epoch        int     `json:"epoch"`
+	TrainLoss    float64 `json:"train_loss"`
+	TrainAcc     float64 `json:"train_accuracy"`
+	TestAcc      float64 `json:"test_accuracy"`
+	TestImages   int     `json:"test_images"`
+	ImagesPerS   float64 `json:"images_per_s"`
+	TrainSeconds float64 `json:"train_s"`
+}
+
+type finetuneResult struct {
+	Model      string          `json:"model"`
+	Output     string          `json:"output"`
+	T          int             `json:"t"`
+	Images     int             `json:"train_images"`
+	InitialAcc *float64        `json:"initial_test_accuracy,omitempty"`
+	Epochs     []finetuneEpoch `json:"epochs"`
+}
+
+func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f finetuneFlags
+	fs := newFlagSet("finetune", "model.snn", stderr)
+	f.register(fs, "train")
+	fs.StringVar(&f.out, "o", "", "output .snn (also the checkpoint; optimizer state goes to OUT"+finetune.StateSuffix+") (default: model-tuned.snn)")
+	fs.IntVar(&f.timesteps, "timesteps", 4, "time steps T the SNN is trained and evaluated at")
+	fs.IntVar(&f.epochs, "epochs", 5, "epochs (also the length of the cosine learning-rate schedule)")
+	fs.IntVar(&f.subset, "subset", 0, "train on a fixed random sample of K training images (0 = all)")
+	fs.Float64Var(&f.lr, "lr", 0, "initial learning rate, cosine-annealed to 0 (default 1e-4 adam, 1e-3 sgd)")
+	fs.StringVar(&f.optimizer, "optimizer", "adam", "adam | sgd (momentum)")
+	fs.Float64Var(&f.momentum, "momentum", 0.9, "SGD momentum")
+	fs.Float64Var(&f.wd, "wd", 0, "weight decay of conv and linear weights (decoupled for adam)")
+	fs.StringVar(&f.surrogate, "surrogate", "atan", "surrogate gradient: rect | sigmoid | atan | triangle, optionally :WIDTH or :SHARPNESS (e.g. atan:2)")
+	fs.StringVar(&f.loss, "loss", "mean", "mean (cross-entropy of the mean output) | tet (per-step cross-entropy)")
+	fs.Float64Var(&f.rateReg, "rate-reg", 0, "weight of the mean-firing-rate regulariser")
+	fs.StringVar(&f.augment, "augment", "auto", "random crop (4-pixel padding) + horizontal flip: auto (on for cifar10) | on | off")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the subset, the shuffling and the augmentation")
+	fs.IntVar(&f.evalLimit, "eval-limit", 0, "evaluate on the first N test images after each epoch (0 = all)")
+	fs.BoolVar(&f.evalBefore, "eval-before", false, "also evaluate before training")
+	fs.BoolVar(&f.freezeTheta, "freeze-theta", false, "keep the thresholds fixed")
+	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint at -o (same data and settings)")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of text")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return &usageError{"want exactly one model.snn argument"}
+	}
+	src := pos[0]
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	out := f.out
+	if out == "" {
+		out = strings.TrimSuffix(src, filepath.Ext(src)) + "-tuned.snn"
+	}
+	if same, err := samePath(src, out); err != nil {
+		return badInput(err)
+	} else if same {
+		return &usageError{fmt.Sprintf("output %s would overwrite the input model", out)}
+	}
+	m, err := snnrt.Load(src)
+	if err != nil {
+		return badInput(err)
+	}
+	train, err := f.open()
+	if err != nil {
+		return err
+	}
+	pre, err := f.preprocess(m.Metadata)
+	if err != nil {
+		return err
+	}
+	test, err := dataset.Open(f.data, dataset.Test)
+	if err != nil {
+		return badInput(err)
+	}
+	in := []int{m.Input.C, m.Input.H, m.Input.W}
+	for _, ds := range []*dataset.Dataset{train, test} {
+		if err := checkShapes(ds, in); err != nil {
+			return badInput(fmt.Errorf("%s with %s: %w", src, f.data, err))
+		}
+	}
+	switch f.augment {
+	case "on":
+		cfg.Augment = true
+	case "auto":
+		cfg.Augment = strings.HasPrefix(f.data, "cifar10")
+	case "off":
+	default:
+		return &usageError{"--augment: want auto, on or off"}
+	}
+	var tr *finetune.Trainer
+	if f.resume {
+		tr, err = finetune.Resume(out, train, pre, cfg)
+	} else {
+		tr, err = finetune.New(m, train, pre, cfg)
+	}
+	if err != nil {
+		return badInput(err)
+	}
+	res := finetuneResult{Model: src, Output: out, T: cfg.T, Images: tr.TrainImages()}
+	logf := func(format string, a ...any) {
+		if !f.json {
+			fmt.Fprintf(stdout, format, a...)
+		}
+	}
+	evalLimit := f.evalLimit
+	if evalLimit <= 0 || evalLimit > test.Len() {
+		evalLimit = test.Len()
+	}
+	if f.evalBefore {
+		acc, err := finetune.Evaluate(ctx, tr.Model(), test, pre, cfg.T, f.batch, evalLimit)
+		if err != nil {
+			return err
+		}
+		res.InitialAcc = &acc
+		logf("before: test accuracy %.2f%% (T=%d, %d images)\n", 100*acc, cfg.T, evalLimit)
+	}
+	if e, s := tr.Position(); f.resume {
+		logf("resuming %s at epoch %d step %d\n", out, e+1, s)
+	}
+	for !tr.Done() {
+		epoch, _ := tr.Position()
+		bar := progress.New(stderr, fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Epochs), tr.StepsPerEpoch()*min(cfg.Batch, tr.TrainImages()))
+		var loss float64
+		correct, seen := 0, 0
+		bar.Extra = func() string {
+			return fmt.Sprintf("loss %.4f acc %.2f%%", loss, 100*float64(correct)/float64(max(seen, 1)))
+		}
+		start := time.Now()
+		es, err := tr.RunEpoch(ctx, func(s finetune.StepStats) {
+			seen += s.Images
+			correct += s.Correct
+			loss += (s.Loss - loss) * float64(s.Images) / float64(seen)
+			bar.Add(s.Images)
+		})
+		bar.Done()
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				if serr := tr.SaveCheckpoint(out); serr != nil {
+					return fmt.Errorf("%w; writing the checkpoint failed: %v", err, serr)
+				}
+				e, s := tr.Position()
+				return fmt.Errorf("interrupted at epoch %d step %d: checkpoint written to %s (continue with --resume): %w", e+1, s, out, err)
+			}
+			return err
+		}
+		dt := time.Since(start).Seconds()
+		rec := finetuneEpoch{Epoch: es.Epoch + 1, TrainLoss: es.Loss, TrainAcc: es.Accuracy(),
+			ImagesPerS: float64(es.Images) / dt, TrainSeconds: dt, TestImages: evalLimit}
+		if err := tr.SaveCheckpoint(out); err != nil {
+			return err
+		}
+		if rec.TestAcc, err = finetune.Evaluate(ctx, tr.Model(), test, pre, cfg.T, f.batch, evalLimit); err != nil {
+			return err
+		}
+		res.Epochs = append(res.Epochs, rec)
+		logf("epoch %d/%d: train loss %.4f acc %.2f%% | test acc %.2f%% (T=%d, %d images) | %.1f images/s, %s | saved %s\n",
+			rec.Epoch, cfg.Epochs, rec.TrainLoss, 100*rec.TrainAcc, 100*rec.TestAcc, cfg.T, evalLimit,
+			rec.ImagesPerS, time.Duration(dt*float64(time.Second)).Round(time.Second), out)
+	}
+	if f.json {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	return nil
+}
+
+// config turns the flags into a finetune.Config.
+func (f *finetuneFlags) config() (finetune.Config, error) {
+	cfg := finetune.Config{T: f.timesteps, Batch: f.batch, Epochs: f.epochs, Subset: f.subset, LR: f.lr,
+		Momentum: f.momentum, WeightDecay: f.wd, RateReg: float32(f.rateReg), Seed: f.seed,
+		FreezeThresholds: f.freezeTheta}
+	var err error
+	switch {
+	case f.timesteps < 1:
+		return cfg, &usageError{"--timesteps must be at least 1"}
+	case f.epochs < 1:
+		return cfg, &usageError{"--epochs must be at least 1"}
+	case f.subset < 0 || f.evalLimit < 0:
+		return cfg, &usageError{"--subset and --eval-limit must not be negative"}
+	case f.lr < 0 || f.wd < 0 || f.rateReg < 0 || f.momentum < 0 || f.momentum >= 1:
+		return cfg, &usageError{"--lr, --wd and --rate-reg must be ≥ 0, --momentum in [0,1)"}
+	}
+	if cfg.Optimizer, err = finetune.ParseOptimizer(f.optimizer); err != nil {
+		return cfg, &usageError{"--optimizer: " + err.Error()}
+	}
+	if cfg.Surrogate, err = finetune.ParseSurrogate(f.surrogate); err != nil {
+		return cfg, &usageError{"--surrogate: " + err.Error()}
+	}
+	if cfg.Loss, err = finetune.ParseLoss(f.loss); err != nil {
+		return cfg, &usageError{"--loss: " + err.Error()}
+	}
+	return cfg, nil
+}

@@ -1,0 +1,303 @@
+package finetune
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/ann2snn/ann2snn/dataset"
+	"github.com/ann2snn/ann2snn/snnrt"
+)
+
+// Config controls fine-tuning. The zero value is usable except for T.
+type Config struct {
+	// T is the number of time steps the SNN is unrolled over, ≥ 1.
+	T int
+	// Batch is the number of images per step; 0 means 32. The last
+	// incomplete batch of an epoch is skipped.
+	Batch int
+	// Epochs is the length of the cosine learning-rate schedule; 0 means 1.
+	Epochs int
+	// Surrogate replaces the spike function's derivative; nil means
+	// Arctan{2}.
+	Surrogate Surrogate
+	// Loss is the objective; the zero value is LossMean.
+	Loss Loss
+	// RateReg > 0 adds RateReg times the mean firing rate of the IF
+	// layers (spikes per neuron per step, averaged over layers) to the loss.
+	RateReg float32
+	// Optimizer is the update rule; the zero value is Adam.
+	Optimizer Optimizer
+	// LR is the initial learning rate, annealed to 0 by a cosine schedule
+	// over Epochs; 0 means 1e-4 for Adam and 1e-3 for SGD.
+	LR float64
+	// Momentum is SGD's momentum; 0 means 0.9.
+	Momentum float64
+	// WeightDecay is the weight decay of Conv and Linear weights (not of
+	// biases and thresholds); 0 means none.
+	WeightDecay float64
+	// Augment enables random crops with 4-pixel zero padding and random
+	// horizontal flips (the usual CIFAR augmentation).
+	Augment bool
+	// Seed seeds the training subset, the shuffling (a fresh permutation
+	// each epoch) and the augmentation: the same seed gives the same loss
+	// curve.
+	Seed uint64
+	// Subset > 0 trains on a fixed random sample of Subset training images
+	// (drawn with Seed) instead of all.
+	Subset int
+	// FreezeThresholds keeps the thresholds θ fixed (only weights and
+	// biases are trained).
+	FreezeThresholds bool
+}
+
+func (c *Config) batch() int {
+	if c.Batch <= 0 {
+		return 32
+	}
+	return c.Batch
+}
+
+func (c *Config) epochs() int { return max(c.Epochs, 1) }
+
+func (c *Config) surrogate() Surrogate {
+	if c.Surrogate == nil {
+		return Arctan{2}
+	}
+	return c.Surrogate
+}
+
+func (c *Config) lr() float64 {
+	switch {
+	case c.LR > 0:
+		return c.LR
+	case c.Optimizer == SGD:
+		return 1e-3
+	}
+	return 1e-4
+}
+
+func (c *Config) momentum() float64 {
+	if c.Momentum == 0 {
+		return 0.9
+	}
+	return c.Momentum
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.T < 1 || c.T > snnrt.MaxT:
+		return fmt.Errorf("finetune: T = %d, want 1..%d", c.T, snnrt.MaxT)
+	case c.Batch < 0 || c.Epochs < 0 || c.Subset < 0:
+		return fmt.Errorf("finetune: negative batch, epochs or subset")
+	case c.LR < 0 || c.WeightDecay < 0 || c.Momentum < 0 || c.Momentum >= 1 || c.RateReg < 0:
+		return fmt.Errorf("finetune: learning rate, weight decay and rate regulariser must be ≥ 0, momentum in [0,1)")
+	case c.Optimizer != Adam && c.Optimizer != SGD:
+		return fmt.Errorf("finetune: unknown optimizer %d", int(c.Optimizer))
+	case c.Loss != LossMean && c.Loss != LossTET:
+		return fmt.Errorf("finetune: unknown loss %d", int(c.Loss))
+	}
+	return nil
+}
+
+// StepStats describes one training step.
+type StepStats struct {
+	Epoch, Step int     // 0-based position of the step
+	Loss        float64 // loss of the batch (before the update)
+	Correct     int     // images of the batch whose accumulated output's argmax is the label
+	Images      int     // batch size
+	LR          float64 // learning rate used
+}
+
+// EpochStats sums the steps of one (part of an) epoch.
+type EpochStats struct {
+	Epoch   int
+	Steps   int
+	Images  int
+	Loss    float64 // mean batch loss
+	Correct int
+}
+
+// Accuracy returns Correct/Images (0 for no images).
+func (e EpochStats) Accuracy() float64 {
+	if e.Images == 0 {
+		return 0
+	}
+	return float64(e.Correct) / float64(e.Images)
+}
+
+// Trainer fine-tunes an SNN on a training set. It owns a copy of the
+// model; Model returns the current parameters. A Trainer is not safe for
+// concurrent use.
+type Trainer struct {
+	cfg   Config
+	net   *net
+	opt   *optState
+	train *dataset.Dataset
+	pre   dataset.Preprocess
+	pad   []float32
+	// Position of the next step.
+	epoch, step int
+}
+
+// New returns a Trainer for m on the training images train (labelled,
+// of m's input shape) preprocessed by pre. It returns an error if the
+// model is invalid or uses a feature fine-tuning lacks
+// (*UnsupportedError), or the data do not fit.
+func New(m *snnrt.Model, train *dataset.Dataset, pre dataset.Preprocess, cfg Config) (*Trainer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if !train.Labeled() {
+		return nil, fmt.Errorf("finetune: the training set has no labels")
+	}
+	if s := train.Shape(); s != [3]int{m.Input.C, m.Input.H, m.Input.W} {
+		return nil, fmt.Errorf("finetune: training images are %dx%dx%d, the model wants %v", s[0], s[1], s[2], m.Input)
+	}
+	if err := pre.Validate(m.Input.C); err != nil {
+		return nil, err
+	}
+	if cfg.Subset > 0 && cfg.Subset < train.Len() {
+		var err error
+		if train, err = train.Subset(train.Sample(cfg.Subset, cfg.Seed)); err != nil {
+			return nil, err
+		}
+	}
+	if train.Len() == 0 {
+		return nil, fmt.Errorf("finetune: the training set is empty")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if k, classes := train.NumClasses(), m.Layers[m.Output].Shape.Len(); k > classes {
+		return nil, fmt.Errorf("finetune: labels go up to %d, the model has %d outputs", k-1, classes)
+	}
+	n := min(cfg.batch(), train.Len())
+	nt, err := newNet(m, netOptions{t: cfg.T, n: n, surrogate: cfg.surrogate(), loss: cfg.Loss, rateReg: cfg.RateReg})
+	if err != nil {
+		return nil, err
+	}
+	return &Trainer{cfg: cfg, net: nt, opt: newOptState(cfg.Optimizer, nt.params), train: train, pre: pre,
+		pad: padValues(pre, m.Input.C)}, nil
+}
+
+// StepsPerEpoch returns the number of steps of one epoch.
+func (tr *Trainer) StepsPerEpoch() int { return tr.train.Len() / tr.net.opt.n }
+
+// TrainImages returns the number of training images (after Subset).
+func (tr *Trainer) TrainImages() int { return tr.train.Len() }
+
+// Position returns the epoch and step (0-based) the next step will run.
+func (tr *Trainer) Position() (epoch, step int) { return tr.epoch, tr.step }
+
+// Done reports whether all Config.Epochs epochs have run.
+func (tr *Trainer) Done() bool { return tr.epoch >= tr.cfg.epochs() }
+
+// Model returns a copy of the model with the current parameters. Its
+// metadata keeps the original keys (preprocessing, provenance) and records
+// the training position (finetune.epoch, finetune.step: the next step)
+// and settings (finetune.t, .loss, .surrogate, .optimizer, .lr, ...).
+func (tr *Trainer) Model() *snnrt.Model {
+	m := cloneModel(tr.net.m)
+	c := &tr.cfg
+	for k, v := range map[string]string{
+		metaEpoch: fmt.Sprint(tr.epoch), metaStep: fmt.Sprint(tr.step),
+		"finetune.t": fmt.Sprint(c.T), "finetune.epochs": fmt.Sprint(c.epochs()),
+		"finetune.batch": fmt.Sprint(tr.net.opt.n), "finetune.images": fmt.Sprint(tr.train.Len()),
+		"finetune.loss": c.Loss.String(), "finetune.surrogate": c.surrogate().String(),
+		"finetune.optimizer": c.Optimizer.String(), "finetune.lr": fmt.Sprint(c.lr()),
+		"finetune.seed": fmt.Sprint(c.Seed),
+	} {
+		m.Metadata[k] = v
+	}
+	return m
+}
+
+// order returns the image order of epoch e: a seeded permutation.
+func (tr *Trainer) order(e int) []int {
+	return tr.train.Sample(tr.train.Len(), tr.cfg.Seed^(uint64(e+1)*0x9e3779b97f4a7c15))
+}
+
+// RunEpoch runs the remaining steps of the current epoch, calling onStep
+// (if not nil) after each, and moves to the next epoch. If ctx is
+// cancelled it stops before the next step and returns ctx.Err(); the
+// position then says where to resume.
+func (tr *Trainer) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochStats, error) {
+	es := EpochStats{Epoch: tr.epoch}
+	n := tr.net.opt.n
+	per := tr.net.m.Input.Len()
+	x := make([]float32, n*per)
+	scratch := make([]float32, per)
+	labels := make([]int, n)
+	order := tr.order(tr.epoch)
+	total := tr.StepsPerEpoch() * tr.cfg.epochs()
+	grads := make([][]float32, len(tr.net.params))
+	for tr.step < tr.StepsPerEpoch() {
+		if err := ctx.Err(); err != nil {
+			return es, err
+		}
+		idx := order[tr.step*n : (tr.step+1)*n]
+		var rng *rand.Rand
+		if tr.cfg.Augment {
+			rng = rand.New(rand.NewPCG(tr.cfg.Seed, uint64(tr.epoch)<<32|uint64(tr.step)))
+		}
+		s := tr.net.m.Input
+		for i, j := range idx {
+			if _, err := tr.train.Batch(x[i*per:(i+1)*per], j, 1, tr.pre); err != nil {
+				return es, err
+			}
+			labels[i] = tr.train.Label(j)
+			if rng != nil {
+				augment(x[i*per:(i+1)*per], scratch, s.C, s.H, s.W, tr.pad, rng)
+			}
+		}
+		loss, out, err := tr.net.run(x, labels)
+		if err != nil {
+			return es, err
+		}
+		st := StepStats{Epoch: tr.epoch, Step: tr.step, Loss: float64(loss), Images: n,
+			Correct: correct(out, labels, tr.cfg.T), LR: cosineLR(tr.cfg.lr(), tr.epoch*tr.StepsPerEpoch()+tr.step, total)}
+		for i, p := range tr.net.params {
+			grads[i] = tr.net.grad(p)
+		}
+		tr.opt.update(tr.net.params, grads, st.LR, &tr.cfg)
+		tr.step++
+		es.Steps++
+		es.Images += n
+		es.Correct += st.Correct
+		es.Loss += (st.Loss - es.Loss) / float64(es.Steps)
+		if onStep != nil {
+			onStep(st)
+		}
+	}
+	tr.epoch++
+	tr.step = 0
+	return es, nil
+}
+
+// correct counts the images whose accumulated output (summed over the T
+// steps of out [T,N,K]) has its maximum (first on ties) at the label.
+func correct(out []float32, labels []int, t int) int {
+	n := len(labels)
+	k := len(out) / (t * n)
+	acc := make([]float32, k)
+	c := 0
+	for i, l := range labels {
+		clear(acc)
+		for s := 0; s < t; s++ {
+			for j, v := range out[(s*n+i)*k : (s*n+i+1)*k] {
+				acc[j] += v
+			}
+		}
+		best := 0
+		for j, v := range acc {
+			if v > acc[best] {
+				best = j
+			}
+		}
+		if best == l {
+			c++
+		}
+	}
+	return c
+}

@@ -1,0 +1,334 @@
+package snnrt
+
+import (
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+// simNets are the models the Simulator is checked on against Run.
+func simNets(t testing.TB) []struct {
+	name string
+	m    *Model
+} {
+	return []struct {
+		name string
+		m    *Model
+	}{
+		{"small avgpool", smallNet(t, 1, false, IF{V0: []float32{0.5}})},
+		{"small maxpool", smallNet(t, 2, true, IF{})},
+		{"small burst", smallNet(t, 3, false, IF{MaxSpikes: 3})},
+		{"small signed", smallNet(t, 4, true, IF{Signed: true, V0: []float32{0.4}})},
+		{"small reset zero", smallNet(t, 5, false, IF{Reset: ResetToZero})},
+		{"branchy", branchyNet(t, 6)},
+	}
+}
+
+// maxRelDiff returns max |a−b| / max(1, max|a|).
+func maxRelDiff(a, b []float32) float64 {
+	var d, s float64
+	for i := range a {
+		d = max(d, math.Abs(float64(a[i])-float64(b[i])))
+		s = max(s, math.Abs(float64(a[i])))
+	}
+	return d / max(1, s)
+}
+
+func TestSimulatorMatchesRun(t *testing.T) {
+	const n, T = 11, 8
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, tc := range simNets(t) {
+		for _, enc := range []Encoding{Direct, Poisson} {
+			x := randVec(r, n*tc.m.Input.Len(), -0.2, 1.2)
+			cfg := Config{T: T, Encoding: enc, Seed: 7}
+			ref, err := Run(tc.m, x, n, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mode := range []struct {
+				dense bool
+				ratio int64
+			}{{true, eventCostRatio}, {false, eventCostRatio}, {false, 0}, {false, 1 << 40}} {
+				dense := mode.dense
+				cfg.Dense = dense
+				sim, err := NewSimulator(tc.m, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sim.costRatio = mode.ratio
+				got, err := sim.Run(x, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for tt := 1; tt <= T; tt++ {
+					a, b := ref.Logits(tt), got.Logits(tt)
+					if dense && !slices.Equal(a, b) {
+						t.Fatalf("%s %v dense: logits(%d) differ: %v vs %v", tc.name, enc, tt, b, a)
+					}
+					if d := maxRelDiff(a, b); d > 1e-5 {
+						t.Fatalf("%s %v dense=%v: logits(%d) rel diff %g", tc.name, enc, dense, tt, d)
+					}
+				}
+				var ev, de int64
+				for _, p := range sim.Profile() {
+					ev += p.Event
+					de += p.Dense
+				}
+				switch {
+				case dense && ev+de != 0:
+					t.Fatalf("%s: dense simulator ran %d event and %d dense fallback steps", tc.name, ev, de)
+				case !dense && mode.ratio == 0 && (ev == 0 || de != 0):
+					t.Fatalf("%s: forced event path ran %d event, %d dense steps", tc.name, ev, de)
+				case !dense && mode.ratio > 1<<30 && de == 0:
+					t.Fatalf("%s: forced dense fallback ran %d event, %d dense steps", tc.name, ev, de)
+				}
+				if !slices.Equal(ref.Layers, got.Layers) || ref.Input != got.Input || ref.SOPs(T) != got.SOPs(T) || ref.MACs(T) != got.MACs(T) {
+					t.Fatalf("%s %v dense=%v: stats differ:\n%v\n%v", tc.name, enc, dense, ref.Layers, got.Layers)
+				}
+			}
+		}
+	}
+}
+
+func TestSimulatorDeterminism(t *testing.T) {
+	m := branchyNet(t, 5)
+	const n, T = 13, 5
+	r := rand.New(rand.NewPCG(9, 9))
+	x := randVec(r, n*m.Input.Len(), -0.2, 1.2)
+	for _, enc := range []Encoding{Direct, Poisson} {
+		var ref *Result
+		for _, st := range []struct{ procs, workers, chunk int }{{1, 0, 0}, {2, 0, 0}, {2, 0, 1}, {1, 3, 2}, {2, 4, 5}} {
+			old := runtime.GOMAXPROCS(st.procs)
+			sim, err := NewSimulator(m, Config{T: T, Encoding: enc, Seed: 1, Workers: st.workers, Chunk: st.chunk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := sim.Run(x, n)
+			runtime.GOMAXPROCS(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ref == nil {
+				ref = res
+				continue
+			}
+			if !slices.Equal(ref.acc, res.acc) || !slices.Equal(ref.Layers, res.Layers) || !slices.Equal(ref.stepSOPs, res.stepSOPs) {
+				t.Fatalf("%v %+v: results differ", enc, st)
+			}
+		}
+	}
+}
+
+// TestGatherKernels compares the assembly event kernels with gatherGo.
+func TestGatherKernels(t *testing.T) {
+	if !haveEventAsm() {
+		t.Skip("no assembly event kernels on this CPU")
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, width := range []int{64, 32, 16, 8} {
+		for _, d := range []float64{0, 0.2, 1} {
+			const ld, chans, positions = 72, 7, 4
+			w := randVec(r, 3*chans*ld, -1, 1)
+			e, _ := randEvents(r, chans, positions, d)
+			for j := range e.val[:e.count()] {
+				e.val[j] = r.Float32()*4 - 2
+			}
+			acc := randVec(r, width, -1, 1)
+			taps := []tapRef{{in: 0, w: 0}, {in: 3, w: chans * ld}, {in: 2, w: 2 * chans * ld}, {in: 3, w: 8}}
+			want := slices.Clone(acc)
+			gatherGo(want, w, ld, taps, e.start, e.ch, e.val)
+			gatherAsm(width, acc, w, ld, taps, e.start, e.ch[:cap(e.ch)], e.val[:cap(e.val)])
+			if diff := maxRelDiff(want, acc); diff > 1e-6 {
+				t.Errorf("width %d, density %v: rel diff %g", width, d, diff)
+			}
+		}
+	}
+}
+
+// TestSimulatorStepAllocs checks that a time step allocates nothing, on the
+// event and the dense path.
+func TestSimulatorStepAllocs(t *testing.T) {
+	m := branchyNet(t, 2)
+	const n = 4
+	x := randVec(rand.New(rand.NewPCG(1, 2)), n*m.Input.Len(), 0, 1)
+	for _, cfg := range []Config{{T: 3}, {T: 3, Dense: true}, {T: 3, Encoding: Poisson}, {T: 3, Profile: true}} {
+		cfg.Chunk = n
+		sim, err := NewSimulator(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sim.Run(x, n); err != nil { // creates the worker
+			t.Fatal(err)
+		}
+		w := sim.workers[0]
+		r := newResult(m, n, cfg.T)
+		if a := testing.AllocsPerRun(10, func() { w.step(1, x, n) }); a != 0 {
+			t.Errorf("%+v: step allocates %v times", cfg, a)
+		}
+		if a := testing.AllocsPerRun(5, func() { w.simulate(r, x, 0, n) }); a != 0 {
+			t.Errorf("%+v: simulate allocates %v times", cfg, a)
+		}
+	}
+}
+
+func TestSimulatorErrors(t *testing.T) {
+	m := smallNet(t, 1, false, IF{})
+	if _, err := NewSimulator(m, Config{}); err == nil {
+		t.Error("T = 0: no error")
+	}
+	if _, err := NewSimulator(m, Config{T: 1, Encoding: 7}); err == nil {
+		t.Error("bad encoding: no error")
+	}
+	if _, err := NewSimulator(&Model{}, Config{T: 1}); err == nil {
+		t.Error("empty model: no error")
+	}
+	sim, err := NewSimulator(m, Config{T: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, m.Input.Len())
+	if _, err := sim.Run(x[1:], 1); err == nil {
+		t.Error("short input: no error")
+	}
+	x[3] = float32(math.Inf(1))
+	if _, err := sim.Run(x, 1); err == nil {
+		t.Error("Inf input: no error")
+	}
+}
+
+// TestIFSubtractKernels compares ifSubtract8 with ifSubtractGo and with
+// IF.step.
+func TestIFSubtractKernels(t *testing.T) {
+	const c, p = 24, 5
+	r := rand.New(rand.NewPCG(8, 8))
+	theta := randVec(r, c, 0.5, 1.5)
+	v := randVec(r, c*p, -1, 1)
+	x := randVec(r, c*p, -0.5, 2)
+	x[3], x[9] = theta[3]-v[3], float32(math.NaN()) // exactly at threshold; NaN
+	want, got := slices.Clone(v), slices.Clone(v)
+	wm, gm := make([]uint8, c*p/8), make([]uint8, c*p/8)
+	ifSubtractGo(want, x, theta, c, p, wm)
+	if haveEventAsm() {
+		ifSubtract(got, x, theta, c, p, gm)
+		for j := range want {
+			if math.Float32bits(want[j]) != math.Float32bits(got[j]) {
+				t.Fatalf("v[%d] = %v, want %v", j, got[j], want[j])
+			}
+		}
+		if !slices.Equal(wm, gm) {
+			t.Fatalf("masks %v, want %v", gm, wm)
+		}
+	}
+	// IF.fire on the same neurons.
+	n := IF{Theta: theta}
+	ref := slices.Clone(v)
+	for j := range ref {
+		ch := j % c
+		u := ref[j] + x[j]
+		k := n.fire(u, theta[ch], 1, 1, 0)
+		if k != 0 {
+			u -= theta[ch]
+		}
+		ref[j] = u
+		if spike := wm[j/8]>>(j%8)&1 == 1; spike != (k == 1) {
+			t.Fatalf("neuron %d: mask spike %v, fire %d", j, spike, k)
+		}
+	}
+	for j := range ref {
+		if math.Float32bits(ref[j]) != math.Float32bits(want[j]) && !math.IsNaN(float64(ref[j])) {
+			t.Fatalf("neuron %d: v = %v, IF %v", j, want[j], ref[j])
+		}
+	}
+}
+
+// TestTranspose checks nchwToNHWC (block and scalar paths) and
+// nhwcToNCHW against each other.
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, sz := range [][2]int{{8, 8}, {16, 24}, {32, 1024}, {12, 5}, {3, 16}, {1, 7}, {9, 1}} {
+		c, p := sz[0], sz[1]
+		src := randVec(r, c*p, -1, 1)
+		dst := make([]float32, c*p)
+		nchwToNHWC(dst, src, c, p)
+		for ch := 0; ch < c; ch++ {
+			for q := 0; q < p; q++ {
+				if dst[q*c+ch] != src[ch*p+q] {
+					t.Fatalf("%dx%d: [%d][%d] wrong", c, p, ch, q)
+				}
+			}
+		}
+		back := make([]float32, c*p)
+		nhwcToNCHW(back, dst, c, p)
+		if !slices.Equal(back, src) {
+			t.Fatalf("%dx%d: round trip differs", c, p)
+		}
+	}
+}
+
+// TestSimulatorPreactivations runs a VGG-like net, where over many steps
+// a neuron at its threshold eventually fires differently under the event
+// path's summation order. Until the first spike differs, every layer of the
+// Simulator must match Run: spikes exactly, analog values to 1e-5
+// relative; after it, predictions must still agree.
+func TestSimulatorPreactivations(t *testing.T) {
+	m := vggNet(t)
+	const n, T = 4, 6
+	x := randVec(rand.New(rand.NewPCG(6, 6)), n*m.Input.Len(), 0, 1)
+	record := func(outs [][]float32) func(layer, step, first, k int, out []float32) {
+		return func(layer, step, first, k int, out []float32) {
+			if layer >= 0 {
+				i := (step-1)*len(m.Layers) + layer
+				per := len(out) / k
+				copy(outs[i][first*per:], out)
+			}
+		}
+	}
+	alloc := func() [][]float32 {
+		o := make([][]float32, T*len(m.Layers))
+		for i := range o {
+			o[i] = make([]float32, n*m.Layers[i%len(m.Layers)].Shape.Len())
+		}
+		return o
+	}
+	ref, got := alloc(), alloc()
+	rr, err := Run(m, x, n, Config{T: T, Observe: record(ref)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := NewSimulator(m, Config{T: T, Chunk: 3, Observe: record(got)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := sim.Run(x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared := 0
+loop:
+	for i := range ref {
+		l := &m.Layers[i%len(m.Layers)]
+		switch {
+		case l.Kind == KindIF && !slices.Equal(ref[i], got[i]):
+			break loop
+		case l.Kind != KindIF && maxRelDiff(ref[i], got[i]) > 1e-5:
+			t.Fatalf("step %d layer %d (%v): rel diff %g before any spike differs", i/len(m.Layers)+1, i%len(m.Layers), l.Kind, maxRelDiff(ref[i], got[i]))
+		}
+		compared++
+	}
+	t.Logf("identical spikes for %d of %d layer·steps", compared, len(ref))
+	if compared < 2*len(m.Layers) {
+		t.Fatalf("spikes differ already at step %d", compared/len(m.Layers)+1)
+	}
+	if !slices.Equal(rr.Predictions(T), rs.Predictions(T)) {
+		t.Errorf("predictions %v, Run %v", rs.Predictions(T), rr.Predictions(T))
+	}
+	var sev int64
+	for _, p := range sim.Profile() {
+		sev += p.Event
+	}
+	if sev == 0 {
+		t.Fatal("no layer ran event-driven: test is vacuous")
+	}
+}

@@ -1,0 +1,212 @@
+package snnrt
+
+// layerStep evaluates layer i at step t (0-based) for nimg images; cur is
+// the encoded model input.
+func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
+	s := w.s
+	m := s.m
+	l, sl := &m.Layers[i], &s.layers[i]
+	switch sl.exec {
+	case execEvent:
+		w.eventStep(i, cur, nimg)
+	case execIF:
+		var sp, sops int64
+		if sl.nhwc {
+			src := l.Inputs[0]
+			x := w.out[src]
+			if s.layers[src].constant {
+				x = w.nhwc[src]
+			}
+			L := l.Shape.Len()
+			for img := 0; img < nimg; img++ {
+				a, b := w.ifNHWC(i, img, x[img*L:(img+1)*L])
+				sp += a
+				sops += b
+			}
+		} else {
+			x := w.denseOf(l.Inputs[0], cur)
+			sp, sops = l.IF.step(w.out[i], w.v[i], w.cnt[i], x, l.Shape, nimg, s.fan[i+1])
+		}
+		w.layers[i].Spikes += sp
+		w.layers[i].SOPs += sops
+		w.stepSOPs[t] += sops
+	case execPoolEv:
+		L := l.Shape.Len()
+		for img := 0; img < nimg; img++ {
+			var d []float32
+			if sl.needDense {
+				d = w.dense[i][img*L : (img+1)*L]
+			}
+			sl.pool.step(&w.ev[i][img], &w.ev[l.Inputs[0]][img], w.pool, d)
+		}
+	case execMaxPool:
+		dst := w.out[i][:nimg*l.Shape.Len()]
+		ev := maxPoolStep(dst, w.denseOf(l.Inputs[0], cur), w.v[i], w.prev[i], nimg, l.Pool, l.MaxPool)
+		if s.spiking[i+1] {
+			sops := eventSOPs(dst, s.fan[i+1], l.Shape.Len())
+			w.layers[i].Spikes += ev
+			w.layers[i].SOPs += sops
+			w.stepSOPs[t] += sops
+		}
+	default:
+		w.ins, w.shp = w.ins[:0], w.shp[:0]
+		for _, src := range l.Inputs {
+			w.ins = append(w.ins, w.denseOf(src, cur)[:nimg*m.shapeOf(src).Len()])
+			w.shp = append(w.shp, m.shapeOf(src))
+		}
+		L := l.Shape.Len()
+		dst := w.out[i][:nimg*L]
+		if sl.conv != nil { // Conv, or Linear as a 1×1 conv: no allocation
+			sl.conv.Forward(dst, w.ins[0], nimg, w.ws)
+		} else {
+			denseForward(l, nil, w.ws, dst, w.ins, w.shp, nimg)
+		}
+		if sl.needNHWC {
+			hw := l.Shape.H * l.Shape.W
+			for img := 0; img < nimg; img++ {
+				nchwToNHWC(w.nhwc[i][img*L:(img+1)*L], dst[img*L:], l.Shape.C, hw)
+			}
+		}
+	}
+}
+
+// eventStep evaluates an execEvent layer: per image, event-driven when its
+// input events cost fewer operations than eventCostRatio⁻¹ × the dense
+// MACs, else densely (those images are batched into one dense conv).
+func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
+	s := w.s
+	l, sl := &s.m.Layers[i], &s.layers[i]
+	e := sl.ev
+	src := l.Inputs[0]
+	inLen, L := e.g.C*e.inP, l.Shape.Len()
+	var in []float32
+	if !sl.fromEvents {
+		in = w.denseOf(src, cur)
+	}
+	nd := 0
+	for img := 0; img < nimg; img++ {
+		ev := &w.scan
+		if sl.fromEvents {
+			ev = &w.ev[src][img]
+		} else {
+			ev.scan(in[img*inLen:(img+1)*inLen], e.g.C, e.inP)
+		}
+		if e.cost(ev)*s.costRatio <= e.denseMACs {
+			e.accumulate(w.out[i][img*L:(img+1)*L], ev)
+			w.prof[i].Event++
+			continue
+		}
+		w.prof[i].Dense++
+		d := w.dIn[nd*inLen : (nd+1)*inLen]
+		if in != nil {
+			copy(d, in[img*inLen:])
+		} else if dm := w.dense[src]; dm != nil {
+			copy(d, dm[img*inLen:])
+		} else {
+			ev.scatter(d, e.inP)
+		}
+		w.dImg[nd] = img
+		nd++
+	}
+	if nd > 0 {
+		e.denseConv.Forward(w.dOut, w.dIn, nd, w.ws)
+		for j, img := range w.dImg[:nd] {
+			nchwToNHWC(w.out[i][img*L:(img+1)*L], w.dOut[j*L:], l.Shape.C, e.outP)
+		}
+	}
+	if sl.needDense && e.outP > 1 {
+		for img := 0; img < nimg; img++ {
+			nhwcToNCHW(w.dense[i][img*L:(img+1)*L], w.out[i][img*L:], l.Shape.C, e.outP)
+		}
+	}
+}
+
+// ifNHWC runs one step of the NHWC IF layer i for image img with input
+// current x ([positions][C]): charge, fire, reset as IF.step does, and
+// emits the spikes as events (and into the NCHW map if needed). It returns
+// the spike and SOP counts.
+func (w *simWorker) ifNHWC(i, img int, x []float32) (spikes, sops int64) {
+	s := w.s
+	l, sl := &s.m.Layers[i], &s.layers[i]
+	n := &l.IF
+	C, L := l.Shape.C, l.Shape.Len()
+	P := L / C
+	v := w.v[i][img*L : (img+1)*L]
+	x = x[:L]
+	var cnt []int32
+	if w.cnt[i] != nil {
+		cnt = w.cnt[i][img*L : (img+1)*L]
+	}
+	var d []float32
+	if sl.needDense {
+		d = w.dense[i][img*L : (img+1)*L]
+		clear(d)
+	}
+	ev := &w.ev[i][img]
+	ev.reset()
+	theta, fan := sl.theta[:C], sl.fan[:L]
+	m := n.maxSpikes()
+	fm := float32(m)
+	if !n.Signed && m == 1 && n.Reset == ResetBySubtraction && C%8 == 0 {
+		return ifNHWCMasked(v, x, theta, C, P, fan, sl.fanPos, ev, d, w.mask, s.asm)
+	}
+	if !n.Signed && m == 1 && n.Reset == ResetBySubtraction {
+		// The common neuron, unrolled: fire(u) = 1 iff u ≥ θ.
+		for p := 0; p < P; p++ {
+			vv, xx, ff := v[p*C:(p+1)*C], x[p*C:(p+1)*C], fan[p*C:(p+1)*C]
+			for c := range vv {
+				u := vv[c] + xx[c]
+				if th := theta[c]; u >= th {
+					u -= th
+					ev.ch = append(ev.ch, int32(c))
+					ev.val = append(ev.val, th)
+					spikes++
+					sops += ff[c]
+					if d != nil {
+						d[c*P+p] = th
+					}
+				}
+				vv[c] = u
+			}
+			ev.closePos(p)
+		}
+		return spikes, sops
+	}
+	for p := 0; p < P; p++ {
+		for c := 0; c < C; c++ {
+			j := p*C + c
+			th := theta[c]
+			u := v[j] + x[j]
+			var nc int32
+			if cnt != nil {
+				nc = cnt[j]
+			}
+			k := n.fire(u, th, m, fm, nc)
+			if k != 0 {
+				if n.Reset == ResetToZero {
+					u = 0
+				} else {
+					u -= float32(k) * th
+				}
+				if cnt != nil {
+					cnt[j] += int32(k)
+				}
+				a := int64(k)
+				if a < 0 {
+					a = -a
+				}
+				spikes += a
+				sops += a * fan[j]
+				val := float32(k) * th
+				ev.ch = append(ev.ch, int32(c))
+				ev.val = append(ev.val, val)
+				if d != nil {
+					d[c*P+p] = val
+				}
+			}
+			v[j] = u
+		}
+		ev.closePos(p)
+	}
+	return spikes, sops
+}
