@@ -251,6 +251,8 @@ def main(argv):
     p.add_argument("--wd", type=float, default=0.0, help="AdamW weight decay")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--limit", type=int, default=0,
+                   help="smoke test: use only the first N train and test images (0 = all)")
     p.add_argument("--repo", default=os.path.dirname(HERE), help="ann2snn checkout (for go list)")
     p.add_argument("-o", "--out", required=True, help="output .onnx")
     a = p.parse_args(argv)
@@ -263,6 +265,8 @@ def main(argv):
     gen = torch.Generator().manual_seed(a.seed)
 
     xtr, ytr, xte, yte, mean, std = load_data(a.data, a.repo)
+    if a.limit > 0:
+        xtr, ytr, xte, yte = xtr[:a.limit], ytr[:a.limit], xte[:a.limit], yte[:a.limit]
     xtr, xte = preprocess(xtr, mean, std), preprocess(xte, mean, std)
     ytr, yte = torch.from_numpy(ytr.astype(np.int64)), torch.from_numpy(yte.astype(np.int64))
     c, hw = xtr.shape[1], xtr.shape[2]
@@ -294,7 +298,15 @@ def main(argv):
         print(f"epoch {ep + 1}/{a.epochs} loss {tot / n:.4f} test acc {acc:.4f} "
               f"({time.time() - t0:.0f}s)", flush=True)
 
-    model = fold_bn(model) if a.arch == "vgg_small" else model.eval()
+    model.eval()
+    if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
+        with torch.no_grad():
+            before = model(xte[:64])
+            model = fold_bn(model)
+            d = float((model(xte[:64]) - before).abs().max() / before.abs().max().clamp_min(1e-12))
+        print(f"folded BatchNorm: max relative change of logits {d:.2e}")
+        if d > 1e-4:
+            raise SystemExit("BatchNorm folding changed the outputs")
     acc = evaluate(model, xte, yte)
     lams = [m.lam.item() for m in model.modules() if isinstance(m, QCFS)]
     if lams:
@@ -313,6 +325,7 @@ def main(argv):
         "ann2snn.dataset": a.data,
         "ann2snn.scale": repr(1.0 / 255.0),
         "ann2snn.test_accuracy": f"{acc:.4f}",
+        "ann2snn.test_images": str(len(xte)),
         "ann2snn.recipe": recipe,
         "ann2snn.torch_version": torch.__version__,
     }

@@ -98,9 +98,17 @@ type eventSyn struct {
 	tapStart  []int32          // [outP+1]: taps of output position o are taps[tapStart[o]:tapStart[o+1]]
 	taps      []tapRef
 	inTaps    []int64 // per input position: the (output, tap) pairs that read it
-	denseMACs int64   // multiply-accumulates of one dense evaluation, one image
-	denseConv *kernels.Conv
-	useAsm    bool
+	// tapMajor: the weights exceed tapMajorBytes, so accumulateChunk walks
+	// kernel taps outermost (one tap's weights stay in L2 for every output
+	// position and image); byTap are the taps ordered by kernel tap, with
+	// their output positions byTapOut, tap t at byTapStart[t]..[t+1].
+	tapMajor   bool
+	byTap      []tapRef
+	byTapOut   []int32
+	byTapStart []int32
+	denseMACs  int64 // multiply-accumulates of one dense evaluation, one image
+	denseConv  *kernels.Conv
+	useAsm     bool
 }
 
 // linearGeom returns the geometry of Linear layer l (with In inputs) as a
@@ -155,8 +163,25 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 			s.tapStart[oy*ow+ox+1] = int32(len(s.taps))
 		}
 	}
+	s.tapMajor = g.Group == 1 && len(w)*4 > tapMajorBytes
+	s.byTapStart = make([]int32, s.ntap+1)
+	for t := 0; t < s.ntap; t++ {
+		for o := 0; o < s.outP; o++ {
+			for _, tr := range s.taps[s.tapStart[o]:s.tapStart[o+1]] {
+				if tr.w == t*s.cg*s.kg {
+					s.byTap = append(s.byTap, tr)
+					s.byTapOut = append(s.byTapOut, int32(o))
+				}
+			}
+		}
+		s.byTapStart[t+1] = int32(len(s.byTap))
+	}
 	return s
 }
+
+// tapMajorBytes is the weight size above which event accumulation runs
+// kernel-tap-major (about half of a 512 KiB L2 cache).
+const tapMajorBytes = 256 << 10
 
 // cost returns the synaptic operations that accumulating e costs: Σ over
 // events of (taps reading its position)·K/Group.
@@ -197,6 +222,47 @@ func (s *eventSyn) accumulate(acc []float32, e *events) {
 		}
 		if k0 < K {
 			gatherGo(a[k0:], s.wT[k0:], K, taps, e.start, ch, val)
+		}
+	}
+}
+
+// accumulateChunk is accumulate for several images: accs[i] receives the
+// result for evs[i]. Tap-major layers walk kernel taps outermost, then
+// output positions, then images; per output element the terms are summed
+// in the same order as accumulate (taps ascending, then channels), so the
+// results are bit-identical to it.
+func (s *eventSyn) accumulateChunk(accs [][]float32, evs []*events) {
+	if !s.tapMajor {
+		for i, e := range evs {
+			s.accumulate(accs[i], e)
+		}
+		return
+	}
+	K := s.g.K
+	for i := range accs {
+		copy(accs[i], s.bias)
+	}
+	for j := range s.byTap {
+		tr := s.byTap[j : j+1]
+		o := int(s.byTapOut[j])
+		in := tr[0].in
+		for i, e := range evs {
+			if e.start[in] == e.start[in+1] {
+				continue
+			}
+			a := accs[i][o*K : (o+1)*K]
+			ch, val := e.ch[:cap(e.ch)], e.val[:cap(e.val)]
+			k0 := 0
+			if s.useAsm {
+				for _, width := range [...]int{64, 32, 16, 8} {
+					for ; K-k0 >= width; k0 += width {
+						gatherAsm(width, a[k0:], s.wT[k0:], K, tr, e.start, ch, val)
+					}
+				}
+			}
+			if k0 < K {
+				gatherGo(a[k0:], s.wT[k0:], K, tr, e.start, ch, val)
+			}
 		}
 	}
 }

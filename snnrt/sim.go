@@ -83,10 +83,13 @@ type simLayer struct {
 	fanPos     []int64       // execIF NHWC: fan-out per position, if the same for all channels
 }
 
-// eventCostRatio is the cost of one event-driven synaptic operation
-// relative to one dense GEMM multiply-accumulate (GEMM im2col included),
-// measured with BenchmarkEventVsDense: a layer runs event-driven for an
-// image when SOPs·eventCostRatio ≤ dense MACs.
+// eventCostRatio bounds the cost of one event-driven synaptic operation
+// relative to one dense GEMM multiply-accumulate (im2col included): a layer
+// runs event-driven for an image when SOPs·eventCostRatio ≤ dense MACs.
+// BenchmarkEventConv measures the two (here event SOPs ran at roughly
+// 0.5–1× the dense MAC rate), so with 2 the event path is chosen only where
+// it should cost at most about the dense one, and the dense kernel takes
+// over at spike densities above roughly 0.5.
 const eventCostRatio = 2
 
 // defaultSimChunk is the default Config.Chunk of a Simulator.

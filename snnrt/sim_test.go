@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/ann2snn/ann2snn/internal/kernels"
 )
 
 // simNets are the models the Simulator is checked on against Run.
@@ -330,5 +332,34 @@ loop:
 	}
 	if sev == 0 {
 		t.Fatal("no layer ran event-driven: test is vacuous")
+	}
+}
+
+// TestAccumulateChunk checks that the tap-major accumulation of large
+// layers is bit-identical to the output-stationary one.
+func TestAccumulateChunk(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 1))
+	for _, g := range []kernels.ConvGeom{
+		{C: 16, H: 6, W: 6, K: 72, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{C: 8, H: 7, W: 5, K: 24, KH: 3, KW: 2, StrideH: 2, PadT: 1, PadB: 1, DilW: 2},
+	} {
+		s := newEventSyn(g, randVec(r, g.K*g.C*g.KH*g.KW, -1, 1), randVec(r, g.K, -1, 1))
+		s.tapMajor = true
+		L := g.K * g.OutH() * g.OutW()
+		var accs, want [][]float32
+		var evs []*events
+		for i, d := range []float64{0, 0.1, 0.5} {
+			e, _ := randEvents(r, g.C, g.H*g.W, d)
+			evs = append(evs, &e)
+			accs = append(accs, make([]float32, L))
+			want = append(want, make([]float32, L))
+			s.accumulate(want[i], &e)
+		}
+		s.accumulateChunk(accs, evs)
+		for i := range accs {
+			if !slices.Equal(accs[i], want[i]) {
+				t.Fatalf("%+v image %d: tap-major result differs", g, i)
+			}
+		}
 	}
 }

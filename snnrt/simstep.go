@@ -55,13 +55,31 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 			w.shp = append(w.shp, m.shapeOf(src))
 		}
 		L := l.Shape.Len()
-		dst := w.out[i][:nimg*L]
-		if sl.conv != nil { // Conv, or Linear as a 1×1 conv: no allocation
+		var dst []float32 // nil for a constant conv read only in NHWC
+		if w.out[i] != nil {
+			dst = w.out[i][:nimg*L]
+		}
+		switch {
+		case sl.conv != nil && sl.needNHWC:
+			// One image at a time, transposed while it is in cache (each
+			// image's result does not depend on the batch).
+			// Without NCHW consumers the NCHW result only passes through a
+			// one-image scratch buffer.
+			hw, inLen := l.Shape.H*l.Shape.W, w.shp[0].Len()
+			for img := 0; img < nimg; img++ {
+				d := w.tmp[:L]
+				if sl.needDense {
+					d = dst[img*L : (img+1)*L]
+				}
+				sl.conv.Forward(d, w.ins[0][img*inLen:], 1, w.ws)
+				nchwToNHWC(w.nhwc[i][img*L:(img+1)*L], d, l.Shape.C, hw)
+			}
+		case sl.conv != nil: // Conv, or Linear as a 1×1 conv: no allocation
 			sl.conv.Forward(dst, w.ins[0], nimg, w.ws)
-		} else {
+		default:
 			denseForward(l, nil, w.ws, dst, w.ins, w.shp, nimg)
 		}
-		if sl.needNHWC {
+		if sl.needNHWC && sl.conv == nil {
 			hw := l.Shape.H * l.Shape.W
 			for img := 0; img < nimg; img++ {
 				nchwToNHWC(w.nhwc[i][img*L:(img+1)*L], dst[img*L:], l.Shape.C, hw)
@@ -84,6 +102,7 @@ func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
 		in = w.denseOf(src, cur)
 	}
 	nd := 0
+	w.eAcc, w.eEv = w.eAcc[:0], w.eEv[:0]
 	for img := 0; img < nimg; img++ {
 		ev := &w.scan
 		if sl.fromEvents {
@@ -92,8 +111,13 @@ func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
 			ev.scan(in[img*inLen:(img+1)*inLen], e.g.C, e.inP)
 		}
 		if e.cost(ev)*s.costRatio <= e.denseMACs {
-			e.accumulate(w.out[i][img*L:(img+1)*L], ev)
 			w.prof[i].Event++
+			if !sl.fromEvents {
+				e.accumulate(w.out[i][img*L:(img+1)*L], ev) // w.scan is reused
+				continue
+			}
+			w.eAcc = append(w.eAcc, w.out[i][img*L:(img+1)*L])
+			w.eEv = append(w.eEv, ev)
 			continue
 		}
 		w.prof[i].Dense++
@@ -107,6 +131,9 @@ func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
 		}
 		w.dImg[nd] = img
 		nd++
+	}
+	if len(w.eEv) > 0 {
+		e.accumulateChunk(w.eAcc, w.eEv)
 	}
 	if nd > 0 {
 		e.denseConv.Forward(w.dOut, w.dIn, nd, w.ws)

@@ -24,6 +24,9 @@ type simWorker struct {
 	dImg  []int       // dense fallback: which images
 	mask  []uint8     // spike bit masks of one NHWC IF image
 	pool  []float32   // execPoolEv accumulator of one image
+	eAcc  [][]float32 // event-driven images of the current layer: accumulators
+	eEv   []*events   // and their events
+	tmp   []float32   // one image of a constant layer's NCHW output
 	ws    []float32   // conv workspace
 	in    []float32   // Poisson input
 	acc   []float32   // accumulated output
@@ -47,11 +50,12 @@ func (s *Simulator) newWorker() *simWorker {
 		out: make([][]float32, nl), dense: make([][]float32, nl), nhwc: make([][]float32, nl),
 		v: make([][]float32, nl), cnt: make([][]int32, nl), prev: make([][]float32, nl), ev: make([][]events, nl),
 		layers: make([]LayerStats, nl), stepSOPs: make([]int64, s.cfg.T), stepMACs: make([]int64, s.cfg.T),
-		prof: make([]LayerProfile, nl), dImg: make([]int, c), pcgs: make([]rand.PCG, c), rngs: make([]*rand.Rand, c)}
+		prof: make([]LayerProfile, nl), dImg: make([]int, c),
+		eAcc: make([][]float32, 0, c), eEv: make([]*events, 0, c), pcgs: make([]rand.PCG, c), rngs: make([]*rand.Rand, c)}
 	for i := range w.rngs {
 		w.rngs[i] = rand.New(&w.pcgs[i])
 	}
-	var scanP, scanC, dIn, dOut, ws, mask, pool int
+	var scanP, scanC, dIn, dOut, ws, mask, pool, tmp int
 	for i := range m.Layers {
 		l, sl := &m.Layers[i], &s.layers[i]
 		L := l.Shape.Len()
@@ -113,12 +117,17 @@ func (s *Simulator) newWorker() *simWorker {
 		}
 		if sl.needNHWC {
 			w.nhwc[i] = make([]float32, c*L)
+			tmp = max(tmp, L)
+			if !sl.needDense && sl.conv != nil {
+				w.out[i], w.dense[i] = nil, nil
+			}
 		}
 	}
 	w.scan = newEvents(scanP, scanC)
 	w.dIn, w.dOut, w.ws = make([]float32, dIn), make([]float32, dOut), make([]float32, ws)
 	w.mask = make([]uint8, mask)
 	w.pool = make([]float32, pool)
+	w.tmp = make([]float32, tmp)
 	if s.cfg.Encoding == Poisson {
 		w.in = make([]float32, c*m.Input.Len())
 	}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const lenet = "../../models/lenet_mnist.onnx"
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.onnx")
+	if err := os.WriteFile(garbage, []byte("not a model at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no args", nil, exitUsage, "Usage"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
+		{"help", []string{"eval", "--help"}, exitOK, "-data string"},
+		{"bad flag", []string{"eval", "--nope", lenet}, exitUsage, "nope"},
+		{"missing data", []string{"eval", lenet}, exitUsage, "--data is required"},
+		{"missing file", []string{"inspect", filepath.Join(dir, "absent.onnx")}, exitBadInput, "absent.onnx"},
+		{"garbage file", []string{"inspect", garbage}, exitBadInput, "garbage.onnx"},
+		{"bad data set", []string{"eval", lenet, "--data", "imagenet"}, exitBadInput, "imagenet"},
+		{"overwrite input", []string{"convert", lenet, "--data", "mnist", "-o", lenet}, exitUsage, "overwrite"},
+		{"bad timesteps", []string{"convert", lenet, "--data", "mnist", "--timesteps", "0"}, exitUsage, "timesteps"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr %q", code, tc.code, stderr)
+			}
+			if !strings.Contains(stderr, tc.msg) {
+				t.Errorf("stderr %q does not mention %q", stderr, tc.msg)
+			}
+		})
+	}
+}
+
+func TestInspectLeNetMACs(t *testing.T) {
+	code, out, stderr := runCLI(t, "inspect", "--json", lenet)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		MACs   int64 `json:"macs"`
+		Params int   `json:"params"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	// Hand count: conv1 24·24·16·(1·5·5) + conv2 8·8·32·(16·5·5)
+	// + fc1 512·128 + fc2 128·10.
+	want := int64(24*24*16*25 + 8*8*32*16*25 + 512*128 + 128*10)
+	if res.MACs != want {
+		t.Errorf("MACs %d, want %d", res.MACs, want)
+	}
+}
+
+func TestConvertEvalRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("converts and simulates a model")
+	}
+	out := filepath.Join(t.TempDir(), "lenet.snn")
+	code, _, stderr := runCLI(t, "convert", lenet, "--data", "mnist", "--calib", "128", "--correct-images", "64", "--timesteps", "4", "-o", out)
+	if code != exitOK {
+		t.Fatalf("convert: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "eval", out, "--data", "mnist", "--limit", "200", "--timesteps", "2,4", "--json")
+	if code != exitOK {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var res snnEval
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Kind != "snn" || res.Images != 200 || len(res.Timesteps) != 2 || len(res.Layers) != 3 {
+		t.Fatalf("unexpected result %+v", res)
+	}
+	if acc := res.Timesteps[1].Accuracy; acc < 0.95 {
+		t.Errorf("SNN accuracy at T=4 is %.3f on 200 MNIST images, want >= 0.95", acc)
+	}
+	if res.ANNAccuracy < 0.97 {
+		t.Errorf("ANN accuracy %.3f, want >= 0.97", res.ANNAccuracy)
+	}
+}
