@@ -131,7 +131,7 @@ func CompareLayers(ex *ann.Executor, m *snnrt.Model, sources []string, x []float
 			part[s][ti][first+img] = mo
 		}
 	}}
-	if _, err := snnrt.Run(m, x, n, cfg); err != nil {
+	if err := simulate(m, x, n, cfg); err != nil {
 		return nil, err
 	}
 	var out []LayerError

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,58 +41,47 @@ func TestZZExperiment(t *testing.T) {
 		lab[i] = test.Label(i)
 	}
 	T, _ := strconv.Atoi(os.Getenv("T"))
-	configs := map[string]Options{
-		"base":      {T: T, Bias: BiasOff},
-		"signed":    {T: T, Bias: BiasOff, Signed: true},
-		"burst2":    {T: T, Bias: BiasOff, MaxSpikes: 2},
-		"bias-seq":  {T: T},
-		"bias-joint": {T: T, Bias: BiasJoint},
-		"signed+bias": {T: T, Signed: true},
-		"noshift":   {T: T, Bias: BiasOff, NoShift: true},
-		"p99.9":     {T: T, Bias: BiasOff, Norm: calibrate.Percentile(99.9)},
-		"p99.9+bias":     {T: T, Norm: calibrate.Percentile(99.9)},
-		"perchan":   {T: T, Bias: BiasOff, PerChannel: true},
-		"perchan+bias":   {T: T, PerChannel: true},
-	}
-	for _, name := range []string{"base", "signed", "burst2", "bias-seq", "bias-joint", "signed+bias", "noshift", "p99.9", "p99.9+bias", "perchan", "perchan+bias"} {
-		if f := os.Getenv("ONLY"); f != "" && !contains(f, name) {
-			continue
+	for _, name := range strings.Split(os.Getenv("CONFIGS"), ";") {
+		o := Options{T: T, Bias: BiasOff}
+		for _, tok := range strings.Split(name, ",") {
+			switch {
+			case tok == "signed":
+				o.Signed = true
+			case strings.HasPrefix(tok, "burst"):
+				o.MaxSpikes, _ = strconv.Atoi(tok[5:])
+			case tok == "bias":
+				o.Bias = BiasSequential
+			case tok == "joint":
+				o.Bias = BiasJoint
+			case tok == "perchan":
+				o.PerChannel = true
+			case tok == "p99.9":
+				o.Norm = calibrate.Percentile(99.9)
+			case tok == "p99.99":
+				o.Norm = calibrate.Percentile(99.99)
+			case tok == "max":
+				o.Norm = calibrate.Max{}
+			case tok == "noshift":
+				o.NoShift = true
+			}
 		}
 		t0 := time.Now()
-		m, err := Convert(g, xc, len(idx), configs[name])
+		m, err := Convert(g, xc, len(idx), o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ct := time.Since(t0)
-		r, err := snnrt.Run(m, xe, ne, snnrt.Config{T: 32})
+		maxT, _ := strconv.Atoi(os.Getenv("MAXT"))
+		r, err := snnrt.Run(m, xe, ne, snnrt.Config{T: maxT})
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("%-14s conv %5.1fs |", name, ct.Seconds())
-		for _, tt := range []int{1, 2, 4, 8, 16, 32} {
-			fmt.Printf(" T%d %.3f", tt, r.Accuracy(tt, lab))
+		fmt.Printf("%-24s conv %5.1fs |", name, ct.Seconds())
+		for _, tt := range []int{1, 2, 4, 8, 16, 32, 64} {
+			if tt <= maxT {
+				fmt.Printf(" T%d %.3f", tt, r.Accuracy(tt, lab))
+			}
 		}
 		fmt.Println()
 	}
-}
-
-func contains(list, s string) bool {
-	for _, p := range splitComma(list) {
-		if p == s {
-			return true
-		}
-	}
-	return false
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }

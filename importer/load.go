@@ -59,6 +59,9 @@ func Parse(data []byte, dir string) (*Graph, error) {
 	if err := normalize(g); err != nil {
 		return nil, err
 	}
+	if err := checkFinite(g); err != nil {
+		return nil, err
+	}
 	if err := g.Validate(); err != nil {
 		return nil, &FormatError{Msg: "invalid graph", Err: err}
 	}
@@ -433,4 +436,23 @@ func fromGorgonia(t tensor.Tensor, pre *Tensor, where string) (*Tensor, error) {
 		return nil, formatErrorf(where, "onnx-go and the pre-pass decoded different values")
 	}
 	return out, nil
+}
+
+// checkFinite reports the first constant holding NaN or ±Inf, naming the
+// node that reads it, so bad weights are found at load, not as NaN logits.
+func checkFinite(g *Graph) error {
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			c := g.Consts[in]
+			if c == nil {
+				continue
+			}
+			for i, v := range c.Data {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return formatErrorf("node "+n.String(), "constant %q holds %v at index %d", in, v, i)
+				}
+			}
+		}
+	}
+	return nil
 }

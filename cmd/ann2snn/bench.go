@@ -77,6 +77,8 @@ type benchResult struct {
 	SNNOverDenseCPU   float64      `json:"snn_over_dense_cpu"`
 	SNNOverANNCPU     float64      `json:"snn_over_ann_cpu"`
 	OneWorkerImagesPS float64      `json:"snn_images_per_s_1worker,omitempty"`
+	OneWorkerPerCPUS  float64      `json:"snn_images_per_cpu_s_1worker,omitempty"`
+	CPUEfficiency     float64      `json:"parallel_cpu_efficiency,omitempty"`
 	Scaling           float64      `json:"scaling,omitempty"`
 	ScalingRange      [2]float64   `json:"scaling_range"`
 	SOPsPerImage      float64      `json:"sops_per_image"`
@@ -97,6 +99,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var f benchFlags
 	fs := newFlagSet("bench", "model.snn", stderr)
 	f.register(fs, "test")
+	fs.Lookup("limit").Usage = fmt.Sprintf("time the first N images (0 = %d)", defaultBenchImages)
+	fs.Lookup("data").Usage += " (default: the model's recorded ann2snn.dataset)"
 	fs.IntVar(&f.timesteps, "timesteps", 4, "time steps T")
 	fs.IntVar(&f.workers, "workers", 0, "SNN worker goroutines (0 = GOMAXPROCS)")
 	fs.IntVar(&f.chunk, "chunk", 0, "images a worker simulates together (0 = the simulator's default)")
@@ -267,7 +271,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sim := func(s *snnrt.Simulator) func(x []float32, n int) error {
 		return func(x []float32, n int) error { _, err := s.Run(x, n); return err }
 	}
-	var evR, deR, annR, oneR, vsDense, vsANN, scaling, evC, deC, annC []float64
+	var evR, deR, annR, oneR, vsDense, vsANN, scaling, evC, deC, annC, oneC []float64
 	for rep := 0; rep < f.repeat; rep++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -293,11 +297,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			annR, annC, vsANN = append(annR, a), append(annC, ac), append(vsANN, e/a)
 		}
 		if one != nil {
-			o, _, err := timed(sim(one))
+			o, oc, err := timed(sim(one))
 			if err != nil {
 				return err
 			}
-			oneR, scaling = append(oneR, o), append(scaling, e/o)
+			oneR, oneC, scaling = append(oneR, o), append(oneC, oc), append(scaling, e/o)
 		}
 		fmt.Fprintf(stderr, "bench: pass %d/%d: snn %.1f, dense %.1f images/s\n", rep+1, f.repeat, e, d)
 	}
@@ -312,6 +316,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res.DensePerCPUS = sum(deC) / float64(len(deC))
 	if len(annC) > 0 {
 		res.ANNPerCPUS = sum(annC) / float64(len(annC))
+	}
+	if len(oneC) > 0 && sum(oneC) > 0 {
+		res.OneWorkerPerCPUS = sum(oneC) / float64(len(oneC))
+		res.CPUEfficiency = res.SNNPerCPUS / res.OneWorkerPerCPUS
 	}
 	if res.DensePerCPUS > 0 {
 		res.SNNOverDenseCPU = res.SNNPerCPUS / res.DensePerCPUS
@@ -416,7 +424,8 @@ func printBench(w io.Writer, r *benchResult) {
 		fmt.Fprintf(w, "  event / ANN     %.2fx  (%.2f .. %.2f)\n", r.SNNOverANN, r.SNNOverANNRange[0], r.SNNOverANNRange[1])
 	}
 	if r.Scaling > 0 {
-		fmt.Fprintf(w, "  %d workers / 1   %.2fx  (%.2f .. %.2f)\n", r.Workers, r.Scaling, r.ScalingRange[0], r.ScalingRange[1])
+		fmt.Fprintf(w, "  %d workers / 1   %.2fx  (%.2f .. %.2f); CPU time per image with %d workers / with 1: %.2f\n",
+			r.Workers, r.Scaling, r.ScalingRange[0], r.ScalingRange[1], r.Workers, 1/r.CPUEfficiency)
 	}
 	fmt.Fprintf(w, "\nSOPs/image %.0f, %.3g SOPs/s, %.3f ns/SOP\n", r.SOPsPerImage, r.SOPsPerS, r.NsPerSOP)
 	fmt.Fprintf(w, "allocations: %.0f per batch, %.2f per time step; peak RSS %s (after SNN: %s)\n",

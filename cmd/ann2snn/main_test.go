@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -100,5 +102,59 @@ func TestConvertEvalRoundTrip(t *testing.T) {
 	}
 	if res.ANNAccuracy < 0.97 {
 		t.Errorf("ANN accuracy %.3f, want >= 0.97", res.ANNAccuracy)
+	}
+}
+
+// TestConvertDeterministic checks that the same seed gives the same .snn
+// bytes and the same eval numbers on one core and on two.
+func TestConvertDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("converts a model twice")
+	}
+	dir := t.TempDir()
+	var files [][]byte
+	var evals []string
+	for i, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		out := filepath.Join(dir, fmt.Sprintf("m%d.snn", i))
+		code, _, stderr := runCLI(t, "convert", lenet, "--data", "mnist", "--calib", "96", "--correct-images", "32", "--timesteps", "2", "--seed", "7", "-o", out)
+		if code != exitOK {
+			runtime.GOMAXPROCS(prev)
+			t.Fatalf("convert with GOMAXPROCS=%d: %s", procs, stderr)
+		}
+		code, stdout, stderr := runCLI(t, "eval", out, "--data", "mnist", "--limit", "64", "--timesteps", "1,2,4", "--json", "--ann", lenet)
+		runtime.GOMAXPROCS(prev)
+		if code != exitOK {
+			t.Fatalf("eval: %s", stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, b)
+		var res snnEval
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		evals = append(evals, fmt.Sprint(res.ANNAccuracy, res.Timesteps, res.Layers))
+	}
+	if !bytes.Equal(files[0], files[1]) {
+		t.Error(".snn bytes differ between GOMAXPROCS=1 and 2")
+	}
+	if evals[0] != evals[1] {
+		t.Errorf("eval differs between GOMAXPROCS=1 and 2:\n%s\n%s", evals[0], evals[1])
+	}
+}
+
+// TestCLIReferenceUpToDate keeps docs/cli.md in step with the flags.
+func TestCLIReferenceUpToDate(t *testing.T) {
+	var buf bytes.Buffer
+	writeReference(context.Background(), &buf)
+	want, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Error("docs/cli.md is stale: run `go run ./cmd/ann2snn help --markdown > docs/cli.md`")
 	}
 }

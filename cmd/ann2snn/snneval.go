@@ -141,6 +141,10 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	macs := make([]int64, len(ts))
 	spikes := make([]int64, len(m.Layers))
 	analogCorrect := 0
+	sim, err := snnrt.NewSimulator(m, snnrt.Config{T: T})
+	if err != nil {
+		return badInput(err)
+	}
 	bar := progress.New(stderr, "snn", ds.Len())
 	var busy time.Duration
 	for start := 0; start < ds.Len(); start += f.batch {
@@ -153,7 +157,7 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 			return badInput(err)
 		}
 		t0 := time.Now()
-		r, err := snnrt.Run(m, x, n, snnrt.Config{T: T})
+		r, err := sim.Run(x, n)
 		busy += time.Since(t0)
 		if err != nil {
 			return err
