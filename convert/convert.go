@@ -15,13 +15,15 @@ import (
 type BiasMode int
 
 const (
+	// BiasOff applies no bias correction: the default, because with
+	// signed burst neurons it did not pay for its simulation time
+	// (docs/methods.md).
+	BiasOff BiasMode = iota
 	// BiasSequential corrects layer by layer, each with the earlier layers
-	// already corrected (one simulation per IF layer). The default.
-	BiasSequential BiasMode = iota
+	// already corrected (one simulation per IF layer).
+	BiasSequential
 	// BiasJoint measures every layer in one simulation and corrects all.
 	BiasJoint
-	// BiasOff applies no bias correction.
-	BiasOff
 )
 
 // String returns the --bias flag spelling.
@@ -47,10 +49,10 @@ func ParseBiasMode(s string) (BiasMode, error) {
 	return 0, fmt.Errorf("unknown bias correction %q (want sequential, joint or off)", s)
 }
 
-// Options control Convert. The zero value is the measured default:
-// thresholds minimising the quantisation error for T = 8 steps, one per
-// layer, initial potential θ/2 and sequential bias correction on 256
-// images, reset by subtraction, one spike per step.
+// Options control Convert. The zero value is the measured default
+// (docs/methods.md): thresholds minimising the quantisation error for T = 8
+// steps, one per layer, initial potential θ/2, signed burst neurons of up to
+// 2 spikes per step, reset by subtraction, no bias correction.
 type Options struct {
 	// T is the number of time steps the SNN is meant to run; it tunes the
 	// MinError norm and the bias correction. 0 means 8.
@@ -62,16 +64,17 @@ type Options struct {
 	PerChannel bool
 	// NoShift leaves the initial potential at 0 instead of θ/2.
 	NoShift bool
-	// Bias selects the bias correction; zero is BiasSequential.
+	// Bias selects the bias correction; zero is BiasOff.
 	Bias BiasMode
 	// CorrectImages is how many calibration images the bias correction
 	// simulates; 0 means 256 (or all, if fewer).
 	CorrectImages int
-	// MaxSpikes > 1 turns ReLU neurons into burst neurons that may fire
-	// that many spikes per step (see snnrt.IF).
+	// MaxSpikes is how many spikes a neuron may fire in one step (burst
+	// spikes, see snnrt.IF); θ becomes λ/MaxSpikes. 0 means 2.
 	MaxSpikes int
-	// Signed enables negative (take-back) spikes (see snnrt.IF).
-	Signed bool
+	// Unsigned disables negative (take-back) spikes, which are on by
+	// default (see snnrt.IF.Signed).
+	Unsigned bool
 	// Reset is the neurons' reset mode; zero is reset by subtraction.
 	Reset snnrt.ResetMode
 	// MaxPool is the spiking max-pooling mode.
@@ -85,7 +88,7 @@ func (o Options) withDefaults() Options {
 		o.T = 8
 	}
 	if o.MaxSpikes < 1 {
-		o.MaxSpikes = 1
+		o.MaxSpikes = 2
 	}
 	if o.Norm == nil {
 		o.Norm = calibrate.MinError{T: o.T * o.MaxSpikes}
@@ -110,7 +113,7 @@ func (o Options) Metadata() map[string]string {
 		"convert.bias":           o.Bias.String(),
 		"convert.correct_images": strconv.Itoa(o.CorrectImages),
 		"convert.max_spikes":     strconv.Itoa(o.MaxSpikes),
-		"convert.signed":         strconv.FormatBool(o.Signed),
+		"convert.signed":         strconv.FormatBool(!o.Unsigned),
 		"convert.reset":          o.Reset.String(),
 		"convert.maxpool":        o.MaxPool.String(),
 	}
@@ -153,7 +156,7 @@ func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, 
 	for _, nr := range low.Neurons {
 		l := &m.Layers[nr.Layer]
 		neuron := &l.IF
-		neuron.Reset, neuron.Signed, neuron.MaxSpikes = opt.Reset, opt.Signed, opt.MaxSpikes
+		neuron.Reset, neuron.Signed, neuron.MaxSpikes = opt.Reset, !opt.Unsigned, opt.MaxSpikes
 		// λ is the largest output of the activation; a burst neuron
 		// reaches it with MaxSpikes spikes of θ = λ/MaxSpikes.
 		lambda := neuron.Theta

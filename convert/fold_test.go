@@ -171,7 +171,7 @@ func TestConvertTinyNetwork(t *testing.T) {
 	g := convBNGraph(r)
 	n := 64
 	x := randTensor(r, n, 2, 5, 5)
-	m, err := Convert(g, x.Data, n, Options{T: 32, Bias: BiasOff})
+	m, err := Convert(g, x.Data, n, Options{T: 32})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,11 +42,11 @@ func TestZZExperiment(t *testing.T) {
 	}
 	T, _ := strconv.Atoi(os.Getenv("T"))
 	for _, name := range strings.Split(os.Getenv("CONFIGS"), ";") {
-		o := Options{T: T, Bias: BiasOff}
+		o := Options{T: T, Unsigned: true, MaxSpikes: 1}
 		for _, tok := range strings.Split(name, ",") {
 			switch {
 			case tok == "signed":
-				o.Signed = true
+				o.Unsigned = false
 			case strings.HasPrefix(tok, "burst"):
 				o.MaxSpikes, _ = strconv.Atoi(tok[5:])
 			case tok == "bias":
@@ -72,7 +72,11 @@ func TestZZExperiment(t *testing.T) {
 		}
 		ct := time.Since(t0)
 		maxT, _ := strconv.Atoi(os.Getenv("MAXT"))
-		r, err := snnrt.Run(m, xe, ne, snnrt.Config{T: maxT})
+		sim, err := snnrt.NewSimulator(m, snnrt.Config{T: maxT})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := sim.Run(xe, ne)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -48,10 +48,10 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.norm, "norm", "minerr", "threshold balancing of ReLU layers: minerr | max | pP (e.g. p99.9, p99.99)")
 	fs.BoolVar(&f.perChannel, "per-channel", false, "one threshold per channel instead of per layer")
 	fs.BoolVar(&f.noShift, "no-shift", false, "start membranes at 0 instead of θ/2 (threshold shift off)")
-	fs.StringVar(&f.bias, "bias", "sequential", "bias correction: sequential | joint | off")
+	fs.StringVar(&f.bias, "bias", "off", "bias correction: off | sequential | joint")
 	fs.IntVar(&f.correctN, "correct-images", 256, "calibration images simulated by the bias correction")
-	fs.IntVar(&f.maxSpikes, "max-spikes", 1, "spikes a ReLU neuron may fire per step (burst spikes when > 1)")
-	fs.BoolVar(&f.signed, "signed", false, "allow negative (take-back) spikes")
+	fs.IntVar(&f.maxSpikes, "max-spikes", 2, "spikes a neuron may fire per step (burst spikes when > 1)")
+	fs.BoolVar(&f.signed, "signed", true, "allow negative (take-back) spikes (--signed=false: classic IF)")
 	fs.StringVar(&f.reset, "reset", "subtract", "membrane reset: subtract | zero")
 	fs.StringVar(&f.maxPool, "maxpool", "cumulative", "spiking max pooling: cumulative | gate")
 	pos, err := parseFlags(fs, args)
@@ -150,7 +150,7 @@ func (f *convertFlags) options() (convert.Options, error) {
 	if f.calib < 1 {
 		return opt, &usageError{"--calib must be at least 1"}
 	}
-	opt.PerChannel, opt.NoShift, opt.Signed = f.perChannel, f.noShift, f.signed
+	opt.PerChannel, opt.NoShift, opt.Unsigned = f.perChannel, f.noShift, !f.signed
 	opt.CorrectImages = f.correctN
 	return opt, nil
 }
