@@ -200,10 +200,21 @@ func (w *simWorker) ifNHWC(i, img int, x []float32) (spikes, sops int64) {
 		return spikes, sops
 	}
 	for p := 0; p < P; p++ {
-		for c := 0; c < C; c++ {
+		vv, xx, tt := v[p*C:(p+1)*C], x[p*C:(p+1)*C], theta[:C]
+		var cc []int32
+		if cnt != nil {
+			cc = cnt[p*C : (p+1)*C]
+		}
+		for c := range vv {
+			// Most neurons stay silent: u < θ fires nothing unless u < 0
+			// and the neuron can take back a spike; skip fire for them.
+			u := vv[c] + xx[c]
+			if u < tt[c] && (u >= 0 || cc == nil || cc[c] <= 0) {
+				vv[c] = u
+				continue
+			}
 			j := p*C + c
-			th := theta[c]
-			u := v[j] + x[j]
+			th := tt[c]
 			var nc int32
 			if cnt != nil {
 				nc = cnt[j]
