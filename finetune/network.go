@@ -92,7 +92,7 @@ func cloneModel(m *snnrt.Model) *snnrt.Model {
 func checkSupported(m *snnrt.Model) error {
 	for i, l := range m.Layers {
 		if l.Kind == snnrt.KindIF && l.IF.Signed {
-			return &UnsupportedError{Layer: i, Name: l.Name, Feature: "signed (take-back) IF neurons"}
+			return &UnsupportedError{Layer: i, Name: l.Name, Feature: "signed (take-back) IF neurons (convert with --signed=false for a model to fine-tune)"}
 		}
 	}
 	return nil
