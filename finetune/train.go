@@ -301,3 +301,20 @@ func correct(out []float32, labels []int, t int) int {
 	}
 	return c
 }
+
+// Train fine-tunes m on train for cfg.Epochs epochs and returns the tuned
+// model; m is not modified. It is New followed by RunEpoch until Done, for
+// library users who need no checkpoints or progress (the CLI drives the
+// Trainer itself to save a checkpoint after every epoch).
+func Train(ctx context.Context, m *snnrt.Model, train *dataset.Dataset, pre dataset.Preprocess, cfg Config) (*snnrt.Model, error) {
+	tr, err := New(m, train, pre, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for !tr.Done() {
+		if _, err := tr.RunEpoch(ctx, nil); err != nil {
+			return nil, err
+		}
+	}
+	return tr.Model(), nil
+}
