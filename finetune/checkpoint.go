@@ -8,10 +8,10 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/ann2snn/ann2snn/dataset"
+	"github.com/ann2snn/ann2snn/internal/atomicfile"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
 
@@ -101,27 +101,10 @@ func (tr *Trainer) SaveCheckpoint(path string) error {
 	return writeAtomic(path+StateSuffix, buf.Bytes())
 }
 
-// writeAtomic writes data to a temporary file next to path, syncs it and
-// renames it to path.
+// writeAtomic writes data to path atomically (see internal/atomicfile).
 func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("finetune: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("finetune: writing %s: %w", path, err)
 	}
 	return nil
 }

@@ -11,8 +11,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
+	"github.com/ann2snn/ann2snn/internal/atomicfile"
 	"github.com/ann2snn/ann2snn/internal/kernels"
 )
 
@@ -224,40 +224,12 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // Save writes m to path atomically: it writes a temporary file in the same
 // directory, syncs it and renames it over path, so path holds either the
 // old content or the complete new file, never a partial one.
-func (m *Model) Save(path string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("snnrt: saving %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if _, err = m.WriteTo(bw); err != nil {
+func (m *Model) Save(path string) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := m.WriteTo(w)
 		return err
-	}
-	if err = bw.Flush(); err != nil {
+	}); err != nil {
 		return fmt.Errorf("snnrt: saving %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("snnrt: saving %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("snnrt: saving %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("snnrt: saving %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("snnrt: saving %s: %w", path, err)
-	}
-	if d, derr := os.Open(filepath.Dir(path)); derr == nil { // best effort: persist the rename
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
