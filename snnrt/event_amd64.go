@@ -56,6 +56,24 @@ func ifSubtract(v, x, theta []float32, c, p int, mask []uint8) {
 }
 
 //go:noescape
+func ifCharge8(v, x, theta *float32, cnt *int32, c, p int, mask *uint8)
+
+// ifCharge runs ifCharge8 on p positions of c channels (c%8 == 0); cnt is
+// nil for neurons that cannot take spikes back.
+func ifCharge(v, x, theta []float32, cnt []int32, c, p int, mask []uint8) {
+	if p == 0 {
+		return
+	}
+	_, _, _, _ = v[c*p-1], x[c*p-1], theta[c-1], mask[c*p/8-1]
+	var cp *int32
+	if cnt != nil {
+		_ = cnt[c*p-1]
+		cp = &cnt[0]
+	}
+	ifCharge8(&v[0], &x[0], &theta[0], cp, c, p, &mask[0])
+}
+
+//go:noescape
 func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int)
 
 // transposeBlocks transposes the [c][p] image src into [p][c] dst for

@@ -10,4 +10,8 @@ func gatherAsm(width int, acc, w []float32, ld int, taps []tapRef, start, ch []i
 
 func ifSubtract(v, x, theta []float32, c, p int, mask []uint8) { ifSubtractGo(v, x, theta, c, p, mask) }
 
+func ifCharge(v, x, theta []float32, cnt []int32, c, p int, mask []uint8) {
+	ifChargeGo(v, x, theta, cnt, c, p, mask)
+}
+
 func transposeBlocks(dst, src []float32, c, p int) bool { return false }

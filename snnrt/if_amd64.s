@@ -115,3 +115,56 @@ TEXT ·transpose8x8(SB), NOSPLIT, $0-32
 	VMOVUPS Y15, (DI)
 	VZEROUPPER
 	RET
+
+// func ifCharge8(v, x, theta *float32, cnt *int32, c, p int, mask *uint8)
+//
+// Charge step of the general IF neuron for p positions × c channels
+// (c%8 == 0): u = v + x is stored back into v, and bit j of mask[i] is set
+// for neuron 8i+j if it may fire: u ≥ θ[ch], or, when cnt is not nil
+// (signed neurons), u < 0 and cnt > 0. Keep in sync with ifChargeGo
+// (TestIFCharge compares them).
+TEXT ·ifCharge8(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ theta+16(FP), DX
+	MOVQ cnt+24(FP), BX
+	MOVQ c+32(FP), R8
+	MOVQ p+40(FP), R9
+	MOVQ mask+48(FP), R10
+	TESTQ R9, R9
+	JLE cdone
+	VXORPS Y4, Y4, Y4
+
+cpos:
+	XORQ CX, CX
+
+cblk:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS (DX)(CX*4), Y1
+	VCMPPS  $0x1d, Y1, Y0, Y2   // u >= θ
+	TESTQ   BX, BX
+	JZ      cstore
+	VCMPPS  $0x11, Y4, Y0, Y3   // u < 0
+	VMOVDQU (BX), Y5
+	VPCMPGTD Y4, Y5, Y5         // cnt > 0
+	VANDPS  Y5, Y3, Y3
+	VORPS   Y3, Y2, Y2
+	ADDQ    $32, BX
+
+cstore:
+	VMOVMSKPS Y2, AX
+	MOVB    AL, (R10)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	INCQ    R10
+	ADDQ    $8, CX
+	CMPQ    CX, R8
+	JLT     cblk
+	DECQ    R9
+	JNZ     cpos
+
+cdone:
+	VZEROUPPER
+	RET

@@ -363,3 +363,50 @@ func TestAccumulateChunk(t *testing.T) {
 		}
 	}
 }
+
+// TestIFCharge checks the vector charge-and-flag kernel against its Go twin
+// and against fire: a neuron is flagged exactly when fire may return a
+// non-zero count.
+func TestIFCharge(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	const c, p = 24, 7
+	for _, signed := range []bool{false, true} {
+		v := make([]float32, c*p)
+		x := make([]float32, c*p)
+		theta := make([]float32, c)
+		var cnt []int32
+		if signed {
+			cnt = make([]int32, c*p)
+		}
+		for i := range v {
+			v[i], x[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			if cnt != nil {
+				cnt[i] = int32(r.IntN(3)) - 1
+			}
+		}
+		for i := range theta {
+			theta[i] = 0.2 + r.Float32()
+		}
+		v2 := append([]float32(nil), v...)
+		m1, m2 := make([]uint8, c*p/8), make([]uint8, c*p/8)
+		ifCharge(v, x, theta, cnt, c, p, m1)
+		ifChargeGo(v2, x, theta, cnt, c, p, m2)
+		n := IF{Signed: signed, MaxSpikes: 2}
+		for i := range v {
+			if v[i] != v2[i] {
+				t.Fatalf("signed=%v: v[%d] = %v, Go twin %v", signed, i, v[i], v2[i])
+			}
+			flag := m1[i/8]>>(i%8)&1 == 1
+			if flag != (m2[i/8]>>(i%8)&1 == 1) {
+				t.Fatalf("signed=%v: mask bit %d differs from the Go twin", signed, i)
+			}
+			var nc int32
+			if cnt != nil {
+				nc = cnt[i]
+			}
+			if k := n.fire(v[i], theta[i%c], 2, 2, nc); k != 0 && !flag {
+				t.Fatalf("signed=%v: neuron %d fires %d but is not flagged", signed, i, k)
+			}
+		}
+	}
+}

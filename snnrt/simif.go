@@ -67,3 +67,26 @@ func ifNHWCMasked(v, x, theta []float32, c, p int, fan, fanPos []int64, ev *even
 	ev.ch, ev.val = chs[:n], vals[:n]
 	return spikes, sops
 }
+
+// ifChargeGo is the portable twin of ifCharge8 (if_amd64.s; keep in sync):
+// for p positions × c channels (c%8 == 0) it stores u = v + x into v and
+// sets bit j of mask[i] when neuron 8i+j may fire: u ≥ θ[ch], or, with cnt
+// not nil (signed neurons), u < 0 and cnt > 0.
+func ifChargeGo(v, x, theta []float32, cnt []int32, c, p int, mask []uint8) {
+	for q := 0; q < p; q++ {
+		for b := 0; b < c; b += 8 {
+			var m uint8
+			for j := 0; j < 8; j++ {
+				i := q*c + b + j
+				u := v[i] + x[i]
+				v[i] = u
+				if u >= theta[b+j] || (cnt != nil && u < 0 && cnt[i] > 0) {
+					m |= 1 << j
+				}
+			}
+			mask[i8(q, c, b)] = m
+		}
+	}
+}
+
+func i8(q, c, b int) int { return (q*c + b) / 8 }

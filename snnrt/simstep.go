@@ -1,5 +1,7 @@
 package snnrt
 
+import "math/bits"
+
 // layerStep evaluates layer i at step t (0-based) for nimg images; cur is
 // the encoded model input.
 func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
@@ -199,6 +201,35 @@ func (w *simWorker) ifNHWC(i, img int, x []float32) (spikes, sops int64) {
 		}
 		return spikes, sops
 	}
+	if C%8 == 0 {
+		// Charge all neurons with a vector kernel that also flags the
+		// few that may fire; only those go through fire.
+		mask := w.mask[:L/8]
+		if s.asm {
+			ifCharge(v, x, theta, cnt, C, P, mask)
+		} else {
+			ifChargeGo(v, x, theta, cnt, C, P, mask)
+		}
+		bpp := C / 8
+		for p := 0; p < P; p++ {
+			for jb, b := range mask[p*bpp : (p+1)*bpp] {
+				for b != 0 {
+					c := jb*8 + bits.TrailingZeros8(b)
+					b &= b - 1
+					j := p*C + c
+					var nc int32
+					if cnt != nil {
+						nc = cnt[j]
+					}
+					sp, so := n.emit(v, cnt, j, c, theta[c], m, fm, nc, fan[j], ev, d, p, P)
+					spikes += sp
+					sops += so
+				}
+			}
+			ev.closePos(p)
+		}
+		return spikes, sops
+	}
 	for p := 0; p < P; p++ {
 		vv, xx, tt := v[p*C:(p+1)*C], x[p*C:(p+1)*C], theta[:C]
 		var cc []int32
@@ -214,37 +245,48 @@ func (w *simWorker) ifNHWC(i, img int, x []float32) (spikes, sops int64) {
 				continue
 			}
 			j := p*C + c
-			th := tt[c]
 			var nc int32
 			if cnt != nil {
 				nc = cnt[j]
 			}
-			k := n.fire(u, th, m, fm, nc)
-			if k != 0 {
-				if n.Reset == ResetToZero {
-					u = 0
-				} else {
-					u -= float32(k) * th
-				}
-				if cnt != nil {
-					cnt[j] += int32(k)
-				}
-				a := int64(k)
-				if a < 0 {
-					a = -a
-				}
-				spikes += a
-				sops += a * fan[j]
-				val := float32(k) * th
-				ev.ch = append(ev.ch, int32(c))
-				ev.val = append(ev.val, val)
-				if d != nil {
-					d[c*P+p] = val
-				}
-			}
 			v[j] = u
+			sp, so := n.emit(v, cnt, j, c, tt[c], m, fm, nc, fan[j], ev, d, p, P)
+			spikes += sp
+			sops += so
 		}
 		ev.closePos(p)
 	}
 	return spikes, sops
+}
+
+// emit fires neuron j (channel c, position p of P) of an NHWC IF layer
+// whose membrane v[j] is already charged: it applies fire, the reset and
+// the running count, appends the spike to ev and to the NCHW map d (if not
+// nil), and returns the spike and SOP counts.
+func (n *IF) emit(v []float32, cnt []int32, j, c int, th float32, m int, fm float32, nc int32, fan int64, ev *events, d []float32, p, P int) (spikes, sops int64) {
+	u := v[j]
+	k := n.fire(u, th, m, fm, nc)
+	if k == 0 {
+		return 0, 0
+	}
+	if n.Reset == ResetToZero {
+		u = 0
+	} else {
+		u -= float32(k) * th
+	}
+	v[j] = u
+	if cnt != nil {
+		cnt[j] += int32(k)
+	}
+	a := int64(k)
+	if a < 0 {
+		a = -a
+	}
+	val := float32(k) * th
+	ev.ch = append(ev.ch, int32(c))
+	ev.val = append(ev.val, val)
+	if d != nil {
+		d[c*P+p] = val
+	}
+	return a, a * fan
 }
