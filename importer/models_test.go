@@ -213,9 +213,8 @@ func loadCIFAR(t *testing.T, n int) (*Tensor, []byte) {
 	return x, labels
 }
 
-// TestVGGSmallCIFAR classifies the first 20 CIFAR-10 test images (200 with
-// ANN2SNN_LONG=1: about 3 minutes on 2 cores with the reference
-// convolution) and expects accuracy > 0.8.
+// TestVGGSmallCIFAR classifies the first 200 CIFAR-10 test images (a few
+// seconds with the packed convolution) and expects accuracy > 0.8.
 func TestVGGSmallCIFAR(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
@@ -224,10 +223,7 @@ func TestVGGSmallCIFAR(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	n, parts := 20, 2
-	if os.Getenv("ANN2SNN_LONG") != "" {
-		n, parts = 200, 4
-	}
+	n, parts := 200, 4
 	x, labels := loadCIFAR(t, n)
 	preds := make([]int, n)
 	var wg sync.WaitGroup
