@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/ann2snn/ann2snn/importer"
 	"github.com/ann2snn/ann2snn/snnrt"
@@ -356,6 +357,7 @@ func (l *lowerer) pad(n *importer.Node) error {
 	if next.Attrs.String("auto_pad", "NOTSET") != "NOTSET" {
 		return nodeErr(next, "explicit Pad in front of auto_pad is not convertible")
 	}
+	attrs := maps.Clone(next.Attrs)
 	allZero := pads[2] == 0 && pads[3] == 0 && pads[6] == 0 && pads[7] == 0
 	if next.Op == "MaxPool" && !allZero {
 		// Zero padding would take part in the max; merged pads would not.
@@ -364,7 +366,7 @@ func (l *lowerer) pad(n *importer.Node) error {
 	if !allZero && next.Op == "AveragePool" {
 		if next.Attrs.Int("count_include_pad", 0) == 0 {
 			// The explicit zeros are averaged in: count them.
-			next.Attrs["count_include_pad"] = int64(1)
+			attrs["count_include_pad"] = int64(1)
 			if old := next.Attrs.Ints("pads", nil); old != nil {
 				for _, v := range old {
 					if v != 0 {
@@ -378,12 +380,7 @@ func (l *lowerer) pad(n *importer.Node) error {
 	if len(old) != 4 {
 		return nodeErr(next, "pads %v", old)
 	}
-	merged := []int64{old[0] + pads[2], old[1] + pads[3], old[2] + pads[6], old[3] + pads[7]}
-	attrs := importer.Attrs{}
-	for k, v := range next.Attrs {
-		attrs[k] = v
-	}
-	attrs["pads"] = merged
+	attrs["pads"] = []int64{old[0] + pads[2], old[1] + pads[3], old[2] + pads[6], old[3] + pads[7]}
 	clone := *next
 	clone.Attrs = attrs
 	clone.Inputs = append([]string{n.Inputs[0]}, next.Inputs[1:]...)
