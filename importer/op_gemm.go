@@ -1,6 +1,10 @@
 package importer
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ann2snn/ann2snn/internal/kernels"
+)
 
 func gemmDims(n *Node, a, b []int) (m, k, nn int, err error) {
 	if len(a) != 2 || len(b) != 2 {
@@ -44,25 +48,15 @@ func evalGemm(n *Node, in []*Tensor) ([]*Tensor, error) {
 	}
 	alpha, beta := n.Attrs.Float("alpha", 1), n.Attrs.Float("beta", 1)
 	ta, tb := n.Attrs.Int("transA", 0) != 0, n.Attrs.Int("transB", 0) != 0
-	A, B := a.Floats(), b.Floats()
-	out := NewTensor(m, nn)
-	for i := 0; i < m; i++ {
-		for j := 0; j < nn; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				av := A[i*k+p]
-				if ta {
-					av = A[p*m+i]
-				}
-				bv := B[p*nn+j]
-				if tb {
-					bv = B[j*k+p]
-				}
-				s += av * bv
-			}
-			out.Data[i*nn+j] = alpha * s
-		}
+	lda, ldb := k, nn
+	if ta {
+		lda = m
 	}
+	if tb {
+		ldb = k
+	}
+	out := NewTensor(m, nn)
+	kernels.Sgemm(ta, tb, m, nn, k, alpha, a.Floats(), lda, b.Floats(), ldb, 0, out.Data, nn)
 	if c := tensorAt(in, 2); c != nil {
 		cs := c.Floats()
 		broadcastIndex(out.Shape, out.Shape, c.Shape, func(i, _, ic int) { out.Data[i] += beta * cs[ic] })
