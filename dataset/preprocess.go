@@ -63,6 +63,14 @@ func (p Preprocess) Validate(channels int) error {
 	return nil
 }
 
+// Value returns the network input for stored value v of channel c,
+// (v*Scale - Mean[c]) / Std[c], as Batch computes it. p must be valid for
+// the channel count (see Validate).
+func (p Preprocess) Value(c int, v float32) float32 {
+	scale, mean, std := p.channel(c)
+	return (v*scale - mean) / std
+}
+
 // channel returns the scale, mean and std for channel c; p must be valid.
 func (p Preprocess) channel(c int) (scale, mean, std float32) {
 	scale, mean, std = p.Scale, 0, 1

@@ -94,3 +94,23 @@ func nan() float64 {
 	zero := 0.0
 	return zero / zero
 }
+
+// TestValueMatchesBatch checks that Preprocess.Value computes exactly what
+// Batch writes.
+func TestValueMatchesBatch(t *testing.T) {
+	pix := []uint8{0, 17, 255, 128, 3, 200}
+	ds, err := FromUint8(3, 1, 2, pix, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := Preprocess{Scale: 1.0 / 255, Mean: []float32{0.1, 0.2, 0.3}, Std: []float32{0.5, 0.25, 2}}
+	out, err := ds.Batch(make([]float32, 6), 0, 1, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pix {
+		if got := pre.Value(i/2, float32(p)); got != out[i] {
+			t.Errorf("value %d: Value %v, Batch %v", i, got, out[i])
+		}
+	}
+}

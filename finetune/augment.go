@@ -15,22 +15,7 @@ const cropPad = 4
 func padValues(pre dataset.Preprocess, channels int) []float32 {
 	v := make([]float32, channels)
 	for c := range v {
-		mean, std := float32(0), float32(1)
-		switch len(pre.Mean) {
-		case 0:
-		case 1:
-			mean = pre.Mean[0]
-		default:
-			mean = pre.Mean[c]
-		}
-		switch len(pre.Std) {
-		case 0:
-		case 1:
-			std = pre.Std[0]
-		default:
-			std = pre.Std[c]
-		}
-		v[c] = -mean / std
+		v[c] = pre.Value(c, 0)
 	}
 	return v
 }
