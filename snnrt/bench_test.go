@@ -99,6 +99,11 @@ func BenchmarkEventLinear(b *testing.B) {
 // IF → avgpool → conv 64 → IF → avgpool → flatten → linear 10, with
 // thresholds that give firing rates around 0.1.
 func vggNet(t testing.TB) *Model {
+	return vggNetOf(t, IF{Theta: []float32{1}, V0: []float32{0.5}})
+}
+
+// vggNetOf is vggNet with neurons n.
+func vggNetOf(t testing.TB, n IF) *Model {
 	r := rand.New(rand.NewPCG(5, 5))
 	m := &Model{Input: Shape{3, 32, 32}}
 	last := InputIndex
@@ -106,7 +111,7 @@ func vggNet(t testing.TB) *Model {
 		g := kernels.ConvGeom{C: c, H: h, W: h, K: k, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
 		last = m.MustAppend(Layer{Kind: KindConv, Inputs: []int{last}, Conv: g,
 			W: randVec(r, k*c*9, -0.1, 0.12), B: randVec(r, k, -0.05, 0.05)})
-		last = m.MustAppend(Layer{Kind: KindIF, Inputs: []int{last}, IF: IF{Theta: []float32{1}, V0: []float32{0.5}}})
+		last = m.MustAppend(Layer{Kind: KindIF, Inputs: []int{last}, IF: n})
 	}
 	pool := func(c, h int) {
 		last = m.MustAppend(Layer{Kind: KindAvgPool, Inputs: []int{last}, Pool: PoolGeom{C: c, H: h, W: h, KH: 2, KW: 2, StrideH: 2, StrideW: 2}})
@@ -158,27 +163,39 @@ func BenchmarkStep(b *testing.B) {
 }
 
 // BenchmarkIFNHWC times one step of the NHWC IF layer of vggNet (32×32×32
-// neurons, 8 images) that feeds the event conv; cpu-ns/neuron is per
-// neuron update.
+// neurons, 8 images) that feeds the event conv, for the classic neuron and
+// the default signed burst one; cpu-ns/neuron is per neuron update.
 func BenchmarkIFNHWC(b *testing.B) {
-	m := vggNet(b)
-	const n = 8
-	x := randVec(rand.New(rand.NewPCG(1, 1)), n*m.Input.Len(), 0, 1)
-	sim, err := NewSimulator(m, Config{T: 4, Chunk: n, Workers: 1})
-	if err != nil {
-		b.Fatal(err)
+	for _, nc := range []struct {
+		name string
+		n    IF
+	}{
+		{"classic", IF{Theta: []float32{1}, V0: []float32{0.5}}},
+		{"signed-burst", IF{Theta: []float32{0.5}, V0: []float32{0.25}, Signed: true, MaxSpikes: 2}},
+	} {
+		b.Run(nc.name, func(b *testing.B) {
+			m := vggNetOf(b, nc.n)
+			const n = 8
+			x := randVec(rand.New(rand.NewPCG(1, 1)), n*m.Input.Len(), 0, 1)
+			sim, err := NewSimulator(m, Config{T: 4, Chunk: n, Workers: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			res, err := sim.Run(x, n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := sim.workers[0]
+			L := m.Layers[1].Shape.Len()
+			in := w.nhwc[0]
+			c0 := cpuSeconds()
+			for b.Loop() {
+				for img := 0; img < n; img++ {
+					w.ifNHWC(1, img, in[img*L:(img+1)*L])
+				}
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(n*L), "cpu-ns/neuron")
+			b.ReportMetric(res.Rate(1), "rate")
+		})
 	}
-	if _, err := sim.Run(x, n); err != nil {
-		b.Fatal(err)
-	}
-	w := sim.workers[0]
-	L := m.Layers[1].Shape.Len()
-	in := w.nhwc[0]
-	c0 := cpuSeconds()
-	for b.Loop() {
-		for img := 0; img < n; img++ {
-			w.ifNHWC(1, img, in[img*L:(img+1)*L])
-		}
-	}
-	b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(n*L), "cpu-ns/neuron")
 }

@@ -80,8 +80,15 @@
 //     cost and runs the layer densely instead (kernels.Conv, batched over
 //     the chunk's dense images) when that is cheaper: SOPs·2 > dense MACs.
 //   - IF layers fed by event layers keep their state NHWC and emit their
-//     spikes directly as event lists; the common neuron (one spike, reset
-//     by subtraction) runs 8 at a time in AVX2. An AvgPool behind such an
+//     spikes directly as event lists. The classic neuron (one spike, reset
+//     by subtraction) and the default signed burst neuron (up to two
+//     spikes, reset by subtraction) run 8 at a time in AVX2; for the
+//     latter one kernel charges, fires (comparisons with θ and 2θ instead
+//     of a division: see IF.fire), resets, counts and left-packs the firing
+//     neurons' events with a permutation table, so no branch depends on a
+//     spike. The dense path runs the same neuron kernel per channel plane
+//     on NCHW maps, so event and dense paths differ in their synapses
+//     alone. An AvgPool behind such an
 //     IF layer pools only the spikes and emits its non-zero outputs as
 //     events (bit-identical to kernels.AvgPool: events arrive in row-major
 //     window order). Other routing layers (global pooling, add, concat,

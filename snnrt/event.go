@@ -28,8 +28,8 @@ type tapRef struct{ in, w int }
 // events lists the non-zero inputs of one image at one step, grouped by
 // input position: position p holds the channels ch[start[p]:start[p+1]]
 // (ascending) with values val[...] (s·θ for IF spikes). ch and val have
-// capacity for one more element than the densest map, so that their first
-// element always exists.
+// capacity for 8 more elements than the densest map, so that their first
+// element always exists and ifBurstEmit may store 8 at a time.
 type events struct {
 	start, ch []int32
 	val       []float32
@@ -37,7 +37,7 @@ type events struct {
 
 func newEvents(positions, channels int) events {
 	return events{start: make([]int32, positions+1),
-		ch: make([]int32, 0, positions*channels+1), val: make([]float32, 0, positions*channels+1)}
+		ch: make([]int32, 0, positions*channels+8), val: make([]float32, 0, positions*channels+8)}
 }
 
 func (e *events) reset() { e.ch, e.val = e.ch[:0], e.val[:0] }

@@ -74,6 +74,43 @@ func ifCharge(v, x, theta []float32, cnt []int32, c, p int, mask []uint8) {
 }
 
 //go:noescape
+func ifBurst8(v, x, theta *float32, cnt, ks *int32, c, p int, mask *uint8)
+
+// ifBurst runs ifBurst8 on p positions of c channels (c%8 == 0); cnt is
+// nil for neurons that cannot take spikes back.
+func ifBurst(v, x, theta []float32, cnt, ks []int32, c, p int, mask []uint8) {
+	if p == 0 {
+		return
+	}
+	_, _, _, _, _ = v[c*p-1], x[c*p-1], theta[c-1], ks[c*p-1], mask[c*p/8-1]
+	var cp *int32
+	if cnt != nil {
+		_ = cnt[c*p-1]
+		cp = &cnt[0]
+	}
+	ifBurst8(&v[0], &x[0], &theta[0], cp, &ks[0], c, p, &mask[0])
+}
+
+//go:noescape
+func ifBurstEmit8(v, x, theta *float32, cnt *int32, c, p int, ch *int32, val *float32, start, pos *int32, lut *packLUT) (n int)
+
+// ifBurstEmit runs ifBurstEmit8 (see ifBurstEmitGo) on p positions of c
+// channels (c%8 == 0).
+func ifBurstEmit(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val []float32, start, pos []int32, lut *packLUT) int {
+	if p == 0 {
+		return 0
+	}
+	_, _, _, _, _ = v[c*p-1], x[c*p-1], theta[c-1], start[p], pos[p-1]
+	_, _ = ch[c*p+7], val[c*p+7]
+	var cp *int32
+	if cnt != nil {
+		_ = cnt[c*p-1]
+		cp = &cnt[0]
+	}
+	return ifBurstEmit8(&v[0], &x[0], &theta[0], cp, c, p, &ch[0], &val[0], &start[0], &pos[0], lut)
+}
+
+//go:noescape
 func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int)
 
 // transposeBlocks transposes the [c][p] image src into [p][c] dst for

@@ -15,3 +15,11 @@ func ifCharge(v, x, theta []float32, cnt []int32, c, p int, mask []uint8) {
 }
 
 func transposeBlocks(dst, src []float32, c, p int) bool { return false }
+
+func ifBurst(v, x, theta []float32, cnt, ks []int32, c, p int, mask []uint8) {
+	ifBurstGo(v, x, theta, cnt, ks, c, p, mask)
+}
+
+func ifBurstEmit(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val []float32, start, pos []int32, lut *packLUT) int {
+	return ifBurstEmitGo(v, x, theta, cnt, c, p, ch, val, start, pos)
+}

@@ -50,8 +50,13 @@ func ExampleSimulator() {
 		W: []float32{1, 0, 0, 1, 0.5, 0.5}})
 	h = m.MustAppend(snnrt.Layer{Name: "if1", Kind: snnrt.KindIF, Inputs: []int{h},
 		IF: snnrt.IF{Theta: []float32{1}, V0: []float32{0.5}}})
-	m.MustAppend(snnrt.Layer{Name: "fc2", Kind: snnrt.KindLinear, Inputs: []int{h},
-		W: []float32{1, -1, 0, -1, 1, 0}})
+	h = m.MustAppend(snnrt.Layer{Name: "fc2", Kind: snnrt.KindLinear, Inputs: []int{h},
+		W: []float32{1, 0, 0.5, 0, 1, 0.5}})
+	h = m.MustAppend(snnrt.Layer{Name: "if2", Kind: snnrt.KindIF, Inputs: []int{h},
+		IF: snnrt.IF{Theta: []float32{1}, V0: []float32{0.5}}})
+	// The output integrator (always dense).
+	m.MustAppend(snnrt.Layer{Name: "fc3", Kind: snnrt.KindLinear, Inputs: []int{h},
+		W: []float32{1, -1, -1, 1}})
 	sim, err := snnrt.NewSimulator(m, snnrt.Config{T: 8})
 	if err != nil {
 		fmt.Println(err)
@@ -68,7 +73,7 @@ func ExampleSimulator() {
 	p := sim.Profile()[2]
 	fmt.Printf("fc2: %d event-driven, %d dense image·steps\n", p.Event, p.Dense)
 	// Output:
-	// predictions [0 1], SOPs 50
-	// predictions [1 0], SOPs 48
+	// predictions [0 1], SOPs 98
+	// predictions [1 0], SOPs 96
 	// fc2: 16 event-driven, 16 dense image·steps
 }

@@ -1,6 +1,7 @@
 package snnrt
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -76,6 +77,49 @@ func branchyNet(t testing.TB, seed uint64) *Model {
 	c = m.MustAppend(Layer{Name: "gap", Kind: KindGlobalAvgPool, Inputs: []int{c}})
 	m.MustAppend(Layer{Name: "fc", Kind: KindLinear, Inputs: []int{c},
 		W: randVec(r, 5*6, -1, 1), B: randVec(r, 5, -0.1, 0.1)})
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// wideNet has channel counts that are multiples of 8, so that the
+// Simulator's vector IF kernels (NHWC, 8 channels at a time) run: conv →
+// IF → conv → IF → avgpool → linear, with neurons n.
+//
+// Weights, biases and thresholds are multiples of 1/64, so every sum of
+// spikes × weights is exact in float32 whatever the order: the event path
+// must then fire exactly as Run does, even where a membrane lands on a
+// multiple of θ (with random weights, the different summation orders of
+// the event and dense paths may move such a spike by one step).
+func wideNet(t testing.TB, seed uint64, n IF) *Model {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 3))
+	randVec := func(r *rand.Rand, n int, lo, hi float32) []float32 {
+		v := randVec(r, n, lo, hi)
+		for i := range v {
+			v[i] = float32(math.Round(float64(v[i])*64)) / 64
+		}
+		return v
+	}
+	m := &Model{Input: Shape{3, 8, 8}}
+	g := kernels.ConvGeom{C: 3, H: 8, W: 8, K: 8, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+	c := m.MustAppend(Layer{Name: "conv1", Kind: KindConv, Inputs: []int{InputIndex}, Conv: g,
+		W: randVec(r, 8*3*9, -0.3, 0.45), B: randVec(r, 8, -0.05, 0.1)})
+	n1 := n
+	n1.Theta = randVec(r, 8, 0.6, 1.2)
+	c = m.MustAppend(Layer{Name: "if1", Kind: KindIF, Inputs: []int{c}, IF: n1})
+	g2 := kernels.ConvGeom{C: 8, H: 8, W: 8, K: 16, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+	c = m.MustAppend(Layer{Name: "conv2", Kind: KindConv, Inputs: []int{c}, Conv: g2,
+		W: randVec(r, 16*8*9, -0.2, 0.3), B: randVec(r, 16, -0.05, 0.1)})
+	n2 := n
+	n2.Theta = []float32{0.9}
+	c = m.MustAppend(Layer{Name: "if2", Kind: KindIF, Inputs: []int{c}, IF: n2})
+	c = m.MustAppend(Layer{Name: "pool", Kind: KindAvgPool, Inputs: []int{c},
+		Pool: PoolGeom{C: 16, H: 8, W: 8, KH: 2, KW: 2, StrideH: 2, StrideW: 2}})
+	c = m.MustAppend(Layer{Name: "flat", Kind: KindFlatten, Inputs: []int{c}})
+	m.MustAppend(Layer{Name: "fc", Kind: KindLinear, Inputs: []int{c},
+		W: randVec(r, 10*256, -0.1, 0.12), B: randVec(r, 10, 0, 0.1)})
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
 	}

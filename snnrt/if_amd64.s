@@ -168,3 +168,195 @@ cstore:
 cdone:
 	VZEROUPPER
 	RET
+
+// func ifBurst8(v, x, theta *float32, cnt, ks *int32, c, p int, mask *uint8)
+//
+// One step of p·c IF neurons (NHWC, c a multiple of 8) that fire up to two
+// spikes per step (reset by subtraction), signed when cnt is not nil, 8
+// channels at a time: u = v + x and
+//
+//	k = 2 if u ≥ 2θ, 1 if u ≥ θ,
+//	    −min(2, cnt) if u < −θ and cnt > 0, −1 if u < 0 and cnt > 0, else 0
+//	v = u − k·θ (k·θ is exact); cnt += k; ks = k
+//
+// and bit j of mask byte i is k ≠ 0 for neuron 8i+j. This is IF.fire for
+// M = 2 without a division (see fire). Keep in sync with ifBurstGo in
+// simif.go (TestIFBurstKernels compares them).
+TEXT ·ifBurst8(SB), NOSPLIT, $0-64
+	MOVQ v+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ theta+16(FP), DX
+	MOVQ cnt+24(FP), BX
+	MOVQ ks+32(FP), R11
+	MOVQ c+40(FP), R8
+	MOVQ p+48(FP), R9
+	MOVQ mask+56(FP), R10
+	TESTQ R9, R9
+	JLE bdone
+	VXORPS   Y4, Y4, Y4          // 0
+	VPCMPEQD Y13, Y13, Y13
+	VPSRLD   $31, Y13, Y13       // int32 1
+
+bpos:
+	XORQ CX, CX
+
+bblk:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0         // u
+	VMOVUPS (DX)(CX*4), Y1       // θ
+	VADDPS  Y1, Y1, Y6           // 2θ
+	VCMPPS  $0x1d, Y1, Y0, Y2    // u ≥ θ (−1 where true)
+	VCMPPS  $0x1d, Y6, Y0, Y3    // u ≥ 2θ
+	VPADDD  Y3, Y2, Y2
+	VPSUBD  Y2, Y4, Y2           // k = 0, 1 or 2
+	TESTQ   BX, BX
+	JZ      bfire
+	VMOVDQU  (BX), Y5            // cnt
+	VCMPPS   $0x11, Y4, Y0, Y3   // u < 0
+	VPCMPGTD Y4, Y5, Y7          // cnt > 0
+	VPAND    Y7, Y3, Y3          // one take-back spike (−1 where true)
+	VSUBPS   Y0, Y4, Y8          // −u
+	VCMPPS   $0x1e, Y1, Y8, Y8   // −u > θ
+	VPCMPGTD Y13, Y5, Y7         // cnt > 1
+	VPAND    Y7, Y8, Y8
+	VPAND    Y3, Y8, Y8          // a second one
+	VPADDD   Y3, Y2, Y2
+	VPADDD   Y8, Y2, Y2
+	VPADDD   Y2, Y5, Y5
+	VMOVDQU  Y5, (BX)
+	ADDQ     $32, BX
+
+bfire:
+	VCVTDQ2PS Y2, Y9
+	VMULPS    Y1, Y9, Y9         // k·θ
+	VSUBPS    Y9, Y0, Y0         // u − k·θ
+	VMOVUPS   Y0, (DI)
+	VMOVDQU   Y2, (R11)
+	VPCMPEQD  Y4, Y2, Y3         // k = 0
+	VMOVMSKPS Y3, AX
+	NOTL      AX
+	MOVB      AL, (R10)
+	ADDQ      $32, DI
+	ADDQ      $32, SI
+	ADDQ      $32, R11
+	INCQ      R10
+	ADDQ      $8, CX
+	CMPQ      CX, R8
+	JLT       bblk
+	DECQ      R9
+	JNZ       bpos
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func ifBurstEmit8(v, x, theta *float32, cnt *int32, c, p int, ch *int32, val *float32, start, pos *int32, lut *[256][8]int32) (n int)
+//
+// ifBurst8 fused with the event output: for each block of 8 channels the
+// firing neurons' channels and values k·θ are left-packed (lut[mask] lists
+// the set bits of mask) and stored at ch[n:], val[n:] (8 at a time, so
+// both need 7 elements of slack), n advancing by popcount(mask); after
+// position q, start[q+1] = n and pos[q] = Σ|k| over its neurons. It
+// returns n. Keep in sync with ifBurstEmitGo in simif.go.
+TEXT ·ifBurstEmit8(SB), NOSPLIT, $0-96
+	MOVQ v+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ theta+16(FP), DX
+	MOVQ cnt+24(FP), BX
+	MOVQ c+32(FP), R8
+	MOVQ ch+48(FP), R10
+	MOVQ val+56(FP), R11
+	MOVQ start+64(FP), R12
+	MOVQ pos+72(FP), R13
+	MOVQ lut+80(FP), AX
+	VMOVDQU  8160(AX), Y12       // lut[255] = 0, 1, …, 7
+	VXORPS   Y4, Y4, Y4          // 0
+	VPCMPEQD Y13, Y13, Y13
+	VPSRLD   $31, Y13, Y13       // int32 1
+	CMPQ     p+40(FP), $0
+	JLE      edone
+
+epos:
+	XORQ  CX, CX
+	VPXOR Y14, Y14, Y14          // Σ|k| of this position, per lane
+
+eblk:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0         // u
+	VMOVUPS (DX)(CX*4), Y1       // θ
+	VADDPS  Y1, Y1, Y6           // 2θ
+	VCMPPS  $0x1d, Y1, Y0, Y2    // u ≥ θ (−1 where true)
+	VCMPPS  $0x1d, Y6, Y0, Y3    // u ≥ 2θ
+	VPADDD  Y3, Y2, Y2
+	VPSUBD  Y2, Y4, Y2           // k = 0, 1 or 2
+	TESTQ   BX, BX
+	JZ      efire
+	VMOVDQU  (BX), Y5            // cnt
+	VCMPPS   $0x11, Y4, Y0, Y3   // u < 0
+	VPCMPGTD Y4, Y5, Y7          // cnt > 0
+	VPAND    Y7, Y3, Y3          // one take-back spike (−1 where true)
+	VSUBPS   Y0, Y4, Y8          // −u
+	VCMPPS   $0x1e, Y1, Y8, Y8   // −u > θ
+	VPCMPGTD Y13, Y5, Y7         // cnt > 1
+	VPAND    Y7, Y8, Y8
+	VPAND    Y3, Y8, Y8          // a second one
+	VPADDD   Y3, Y2, Y2
+	VPADDD   Y8, Y2, Y2
+	VPADDD   Y2, Y5, Y5
+	VMOVDQU  Y5, (BX)
+	ADDQ     $32, BX
+
+efire:
+	VCVTDQ2PS Y2, Y9
+	VMULPS    Y1, Y9, Y9         // k·θ
+	VSUBPS    Y9, Y0, Y0         // u − k·θ
+	VMOVUPS   Y0, (DI)
+	VPABSD    Y2, Y3
+	VPADDD    Y3, Y14, Y14
+	VPCMPEQD  Y4, Y2, Y3         // k = 0
+	VMOVMSKPS Y3, AX
+	XORL      $0xff, AX          // k ≠ 0
+	JZ        enext
+	POPCNTL   AX, R9
+	SHLQ      $5, AX
+	ADDQ      lut+80(FP), AX
+	VMOVDQU   (AX), Y5           // indices of the firing lanes
+	VPERMPS   Y9, Y5, Y6
+	VMOVUPS   Y6, (R11)          // their values
+	VMOVD     CX, X7
+	VPBROADCASTD X7, Y7
+	VPADDD    Y12, Y7, Y7        // channels CX … CX+7
+	VPERMD    Y7, Y5, Y7
+	VMOVDQU   Y7, (R10)          // their channels
+	LEAQ      (R10)(R9*4), R10
+	LEAQ      (R11)(R9*4), R11
+
+enext:
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $8, CX
+	CMPQ CX, R8
+	JLT  eblk
+	MOVQ R10, R9
+	SUBQ ch+48(FP), R9
+	SHRQ $2, R9
+	MOVL R9, 4(R12)              // start[q+1] = n
+	ADDQ $4, R12
+	VEXTRACTI128 $1, Y14, X8
+	VPADDD       X8, X14, X14
+	VPSHUFD      $0x4e, X14, X8
+	VPADDD       X8, X14, X14
+	VPSHUFD      $0xb1, X14, X8
+	VPADDD       X8, X14, X14
+	VMOVD        X14, R9
+	MOVL         R9, (R13)       // pos[q]
+	ADDQ         $4, R13
+	DECQ         p+40(FP)
+	JNZ          epos
+
+edone:
+	SUBQ ch+48(FP), R10
+	SHRQ $2, R10
+	MOVQ R10, n+88(FP)
+	VZEROUPPER
+	RET

@@ -204,25 +204,48 @@ func (n *IF) step(dst, v []float32, cnt []int32, x []float32, s Shape, nimg int,
 // fire returns the signed spike count fire(u) of a neuron with membrane u
 // (after charging), threshold th, running count cnt, M = m = fm (see IF).
 // Both simulators call it, so they fire identically.
+//
+// The count is floor(u/θ) (positive side) or ceil(−u/θ) (take-back side),
+// capped at M, with u/θ rounded to float32 once. For M = 2, the default
+// burst, no division is needed: θ > 0 is a normal float, so the rounded
+// quotient is ≥ 2 exactly when u ≥ 2θ (2θ is exact, and the nearest float
+// below 2θ divided by θ lies more than half an ulp below 2), and ≤ 1
+// exactly when −u ≤ θ (for −u > θ the quotient exceeds 1 by more than half
+// an ulp of 1). A take-back is one spike at least, even where −u/θ
+// underflows to 0. TestFireWithoutDivision checks this against the quotient.
 func (n *IF) fire(u, th float32, m int, fm float32, cnt int32) int {
 	k := 0
 	if u >= th {
-		if m == 1 {
+		switch {
+		case m == 1:
 			k = 1
-		} else if q := u / th; q >= fm {
-			k = m
-		} else {
-			k = int(q)
+		case m == 2:
+			k = 1
+			if u >= 2*th {
+				k = 2
+			}
+		default:
+			if q := u / th; q >= fm {
+				k = m
+			} else {
+				k = int(q)
+			}
 		}
 	} else if n.Signed && u < 0 && cnt > 0 {
 		k = 1
-		if m > 1 {
+		switch {
+		case m == 2:
+			if -u > th {
+				k = 2
+			}
+		case m > 2:
 			q := -u / th
 			if q >= fm {
 				k = m
 			} else if k = int(q); float32(k) < q {
 				k++
 			}
+			k = max(k, 1) // −u/θ may underflow to 0
 		}
 		k = -min(k, int(cnt))
 	}

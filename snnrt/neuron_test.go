@@ -1,6 +1,8 @@
 package snnrt
 
 import (
+	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -112,6 +114,71 @@ func TestIFCheck(t *testing.T) {
 	for _, tc := range tests {
 		if err := tc.n.check(3); (err == nil) != tc.ok {
 			t.Errorf("%s: check = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// fireByQuotient is fire's definition for any M: the quotient u/θ rounded
+// to float32, floored (positive side) or ceiled (take-back side), capped.
+func fireByQuotient(signed bool, u, th float32, m int, cnt int32) int {
+	fm := float32(m)
+	switch {
+	case u >= th:
+		if q := u / th; q >= fm {
+			return m
+		} else {
+			return int(q)
+		}
+	case signed && u < 0 && cnt > 0:
+		q := -u / th
+		k := m
+		if q < fm {
+			if k = int(q); float32(k) < q {
+				k++
+			}
+		}
+		k = max(k, 1) // a take-back even where −u/θ underflows
+		return -min(k, int(cnt))
+	}
+	return 0
+}
+
+// TestFireWithoutDivision checks fire's comparisons for M = 2 against the
+// quotient they replace, at and around every boundary.
+func TestFireWithoutDivision(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	thetas := []float32{1, 0.5, 3, 0.1, 1e-3, 7.3e4, math.SmallestNonzeroFloat32 * (1 << 23)}
+	for i := 0; i < 200; i++ {
+		thetas = append(thetas, float32(math.Exp(rng.Float64()*20-10)))
+	}
+	for _, signed := range []bool{false, true} {
+		n := IF{Signed: signed, MaxSpikes: 2}
+		for _, th := range thetas {
+			// Every float within a few ulps of the boundaries θ, 2θ, −θ,
+			// −2θ, plus random membranes.
+			var us []float32
+			for _, b := range []float32{th, 2 * th, -th, -2 * th, 0} {
+				u := b
+				for k := 0; k < 8; k++ {
+					u = math.Nextafter32(u, float32(math.Inf(-1)))
+				}
+				for k := 0; k < 16; k++ {
+					us = append(us, u)
+					u = math.Nextafter32(u, float32(math.Inf(1)))
+				}
+			}
+			for k := 0; k < 64; k++ {
+				us = append(us, th*float32(rng.NormFloat64()*2))
+			}
+			for _, u := range us {
+				for _, cnt := range []int32{0, 1, 2, 5} {
+					got := n.fire(u, th, 2, 2, cnt)
+					want := fireByQuotient(signed, u, th, 2, cnt)
+					if got != want {
+						t.Fatalf("signed=%v θ=%g u=%g cnt=%d: fire = %d, quotient gives %d", signed, th, u, cnt, got, want)
+					}
+				}
+			}
 		}
 	}
 }

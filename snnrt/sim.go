@@ -33,7 +33,8 @@ type Simulator struct {
 	prof    []LayerProfile
 	// costRatio is eventCostRatio; tests change it to force a path.
 	costRatio int64
-	asm       bool // use the assembly kernels
+	asm       bool     // use the assembly kernels
+	lut       *packLUT // for ifBurstEmit
 }
 
 // LayerProfile is the cost of one layer over the Simulator's runs since
@@ -114,7 +115,7 @@ func NewSimulator(m *Model, cfg Config) (*Simulator, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, fmt.Errorf("snnrt: NewSimulator: %w", err)
 	}
-	s := &Simulator{m: m, cfg: cfg, chunk: cfg.Chunk, costRatio: eventCostRatio, asm: haveEventAsm()}
+	s := &Simulator{m: m, cfg: cfg, chunk: cfg.Chunk, costRatio: eventCostRatio, asm: haveEventAsm(), lut: newPackLUT()}
 	if s.chunk <= 0 {
 		s.chunk = defaultSimChunk
 	}
@@ -162,7 +163,9 @@ func (s *Simulator) prepareLayer(i int) {
 	}
 	switch {
 	case l.Kind != KindConv && l.Kind != KindLinear:
-	case !s.cfg.Dense && s.spiking[l.Inputs[0]+1]:
+	case !s.cfg.Dense && s.spiking[l.Inputs[0]+1] && i != s.m.Output:
+		// The output integrator stays dense: it is small (a few outputs
+		// per image), so event lists cost more than they save there.
 		sl.exec = execEvent
 		sl.constant = false
 		sl.ev = newEventSyn(g, l.W, l.B)

@@ -25,6 +25,10 @@ func simNets(t testing.TB) []struct {
 		{"small signed", smallNet(t, 4, true, IF{Signed: true, V0: []float32{0.4}})},
 		{"small reset zero", smallNet(t, 5, false, IF{Reset: ResetToZero})},
 		{"branchy", branchyNet(t, 6)},
+		{"wide", wideNet(t, 7, IF{V0: []float32{0.5}})},
+		{"wide signed burst", wideNet(t, 8, IF{Signed: true, MaxSpikes: 2, V0: []float32{0.375}})},
+		{"wide burst", wideNet(t, 9, IF{MaxSpikes: 4})},
+		{"wide signed reset zero", wideNet(t, 10, IF{Signed: true, MaxSpikes: 2, Reset: ResetToZero})},
 	}
 }
 
@@ -49,6 +53,11 @@ func TestSimulatorMatchesRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for i, st := range ref.Layers {
+				if st.Neurons > 0 && (st.Spikes == 0 || st.Spikes == int64(st.Neurons*n*T*tc.m.Layers[i].IF.maxSpikes())) {
+					t.Fatalf("%s: layer %s fired %d spikes: a test net whose neurons never or always fire", tc.name, tc.m.Layers[i].Name, st.Spikes)
+				}
+			}
 			for _, mode := range []struct {
 				dense bool
 				ratio int64
@@ -70,7 +79,7 @@ func TestSimulatorMatchesRun(t *testing.T) {
 						t.Fatalf("%s %v dense: logits(%d) differ: %v vs %v", tc.name, enc, tt, b, a)
 					}
 					if d := maxRelDiff(a, b); d > 1e-5 {
-						t.Fatalf("%s %v dense=%v: logits(%d) rel diff %g", tc.name, enc, dense, tt, d)
+						t.Fatalf("%s %v dense=%v ratio=%d: logits(%d) rel diff %g\n%v\n%v", tc.name, enc, dense, mode.ratio, tt, d, ref.Layers, got.Layers)
 					}
 				}
 				var ev, de int64
@@ -407,6 +416,164 @@ func TestIFCharge(t *testing.T) {
 			if k := n.fire(v[i], theta[i%c], 2, 2, nc); k != 0 && !flag {
 				t.Fatalf("signed=%v: neuron %d fires %d but is not flagged", signed, i, k)
 			}
+		}
+	}
+}
+
+// TestIFBurstKernels checks ifBurst (assembly where available) and its Go
+// twin against IF.fire with M = 2, on membranes that land on, just below
+// and just above the boundaries ±θ and 2θ.
+func TestIFBurstKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const c, p = 24, 9
+	for _, signed := range []bool{false, true} {
+		theta := make([]float32, c)
+		for i := range theta {
+			theta[i] = 0.2 + r.Float32()
+		}
+		v := make([]float32, c*p)
+		x := make([]float32, c*p)
+		var cnt []int32
+		if signed {
+			cnt = make([]int32, c*p)
+		}
+		for i := range v {
+			th := theta[i%c]
+			switch i % 4 {
+			case 0: // random
+				v[i], x[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			default: // x on a boundary, nudged by up to 2 ulps
+				b := []float32{th, 2 * th, -th, 0}[r.IntN(4)]
+				for k := r.IntN(5) - 2; k != 0; k -= min(max(k, -1), 1) {
+					b = math.Nextafter32(b, float32(k))
+				}
+				x[i] = b
+			}
+			if cnt != nil {
+				cnt[i] = int32(r.IntN(4)) - 1
+			}
+		}
+		n := IF{Signed: signed, MaxSpikes: 2}
+		type state struct {
+			v    []float32
+			cnt  []int32
+			ks   []int32
+			mask []uint8
+		}
+		run := func(f func(v, x, theta []float32, cnt, ks []int32, c, p int, mask []uint8)) state {
+			s := state{v: slices.Clone(v), ks: make([]int32, c*p), mask: make([]uint8, c*p/8)}
+			if cnt != nil {
+				s.cnt = slices.Clone(cnt)
+			}
+			f(s.v, x, theta, s.cnt, s.ks, c, p, s.mask)
+			return s
+		}
+		got, twin := run(ifBurst), run(ifBurstGo)
+		if !slices.Equal(got.v, twin.v) || !slices.Equal(got.cnt, twin.cnt) || !slices.Equal(got.ks, twin.ks) || !slices.Equal(got.mask, twin.mask) {
+			t.Fatalf("signed=%v: ifBurst and ifBurstGo differ", signed)
+		}
+		fired := 0
+		for i := range v {
+			u := v[i] + x[i]
+			var nc int32
+			if cnt != nil {
+				nc = cnt[i]
+			}
+			k := n.fire(u, theta[i%c], 2, 2, nc)
+			if int32(k) != got.ks[i] || got.v[i] != u-float32(k)*theta[i%c] || (k != 0) != (got.mask[i/8]>>(i%8)&1 == 1) {
+				t.Fatalf("signed=%v neuron %d: u %v: k %d v %v, fire gives %d", signed, i, u, got.ks[i], got.v[i], k)
+			}
+			if cnt != nil && got.cnt[i] != nc+int32(k) {
+				t.Fatalf("signed=%v neuron %d: cnt %d, want %d", signed, i, got.cnt[i], nc+int32(k))
+			}
+			if k != 0 {
+				fired++
+			}
+		}
+		if fired == 0 || fired == len(v) {
+			t.Fatalf("signed=%v: %d of %d neurons fired", signed, fired, len(v))
+		}
+	}
+}
+
+// TestIFBurstEmitKernels checks ifBurstEmit (assembly where available)
+// against its Go twin and against ifBurstGo plus the event list it implies.
+func TestIFBurstEmitKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const c, p = 32, 11
+	lut := newPackLUT()
+	for _, signed := range []bool{false, true} {
+		theta := make([]float32, c)
+		for i := range theta {
+			theta[i] = 0.2 + r.Float32()
+		}
+		v, x := make([]float32, c*p), make([]float32, c*p)
+		var cnt []int32
+		if signed {
+			cnt = make([]int32, c*p)
+		}
+		for i := range v {
+			v[i], x[i] = float32(r.NormFloat64()), float32(r.NormFloat64()*0.7)
+			if i%29 < 8 { // some all-silent blocks
+				x[i] = -10
+			}
+			if cnt != nil {
+				cnt[i] = int32(r.IntN(4)) - 1
+			}
+		}
+		type out struct {
+			v          []float32
+			cnt        []int32
+			ch         []int32
+			val        []float32
+			start, pos []int32
+		}
+		run := func(asm bool) out {
+			o := out{v: slices.Clone(v), ch: make([]int32, c*p+8), val: make([]float32, c*p+8),
+				start: make([]int32, p+1), pos: make([]int32, p)}
+			if cnt != nil {
+				o.cnt = slices.Clone(cnt)
+			}
+			var n int
+			if asm {
+				n = ifBurstEmit(o.v, x, theta, o.cnt, c, p, o.ch, o.val, o.start, o.pos, lut)
+			} else {
+				n = ifBurstEmitGo(o.v, x, theta, o.cnt, c, p, o.ch, o.val, o.start, o.pos)
+			}
+			o.ch, o.val = o.ch[:n], o.val[:n]
+			return o
+		}
+		a, g := run(true), run(false)
+		if !slices.Equal(a.v, g.v) || !slices.Equal(a.cnt, g.cnt) || !slices.Equal(a.ch, g.ch) ||
+			!slices.Equal(a.val, g.val) || !slices.Equal(a.start, g.start) || !slices.Equal(a.pos, g.pos) {
+			t.Fatalf("signed=%v: ifBurstEmit differs from ifBurstEmitGo", signed)
+		}
+		// The same step through ifBurstGo, and the events its k imply.
+		v2, ks, mask := slices.Clone(v), make([]int32, c*p), make([]uint8, c*p/8)
+		var cnt2 []int32
+		if cnt != nil {
+			cnt2 = slices.Clone(cnt)
+		}
+		ifBurstGo(v2, x, theta, cnt2, ks, c, p, mask)
+		var ch []int32
+		var val []float32
+		for q := 0; q < p; q++ {
+			var qs int32
+			for b := 0; b < c; b++ {
+				if k := ks[q*c+b]; k != 0 {
+					ch, val = append(ch, int32(b)), append(val, float32(k)*theta[b])
+					qs += max(k, -k)
+				}
+			}
+			if a.start[q+1] != int32(len(ch)) || a.pos[q] != qs {
+				t.Fatalf("signed=%v position %d: start %d pos %d, want %d %d", signed, q, a.start[q+1], a.pos[q], len(ch), qs)
+			}
+		}
+		if !slices.Equal(a.v, v2) || !slices.Equal(a.cnt, cnt2) || !slices.Equal(a.ch, ch) || !slices.Equal(a.val, val) {
+			t.Fatalf("signed=%v: ifBurstEmit differs from ifBurstGo", signed)
+		}
+		if len(ch) == 0 || len(ch) == c*p {
+			t.Fatalf("signed=%v: %d of %d neurons fired", signed, len(ch), c*p)
 		}
 	}
 }

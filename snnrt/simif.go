@@ -90,3 +90,235 @@ func ifChargeGo(v, x, theta []float32, cnt []int32, c, p int, mask []uint8) {
 }
 
 func i8(q, c, b int) int { return (q*c + b) / 8 }
+
+// packLUT lists, for each 8-bit mask, the indices of its set bits in
+// ascending order (padded with 0): the permutation that left-packs the
+// lanes of a mask, as ifBurstEmit8 does. Row 255 is 0, 1, …, 7.
+type packLUT [256][8]int32
+
+func newPackLUT() *packLUT {
+	var t packLUT
+	for m := range t {
+		n := 0
+		for j := 0; j < 8; j++ {
+			if m>>j&1 == 1 {
+				t[m][n] = int32(j)
+				n++
+			}
+		}
+	}
+	return &t
+}
+
+// ifBurstEmitGo is the portable twin of ifBurstEmit8 (if_amd64.s; keep in
+// sync): ifBurstGo on p positions × c channels (c%8 == 0), emitting the
+// firing neurons' channels and values k·θ at ch[n:], val[n:] (n from 0),
+// with start[q+1] = n after position q and pos[q] = Σ|k| over position q.
+// It returns n. ch and val need c·p + 7 elements (the assembly stores 8 at
+// a time).
+func ifBurstEmitGo(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val []float32, start, pos []int32) int {
+	n := 0
+	for q := 0; q < p; q++ {
+		var qs int32
+		for b := 0; b < c; b++ {
+			i := q*c + b
+			th := theta[b]
+			u := v[i] + x[i]
+			var k int32
+			switch {
+			case u >= th:
+				k = 1
+				if u >= 2*th {
+					k = 2
+				}
+			case cnt != nil && u < 0 && cnt[i] > 0:
+				k = -1
+				if -u > th && cnt[i] > 1 {
+					k = -2
+				}
+			}
+			if k != 0 {
+				fk := float32(k)
+				u -= fk * th
+				if cnt != nil {
+					cnt[i] += k
+				}
+				ch[n], val[n] = int32(b), fk*th
+				n++
+				qs += max(k, -k)
+			}
+			v[i] = u
+		}
+		start[q+1] = int32(n)
+		pos[q] = qs
+	}
+	return n
+}
+
+// ifBurstGo is the portable twin of ifBurst8 (if_amd64.s; keep in sync):
+// one step of p positions × c channels (c%8 == 0) of IF neurons firing up
+// to two spikes per step, reset by subtraction, signed when cnt is not
+// nil. It computes k = IF.fire(u) for M = 2, stores v = u − k·θ, cnt += k
+// and ks = k, and sets bit j of mask[i] when neuron 8i+j fires (k ≠ 0).
+func ifBurstGo(v, x, theta []float32, cnt, ks []int32, c, p int, mask []uint8) {
+	for q := 0; q < p; q++ {
+		for b := 0; b < c; b += 8 {
+			var m uint8
+			for j := 0; j < 8; j++ {
+				i := q*c + b + j
+				th := theta[b+j]
+				u := v[i] + x[i]
+				var k int32
+				switch {
+				case u >= th:
+					k = 1
+					if u >= 2*th {
+						k = 2
+					}
+				case cnt != nil && u < 0 && cnt[i] > 0:
+					k = -1
+					if -u > th && cnt[i] > 1 {
+						k = -2
+					}
+				}
+				ks[i] = k
+				if k != 0 {
+					u -= float32(k) * th
+					if cnt != nil {
+						cnt[i] += k
+					}
+					m |= 1 << j
+				}
+				v[i] = u
+			}
+			mask[i8(q, c, b)] = m
+		}
+	}
+}
+
+// ifNHWCBurst runs one step of a signed and/or burst IF neuron n (reset by
+// subtraction, c%8 == 0) on one image of an NHWC layer, as ifNHWCMasked
+// does for the common neuron. For M = 2 (the default burst) a vector
+// kernel does all of it (charge, fire, reset, count; see ifBurstGo) and
+// leaves each neuron's k in ks; otherwise a vector kernel charges every
+// neuron and flags the few that may fire (see ifChargeGo), and only those
+// go through fire. Either way the scalar loop visits the firing neurons
+// alone, to emit their events. cnt is nil for unsigned neurons; ks is
+// scratch of c·p. It returns the spike and SOP counts (|k| per neuron
+// firing k spikes).
+func ifNHWCBurst(n *IF, lut *packLUT, v, x, theta []float32, cnt, ks []int32, c, p int, fan, fanPos []int64, ev *events, d []float32, mask []uint8, asm bool) (spikes, sops int64) {
+	mask = mask[:c*p/8]
+	m := n.maxSpikes()
+	if m == 2 && fanPos != nil && d == nil && len(ev.ch) == 0 {
+		// The common case, all vectorised: fire, reset, count and emit.
+		pos := ks[:p] // Σ|k| per position
+		chs, vals := ev.ch[:cap(ev.ch)], ev.val[:cap(ev.val)]
+		var ne int
+		if asm {
+			ne = ifBurstEmit(v, x, theta, cnt, c, p, chs, vals, ev.start, pos, lut)
+		} else {
+			ne = ifBurstEmitGo(v, x, theta, cnt, c, p, chs, vals, ev.start, pos)
+		}
+		ev.ch, ev.val = chs[:ne], vals[:ne]
+		for q, k := range pos {
+			spikes += int64(k)
+			sops += int64(k) * fanPos[q]
+		}
+		return spikes, sops
+	}
+	fm := float32(m)
+	fired := m == 2 // ks holds every neuron's k
+	switch {
+	case fired && asm:
+		ifBurst(v, x, theta, cnt, ks, c, p, mask)
+	case fired:
+		ifBurstGo(v, x, theta, cnt, ks, c, p, mask)
+	case asm:
+		ifCharge(v, x, theta, cnt, c, p, mask)
+	default:
+		ifChargeGo(v, x, theta, cnt, c, p, mask)
+	}
+	bpp := c / 8
+	chs, vals := ev.ch[:cap(ev.ch)], ev.val[:cap(ev.val)]
+	ne := len(ev.ch)
+	for q := 0; q < p; q++ {
+		var qs int64 // spikes at position q
+		for jb, b := range mask[q*bpp : (q+1)*bpp] {
+			for b != 0 {
+				ch := jb*8 + bits.TrailingZeros8(b)
+				b &= b - 1
+				j := q*c + ch
+				th := theta[ch]
+				var k int
+				if fired {
+					k = int(ks[j])
+				} else {
+					u := v[j]
+					var nc int32
+					if cnt != nil {
+						nc = cnt[j]
+					}
+					if k = n.fire(u, th, m, fm, nc); k == 0 {
+						continue
+					}
+					v[j] = u - float32(k)*th
+					if cnt != nil {
+						cnt[j] = nc + int32(k)
+					}
+				}
+				val := float32(k) * th
+				chs[ne], vals[ne] = int32(ch), val
+				ne++
+				a := int64(k)
+				if a < 0 {
+					a = -a
+				}
+				qs += a
+				if fanPos == nil {
+					sops += a * fan[j]
+				}
+				if d != nil {
+					d[ch*p+q] = val
+				}
+			}
+		}
+		ev.start[q+1] = int32(ne)
+		if fanPos != nil {
+			sops += qs * fanPos[q]
+		}
+		spikes += qs
+	}
+	ev.ch, ev.val = chs[:ne], vals[:ne]
+	return spikes, sops
+}
+
+// ifPlaneBurst runs one step of n·8 IF neurons of one channel plane (NCHW,
+// threshold th) that fire up to two spikes per step, reset by
+// subtraction, signed when cnt is not nil, as IF.step does: it writes
+// k·θ into dst (every neuron) and returns the spike count Σ|k| and the
+// SOPs Σ|k|·fan. ks and mask are scratch of len(v) and len(v)/8.
+func ifPlaneBurst(v, x, dst []float32, cnt, ks []int32, mask []uint8, th float32, fan []int64, asm bool) (spikes, sops int64) {
+	n := len(v)
+	th8 := [8]float32{th, th, th, th, th, th, th, th}
+	ks, mask, dst = ks[:n], mask[:n/8], dst[:n]
+	if asm {
+		ifBurst(v, x, th8[:], cnt, ks, 8, n/8, mask)
+	} else {
+		ifBurstGo(v, x, th8[:], cnt, ks, 8, n/8, mask)
+	}
+	clear(dst)
+	for i, b := range mask {
+		for b != 0 {
+			j := i*8 + bits.TrailingZeros8(b)
+			b &= b - 1
+			k := ks[j]
+			dst[j] = float32(k) * th
+			a := int64(max(k, -k))
+			spikes += a
+			if fan != nil {
+				sops += a * fan[j]
+			}
+		}
+	}
+	return spikes, sops
+}

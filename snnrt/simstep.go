@@ -25,6 +25,27 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 				sp += a
 				sops += b
 			}
+		} else if hw := l.Shape.H * l.Shape.W; l.IF.maxSpikes() == 2 && l.IF.Reset == ResetBySubtraction && hw%8 == 0 {
+			// The default neuron on NCHW maps: a vector kernel per channel
+			// plane, bit-identical to IF.step.
+			x := w.denseOf(l.Inputs[0], cur)
+			fan := s.fan[i+1]
+			for img := 0; img < nimg; img++ {
+				for c := 0; c < l.Shape.C; c++ {
+					off := (img*l.Shape.C + c) * hw
+					var cnt []int32
+					if l.IF.Signed {
+						cnt = w.cnt[i][off : off+hw]
+					}
+					var ff []int64
+					if fan != nil {
+						ff = fan[c*hw : (c+1)*hw]
+					}
+					a, b := ifPlaneBurst(w.v[i][off:off+hw], x[off:off+hw], w.out[i][off:off+hw], cnt, w.ks, w.mask, sl.theta[c], ff, s.asm)
+					sp += a
+					sops += b
+				}
+			}
 		} else {
 			x := w.denseOf(l.Inputs[0], cur)
 			sp, sops = l.IF.step(w.out[i], w.v[i], w.cnt[i], x, l.Shape, nimg, s.fan[i+1])
@@ -63,18 +84,17 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 		}
 		switch {
 		case sl.conv != nil && sl.needNHWC:
-			// One image at a time, transposed while it is in cache (each
-			// image's result does not depend on the batch).
-			// Without NCHW consumers the NCHW result only passes through a
-			// one-image scratch buffer.
-			hw, inLen := l.Shape.H*l.Shape.W, w.shp[0].Len()
+			// Batched (the GEMM is bit-identical whatever the batch), then
+			// transposed image by image. Without NCHW consumers the NCHW
+			// result only passes through the chunk's scratch buffer.
+			d := w.tmp[:nimg*L]
+			if sl.needDense {
+				d = dst
+			}
+			sl.conv.Forward(d, w.ins[0], nimg, w.ws)
+			hw := l.Shape.H * l.Shape.W
 			for img := 0; img < nimg; img++ {
-				d := w.tmp[:L]
-				if sl.needDense {
-					d = dst[img*L : (img+1)*L]
-				}
-				sl.conv.Forward(d, w.ins[0][img*inLen:], 1, w.ws)
-				nchwToNHWC(w.nhwc[i][img*L:(img+1)*L], d, l.Shape.C, hw)
+				nchwToNHWC(w.nhwc[i][img*L:(img+1)*L], d[img*L:], l.Shape.C, hw)
 			}
 		case sl.conv != nil: // Conv, or Linear as a 1×1 conv: no allocation
 			sl.conv.Forward(dst, w.ins[0], nimg, w.ws)
@@ -200,6 +220,9 @@ func (w *simWorker) ifNHWC(i, img int, x []float32) (spikes, sops int64) {
 			ev.closePos(p)
 		}
 		return spikes, sops
+	}
+	if C%8 == 0 && n.Reset == ResetBySubtraction {
+		return ifNHWCBurst(n, s.lut, v, x, theta, cnt, w.ks[:L], C, P, fan, sl.fanPos, ev, d, w.mask, s.asm)
 	}
 	if C%8 == 0 {
 		// Charge all neurons with a vector kernel that also flags the

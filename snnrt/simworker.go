@@ -23,10 +23,11 @@ type simWorker struct {
 	dOut  []float32   // dense fallback: their NCHW outputs
 	dImg  []int       // dense fallback: which images
 	mask  []uint8     // spike bit masks of one NHWC IF image
+	ks    []int32     // spike counts k of one NHWC IF image
 	pool  []float32   // execPoolEv accumulator of one image
 	eAcc  [][]float32 // event-driven images of the current layer: accumulators
 	eEv   []*events   // and their events
-	tmp   []float32   // one image of a constant layer's NCHW output
+	tmp   []float32   // a constant layer's NCHW output (chunk) when only its NHWC copy is kept
 	ws    []float32   // conv workspace
 	in    []float32   // Poisson input
 	acc   []float32   // accumulated output
@@ -93,6 +94,7 @@ func (s *Simulator) newWorker() *simWorker {
 			if !sl.nhwc {
 				w.out[i] = make([]float32, c*L)
 				w.dense[i] = w.out[i]
+				mask = max(mask, l.Shape.H*l.Shape.W/8) // ifPlaneBurst
 				break
 			}
 			mask = max(mask, L/8)
@@ -117,7 +119,7 @@ func (s *Simulator) newWorker() *simWorker {
 		}
 		if sl.needNHWC {
 			w.nhwc[i] = make([]float32, c*L)
-			tmp = max(tmp, L)
+			tmp = max(tmp, c*L)
 			if !sl.needDense && sl.conv != nil {
 				w.out[i], w.dense[i] = nil, nil
 			}
@@ -126,6 +128,7 @@ func (s *Simulator) newWorker() *simWorker {
 	w.scan = newEvents(scanP, scanC)
 	w.dIn, w.dOut, w.ws = make([]float32, dIn), make([]float32, dOut), make([]float32, ws)
 	w.mask = make([]uint8, mask)
+	w.ks = make([]int32, 8*mask)
 	w.pool = make([]float32, pool)
 	w.tmp = make([]float32, tmp)
 	if s.cfg.Encoding == Poisson {
