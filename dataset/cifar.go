@@ -141,7 +141,7 @@ func LoadCIFAR10(dir string, split Split) (*Dataset, error) {
 		paths = append(paths, p)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("dataset: no CIFAR-10 %s batch (%s.bin[.gz]) in %s", split, names[0], dir)
+		return nil, fmt.Errorf("dataset: no CIFAR-10 %s batch (%s.bin[.gz]) in %s (point cifar10:DIR at the folder of the binary version's data_batch_*.bin and test_batch.bin)", split, names[0], dir)
 	}
 	return loadCIFARFiles(paths)
 }

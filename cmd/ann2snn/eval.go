@@ -103,11 +103,11 @@ func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 func checkShapes(ds *dataset.Dataset, in []int) error {
 	got := ds.Shape()
 	if len(got) != len(in) {
-		return fmt.Errorf("images have shape %v, model wants %v", got, in)
+		return fmt.Errorf("images have shape %v, model wants %v (use --data with the data set the model was made for)", got, in)
 	}
 	for i := range got {
 		if got[i] != in[i] {
-			return fmt.Errorf("images have shape %v, model wants %v", got, in)
+			return fmt.Errorf("images have shape %v, model wants %v (use --data with the data set the model was made for)", got, in)
 		}
 	}
 	return nil

@@ -17,7 +17,8 @@
 // Run "ann2snn <command> --help" for the flags of each command.
 //
 // Exit status: 0 success, 1 usage error, 2 bad input (file, data, model),
-// 3 internal error.
+// 3 internal error, 130 interrupted (SIGINT or SIGTERM; finetune has
+// written its checkpoint).
 package main
 
 import (
@@ -26,10 +27,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/ann2snn/ann2snn/dataset"
+	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/snnrt"
 )
 
 // Exit codes, documented in the package comment and the README.
@@ -38,6 +44,8 @@ const (
 	exitUsage    = 1
 	exitBadInput = 2
 	exitInternal = 3
+	// exitInterrupted is the shells' 128 + SIGINT.
+	exitInterrupted = 130
 )
 
 // usageError marks errors in how the command was called.
@@ -56,6 +64,33 @@ func badInput(err error) error {
 		return nil
 	}
 	return &inputError{err}
+}
+
+// hint returns what the user can do about err, as a suffix for its one
+// line (empty where the message already says it).
+func hint(err error) string {
+	var (
+		snnFormat  *snnrt.FormatError
+		onnxFormat *importer.FormatError
+		op         *importer.UnsupportedOpError
+		feature    *importer.UnsupportedFeatureError
+		data       *dataset.FormatError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return ""
+	case errors.Is(err, fs.ErrNotExist):
+		return " (check the path)"
+	case errors.As(err, &snnFormat), errors.Is(err, snnrt.ErrChecksum), errors.Is(err, snnrt.ErrTruncated):
+		return " (not a .snn file written by ann2snn, or a damaged one: convert the model again)"
+	case errors.As(err, &onnxFormat):
+		return " (not a readable ONNX model, or a damaged one: export it again)"
+	case errors.As(err, &op), errors.As(err, &feature):
+		return " (re-export the model without it, or with a supported op in its place)"
+	case errors.As(err, &data):
+		return " (check the data files: see --data in docs/cli.md for the formats)"
+	}
+	return ""
 }
 
 // command is one subcommand: its name, one-line summary and entry point.
@@ -106,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "ann2snn %s: %v\n", c.name, err)
+		fmt.Fprintf(stderr, "ann2snn %s: %v%s\n", c.name, err, hint(err))
 		var ue *usageError
 		var ie *inputError
 		switch {
@@ -114,6 +149,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		case errors.As(err, &ie):
 			return exitBadInput
+		case errors.Is(err, context.Canceled):
+			return exitInterrupted
 		}
 		return exitInternal
 	}
@@ -143,7 +180,7 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun \"ann2snn <command> --help\" for a command's flags.")
-	fmt.Fprintln(w, "Exit status: 0 ok, 1 usage, 2 bad input, 3 internal error.")
+	fmt.Fprintln(w, "Exit status: 0 ok, 1 usage, 2 bad input, 3 internal error, 130 interrupted.")
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting and

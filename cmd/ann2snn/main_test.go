@@ -27,6 +27,10 @@ func TestExitCodes(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte("not a model at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	garbageSNN := filepath.Join(dir, "garbage.snn")
+	if err := os.WriteFile(garbageSNN, []byte("not a spiking model either"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -43,6 +47,11 @@ func TestExitCodes(t *testing.T) {
 		{"bad data set", []string{"eval", lenet, "--data", "imagenet"}, exitBadInput, "imagenet"},
 		{"overwrite input", []string{"convert", lenet, "--data", "mnist", "-o", lenet}, exitUsage, "overwrite"},
 		{"bad timesteps", []string{"convert", lenet, "--data", "mnist", "--timesteps", "0"}, exitUsage, "timesteps"},
+		// Errors say what to do.
+		{"missing file hint", []string{"inspect", filepath.Join(dir, "absent.onnx")}, exitBadInput, "(check the path)"},
+		{"garbage file hint", []string{"inspect", garbage}, exitBadInput, "export it again"},
+		{"garbage snn hint", []string{"eval", garbageSNN, "--data", "mnist"}, exitBadInput, "convert the model again"},
+		{"wrong data hint", []string{"eval", lenet, "--data", "cifar10:" + dir}, exitBadInput, "point cifar10:DIR at"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets a test run the command itself in a child process (the
+// test binary re-executed with ANN2SNN_TEST_MAIN=1), so that it can be
+// sent real signals.
+func TestMain(m *testing.M) {
+	if os.Getenv("ANN2SNN_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestFinetuneKillAndResume interrupts a real `ann2snn finetune` process
+// with SIGINT while it trains, checks that it exits non-zero naming the
+// checkpoint it wrote, resumes from that checkpoint with --resume and
+// requires the result to be byte-identical to an uninterrupted run.
+func TestFinetuneKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fine-tunes LeNet three times")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "lenet_t1.snn")
+	if code, _, stderr := runCLI(t, "convert", lenet, "--data", "mnist", "--calib", "128", "--timesteps", "1", "--signed=false", "-o", src); code != exitOK {
+		t.Fatalf("convert: %s", stderr)
+	}
+	args := []string{"finetune", src, "--data", "mnist", "--timesteps", "1", "--epochs", "2", "--subset", "2048",
+		"--batch", "32", "--eval-limit", "64", "--seed", "5"}
+	ref := filepath.Join(dir, "ref.snn")
+	start := time.Now()
+	if code, _, stderr := runCLI(t, append(args, "-o", ref)...); code != exitOK {
+		t.Fatalf("uninterrupted finetune: %s", stderr)
+	}
+	took := time.Since(start)
+
+	ck := filepath.Join(dir, "ck.snn")
+	cmd := exec.Command(os.Args[0], append(args, "-o", ck)...)
+	cmd.Env = append(os.Environ(), "ANN2SNN_TEST_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// A third of the way through the uninterrupted run's time: the child
+	// is still loading data or training (it also has to start up).
+	time.Sleep(took / 3)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if err == nil {
+		t.Fatalf("the child finished before SIGINT (after %v); stderr:\n%s", took/3, stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Errorf("interrupted run exited with %d, want %d", code, exitInterrupted)
+	}
+	msg := stderr.String()
+	if !regexp.MustCompile(`interrupted at epoch \d+ step \d+: checkpoint written to .*ck\.snn \(continue with --resume\)`).MatchString(msg) {
+		t.Fatalf("interrupted run: %v, stderr:\n%s", err, msg)
+	}
+	t.Logf("child: %s", bytes.TrimSpace(stderr.Bytes()))
+	if code, _, stderr := runCLI(t, append(args, "-o", ck, "--resume")...); code != exitOK {
+		t.Fatalf("resume: %s", stderr)
+	}
+	a, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Error("interrupted and resumed run differs from the uninterrupted one")
+	}
+}
