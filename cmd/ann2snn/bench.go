@@ -241,17 +241,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// under the same machine load.
 	event.ResetProfile()
 	dense.ResetProfile()
-	if f.cpuprof != "" {
-		pf, err := os.Create(f.cpuprof)
-		if err != nil {
-			return badInput(err)
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(f.cpuprof)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	// timed runs fn over all images and returns images per wall second and
 	// per CPU second of the process (0 where CPU time is unknown).
 	timed := func(fn func(x []float32, n int) error) (wall, cpu float64, err error) {
@@ -523,4 +517,24 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// startCPUProfile starts writing a CPU profile to path (nothing if path is
+// empty) and returns the function that stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		pf.Close()
+	}, nil
 }

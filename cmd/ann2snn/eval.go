@@ -23,6 +23,7 @@ type evalFlags struct {
 	plotDir   string
 	report    bool
 	reportN   int
+	asNIR     bool
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,6 +35,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.plotDir, "plot", "", "SNN: write accuracy_vs_t.png and firing_rate.png into this directory")
 	fs.BoolVar(&f.report, "report", false, "SNN: per-layer conversion error (ANN activation vs firing rate × θ) at each T")
 	fs.IntVar(&f.reportN, "report-images", 256, "SNN: images used by --report (the first N of the evaluated set)")
+	fs.BoolVar(&f.asNIR, "as-nir", false, "SNN: evaluate the model as its NIR export describes it (reset to zero, no initial potential; see docs/nir.md)")
 	fs.StringVar(&f.ann, "ann", "", "SNN: the ANN (.onnx) to compare against (default: the recorded source model)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

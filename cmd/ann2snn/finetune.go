@@ -34,6 +34,7 @@ type finetuneFlags struct {
 	seed        uint64
 	evalLimit   int
 	evalBefore  bool
+	cpuprof     string
 	freezeTheta bool
 	resume      bool
 	json        bool
@@ -78,6 +79,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the subset, the shuffling and the augmentation")
 	fs.IntVar(&f.evalLimit, "eval-limit", 0, "evaluate on the first N test images after each epoch (0 = all)")
 	fs.BoolVar(&f.evalBefore, "eval-before", false, "also evaluate before training")
+	fs.StringVar(&f.cpuprof, "cpuprofile", "", "write a CPU profile of the training to this file")
 	fs.BoolVar(&f.freezeTheta, "freeze-theta", false, "keep the thresholds fixed")
 	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint at -o (same data and settings)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of text")
@@ -163,6 +165,11 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if e, s := tr.Position(); f.resume {
 		logf("resuming %s at epoch %d step %d\n", out, e+1, s)
 	}
+	stopProfile, err := startCPUProfile(f.cpuprof)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	for !tr.Done() {
 		epoch, _ := tr.Position()
 		bar := progress.New(stderr, fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Epochs), tr.StepsPerEpoch()*min(cfg.Batch, tr.TrainImages()))

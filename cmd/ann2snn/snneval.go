@@ -22,6 +22,7 @@ import (
 	"github.com/ann2snn/ann2snn/internal/plots"
 	"github.com/ann2snn/ann2snn/internal/progress"
 	"github.com/ann2snn/ann2snn/snnrt"
+	"github.com/ann2snn/ann2snn/snnrt/nir"
 )
 
 // Energy per operation at 45 nm (Horowitz 2014): an accumulate for each
@@ -96,6 +97,24 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	m, err := snnrt.Load(path)
 	if err != nil {
 		return badInput(err)
+	}
+	if f.asNIR {
+		s, losses, err := nir.Semantics(m)
+		if err != nil {
+			return badInput(fmt.Errorf("%s: as NIR: %w", path, err))
+		}
+		var reset, v0 int
+		for _, l := range losses {
+			switch l.Kind {
+			case nir.LossReset:
+				reset++
+			case nir.LossV0:
+				v0++
+			}
+		}
+		fmt.Fprintf(stderr, "as NIR: %d IF layers reset to 0 instead of by subtraction, %d start from 0 instead of V0\n", reset, v0)
+		s.Metadata = m.Metadata
+		m = s
 	}
 	ds, err := f.open()
 	if err != nil {
