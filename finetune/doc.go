@@ -22,10 +22,11 @@
 //   - Linear: kernels.Sgemm both ways;
 //   - AvgPool, GlobalAvgPool, Concat, Flatten, Add (gorgonia's own);
 //   - IF: one fused op over all T steps, charge → fire → reset (by
-//     subtraction or to zero, bursts up to MaxSpikes, initial potential V0)
-//     exactly as snnrt, with BPTT through the membrane in which the
-//     derivative of the step function is replaced by a Surrogate of the
-//     normalised membrane u/θ − 1. Thresholds θ are trainable (∂/∂θ flows
+//     subtraction or to zero, bursts up to MaxSpikes, signed take-back
+//     spikes, initial potential V0) exactly as snnrt, with BPTT through the
+//     membrane in which the derivative of each step of the spike function
+//     (at u/θ = 1, 2, … and, for signed neurons, 0, −1, … while the running
+//     count allows a take-back) is replaced by a Surrogate. Thresholds θ are trainable (∂/∂θ flows
 //     through the spike value s·θ, the reset and the firing condition).
 //   - MaxPool (cumulative and gate): fused over T, gradients through the
 //     winners.
@@ -62,8 +63,8 @@
 //
 // # Not supported
 //
-// Signed (take-back) neurons (*UnsupportedError), Poisson input encoding,
-// training V0, batch norm. The last incomplete batch of an epoch is
+// Signed neurons that reset to zero (*UnsupportedError), Poisson input
+// encoding, training V0, batch norm. The last incomplete batch of an epoch is
 // skipped. Memory grows with T·Batch (all T steps of every layer are kept
 // for the backward pass).
 package finetune

@@ -23,6 +23,8 @@ func TestGradientsFiniteDifference(t *testing.T) {
 		{"burst-triangle", smallNet(t, 13, false, snnrt.IF{MaxSpikes: 2}), netOptions{t: 2, surrogate: Triangle{1.5}}},
 		{"zero-reset", smallNet(t, 14, false, snnrt.IF{Reset: snnrt.ResetToZero}), netOptions{t: 3, surrogate: Sigmoid{3}}},
 		{"branchy", branchyNet(t, 15), netOptions{t: 2, surrogate: Sigmoid{3}, rateReg: 0.2}},
+		{"signed-burst", smallNet(t, 16, false, snnrt.IF{Signed: true, MaxSpikes: 2, V0: []float32{0.5}}), netOptions{t: 4, surrogate: Sigmoid{3}}},
+		{"signed-tet", smallNet(t, 17, true, snnrt.IF{Signed: true}), netOptions{t: 3, surrogate: Arctan{2}, loss: LossTET}},
 	}
 	const n = 3
 	for _, tc := range cases {

@@ -4,19 +4,25 @@ import "github.com/ann2snn/ann2snn/snnrt"
 
 // ifKernel is a layer of integrate-and-fire neurons unrolled over T steps.
 // Inputs: x [T,N,C,H,W] (step-major) and θ (one value or one per channel);
-// output: the spikes s·θ, [T,N,C,H,W]. Per neuron, with v₀ = V0:
+// output: the spikes s·θ, [T,N,C,H,W]. Per neuron, with v₀ = V0, z = u/θ
+// and the running count c_t = Σ_{τ≤t} s_τ (c₀ = 0):
 //
 //	u_t = v_{t−1} + x_t                           charge
-//	s_t = Σ_{j=1..M} H(u_t/θ − j)                 fire (M = max(MaxSpikes,1))
+//	s_t = Σ_{j=1..M} H(z_t − j)                   fire (M = max(MaxSpikes,1))
+//	      − Σ_{j=1..M} [c_{t−1} ≥ j]·H⁺(−z_t − (j−1))   (signed neurons only)
 //	v_t = u_t − s_t·θ   (ResetBySubtraction)      reset
-//	v_t = u_t·(1 − H(u_t/θ − 1))   (ResetToZero)
+//	v_t = u_t·(1 − H(z_t − 1))   (ResetToZero)
 //	out_t = s_t·θ
 //
-// The forward pass is snnrt's IF step, operation for operation. Backward
-// is BPTT through the membrane, with H' replaced by the surrogate g:
-// ∂s/∂u = σ/θ and ∂s/∂θ = −zσ/θ where z = u/θ and σ = Σ_j g(z − j). With
-// smooth set, H itself is replaced by the surrogate's Primitive, so the
-// backward pass is the exact gradient of the forward pass (for tests).
+// H(a) is 1 for a ≥ 0, H⁺(a) for a > 0: a signed neuron whose membrane
+// falls below 0 takes back up to M of the spikes it has fired. The forward
+// pass is snnrt's IF step, operation for operation. Backward is BPTT
+// through the membrane, with H' replaced by the surrogate g and the gates
+// [c ≥ j] held constant: ∂s/∂u = σ/θ and ∂s/∂θ = −zσ/θ where σ = Σ_j g(z − j)
+// + Σ_j [c ≥ j]·g(−z − (j−1)). With smooth set, H and H⁺ are replaced by the
+// surrogate's Primitive and the gates are all open (a count bound would
+// make the smooth forward pass discontinuous), so the backward pass is the
+// exact gradient of the forward pass (for tests).
 type ifKernel struct {
 	name   string
 	t, n   int
@@ -25,6 +31,7 @@ type ifKernel struct {
 	v0     []float32 // per channel
 	reset  snnrt.ResetMode
 	m      int
+	signed bool
 	sur    Surrogate
 	smooth bool
 	inGrad bool
@@ -45,17 +52,27 @@ func (k *ifKernel) theta(th []float32, c int) float32 {
 // offset returns the index of the first element of plane (n, c) at step t.
 func (k *ifKernel) offset(t, n, c int) int { return ((t*k.n+n)*k.c + c) * k.hw }
 
-// fire returns the spike count of membrane u: snnrt's integer count, or
-// the smooth count Σ_j Primitive(u/θ − j).
-func (k *ifKernel) fire(u, th float32) float32 {
-	if k.smooth {
-		var s float32
-		for j := 1; j <= k.m; j++ {
-			s += k.sur.Primitive(u/th - float32(j))
-		}
-		return s
+// fire returns the spike count of membrane u with running count cnt
+// (signed neurons): snnrt's integer count, or the smooth count of the
+// surrogate's Primitive. It also returns the integer count, which drives
+// the take-back gates in both modes.
+func (k *ifKernel) fire(u, th, cnt float32) (s, hard float32) {
+	hard = k.hardFire(u, th, cnt)
+	if !k.smooth {
+		return hard, hard
 	}
-	// Keep in sync with snnrt.IF.step (TestForwardMatchesSnnrt).
+	z := u / th
+	for j := 1; j <= k.m; j++ {
+		s += k.sur.Primitive(z - float32(j))
+		if k.signed {
+			s -= k.sur.Primitive(-z - float32(j-1))
+		}
+	}
+	return s, hard
+}
+
+// hardFire is snnrt's IF.fire. Keep in sync (TestForwardMatchesSnnrt).
+func (k *ifKernel) hardFire(u, th, cnt float32) float32 {
 	n := 0
 	if u >= th {
 		if k.m == 1 {
@@ -65,8 +82,33 @@ func (k *ifKernel) fire(u, th float32) float32 {
 		} else {
 			n = int(q)
 		}
+	} else if k.signed && u < 0 && cnt > 0 {
+		n = 1
+		if k.m > 1 {
+			if q := -u / th; q >= float32(k.m) {
+				n = k.m
+			} else if n = int(q); float32(n) < q {
+				n++
+			}
+			n = max(n, 1)
+		}
+		n = -min(n, int(cnt))
 	}
 	return float32(n)
+}
+
+// sigma returns σ = ∂s/∂z of a neuron at z with running count cnt (before
+// the step): Σ_j g(z − j) + Σ_j [cnt ≥ j]·g(−z − (j−1)), the gates all open
+// in smooth mode.
+func (k *ifKernel) sigma(z, cnt float32) float32 {
+	var sig float32
+	for j := 1; j <= k.m; j++ {
+		sig += k.sur.Grad(z - float32(j))
+		if k.signed && (k.smooth || cnt >= float32(j)) {
+			sig += k.sur.Grad(-z - float32(j-1))
+		}
+	}
+	return sig
 }
 
 // afterFire returns the membrane after firing s spikes from u.
@@ -82,14 +124,16 @@ func (k *ifKernel) afterFire(u, s, th float32) float32 {
 	return u
 }
 
-// charge runs steps 0..T−1 of plane (n, c) on membranes v ([hw]) and
-// stores, per step, the charged membrane u (before the reset) in us and
-// the spike count in ss ([T·hw] each; either may be nil).
-func (k *ifKernel) charge(x []float32, th float32, n, c int, v, us, ss []float32, out []float32) {
+// charge runs steps 0..T−1 of plane (n, c) on membranes v and running
+// counts cnt ([hw] each) and stores, per step, the charged membrane u
+// (before the reset), the spike count and the running count before the
+// step in us, ss and cs ([T·hw] each; all nil or none).
+func (k *ifKernel) charge(x []float32, th float32, n, c int, v, cnt, us, ss, cs []float32, out []float32) {
 	for j := range v {
 		v[j] = k.v0[c]
 	}
-	fast := k.m == 1 && !k.smooth && k.reset == snnrt.ResetBySubtraction
+	clear(cnt)
+	fast := k.m == 1 && !k.smooth && !k.signed && k.reset == snnrt.ResetBySubtraction
 	for t := 0; t < k.t; t++ {
 		off := k.offset(t, n, c)
 		xs := x[off : off+k.hw]
@@ -109,8 +153,13 @@ func (k *ifKernel) charge(x []float32, th float32, n, c int, v, us, ss []float32
 					v[j] = u
 				}
 			} else {
-				s = k.fire(u, th)
+				var hard float32
+				s, hard = k.fire(u, th, cnt[j])
 				v[j] = k.afterFire(u, s, th)
+				if us != nil {
+					cs[t*k.hw+j] = cnt[j]
+				}
+				cnt[j] += hard
 			}
 			if os != nil {
 				os[j] = s * th
@@ -125,10 +174,10 @@ func (k *ifKernel) charge(x []float32, th float32, n, c int, v, us, ss []float32
 func (k *ifKernel) forward(out []float32, in [][]float32) {
 	x, th := in[0], in[1]
 	forEach(k.n, func(lo, hi int) {
-		v := make([]float32, k.hw)
+		v, cnt := make([]float32, k.hw), make([]float32, k.hw)
 		for n := lo; n < hi; n++ {
 			for c := 0; c < k.c; c++ {
-				k.charge(x, k.theta(th, c), n, c, v, nil, nil, out)
+				k.charge(x, k.theta(th, c), n, c, v, cnt, nil, nil, nil, out)
 			}
 		}
 	})
@@ -138,19 +187,20 @@ func (k *ifKernel) backward(gin [][]float32, in [][]float32, _, gout []float32) 
 	x, th := in[0], in[1]
 	parts := make([][]float32, reduceShards)
 	forShards(k.n, reduceShards, func(sh, lo, hi int) {
-		v := make([]float32, k.hw)
+		v, cnt := make([]float32, k.hw), make([]float32, k.hw)
 		us := make([]float32, k.t*k.hw)
 		ss := make([]float32, k.t*k.hw)
+		cs := make([]float32, k.t*k.hw)
 		gv := make([]float32, k.hw)
 		gth := make([]float64, k.nTheta)
 		zero := k.reset == snnrt.ResetToZero
-		fast := k.m == 1 && !zero
+		fast := k.m == 1 && !zero && !k.signed
 		zs := make([]float32, k.hw)
 		sigs := make([]float32, k.hw)
 		for n := lo; n < hi; n++ {
 			for c := 0; c < k.c; c++ {
 				th0 := k.theta(th, c)
-				k.charge(x, th0, n, c, v, us, ss, nil)
+				k.charge(x, th0, n, c, v, cnt, us, ss, cs, nil)
 				clear(gv)
 				var gc float64
 				for t := k.t - 1; t >= 0; t-- {
@@ -181,13 +231,11 @@ func (k *ifKernel) backward(gin [][]float32, in [][]float32, _, gout []float32) 
 						gc += float64(gsum)
 						continue
 					}
+					ct := cs[t*k.hw : (t+1)*k.hw]
 					for j, g := range gos {
 						u, s := ut[j], st[j]
 						z := u / th0
-						sig := k.sur.Grad(z - 1)
-						for i := 2; i <= k.m; i++ {
-							sig += k.sur.Grad(z - float32(i))
-						}
+						sig := k.sigma(z, ct[j])
 						gV := gv[j]
 						var gU, dth float32
 						if zero {

@@ -91,8 +91,8 @@ func cloneModel(m *snnrt.Model) *snnrt.Model {
 // network does not implement.
 func checkSupported(m *snnrt.Model) error {
 	for i, l := range m.Layers {
-		if l.Kind == snnrt.KindIF && l.IF.Signed {
-			return &UnsupportedError{Layer: i, Name: l.Name, Feature: "signed (take-back) IF neurons (convert with --signed=false for a model to fine-tune)"}
+		if l.Kind == snnrt.KindIF && l.IF.Signed && l.IF.Reset == snnrt.ResetToZero {
+			return &UnsupportedError{Layer: i, Name: l.Name, Feature: "signed (take-back) IF neurons that reset to zero (convert with --reset subtract or --signed=false)"}
 		}
 	}
 	return nil
@@ -220,7 +220,7 @@ func newNet(m *snnrt.Model, opt netOptions) (*net, error) {
 			k = ck
 		case snnrt.KindIF:
 			ik := &ifKernel{name: name, t: t, n: n, c: l.Shape.C, hw: l.Shape.H * l.Shape.W,
-				nTheta: len(l.IF.Theta), reset: l.IF.Reset, m: max(l.IF.MaxSpikes, 1),
+				nTheta: len(l.IF.Theta), reset: l.IF.Reset, m: max(l.IF.MaxSpikes, 1), signed: l.IF.Signed,
 				sur: opt.surrogate, smooth: opt.smooth, inGrad: tr}
 			ik.v0 = make([]float32, ik.c)
 			for c := range ik.v0 {

@@ -21,6 +21,9 @@ func TestForwardMatchesSnnrt(t *testing.T) {
 		{"burst", smallNet(t, 3, false, snnrt.IF{MaxSpikes: 3})},
 		{"zero-reset", smallNet(t, 4, true, snnrt.IF{Reset: snnrt.ResetToZero})},
 		{"branchy", branchyNet(t, 5)},
+		{"signed", smallNet(t, 6, false, snnrt.IF{Signed: true, V0: []float32{0.45}})},
+		{"signed-burst", smallNet(t, 7, true, snnrt.IF{Signed: true, MaxSpikes: 2, V0: []float32{0.5}})},
+		{"signed-burst3", smallNet(t, 8, false, snnrt.IF{Signed: true, MaxSpikes: 3})},
 	}
 	const n = 5
 	for _, tc := range models {

@@ -215,7 +215,7 @@ func TestResumeRejectsMismatch(t *testing.T) {
 
 func TestNewRejectsBadInput(t *testing.T) {
 	m := smallNet(t, 34, false, snnrt.IF{})
-	signed := smallNet(t, 34, false, snnrt.IF{Signed: true})
+	signedZero := smallNet(t, 34, false, snnrt.IF{Signed: true, Reset: snnrt.ResetToZero})
 	ds := toyData(t, 16, 4)
 	wrong, _ := dataset.FromUint8(1, 8, 8, make([]uint8, 64), []int{0})
 	for _, tc := range []struct {
@@ -225,7 +225,7 @@ func TestNewRejectsBadInput(t *testing.T) {
 		cfg  Config
 	}{
 		{"no T", m, ds, Config{}},
-		{"signed", signed, ds, Config{T: 2}},
+		{"signed reset to zero", signedZero, ds, Config{T: 2}},
 		{"shape", m, wrong, Config{T: 2}},
 		{"momentum", m, ds, Config{T: 2, Optimizer: SGD, Momentum: 1}},
 	} {
@@ -235,10 +235,10 @@ func TestNewRejectsBadInput(t *testing.T) {
 			}
 		})
 	}
-	_, err := New(signed, ds, toyPre, Config{T: 2})
+	_, err := New(signedZero, ds, toyPre, Config{T: 2})
 	var ue *UnsupportedError
 	if !errors.As(err, &ue) {
-		t.Fatalf("signed neurons: %v, want *UnsupportedError", err)
+		t.Fatalf("signed neurons resetting to zero: %v, want *UnsupportedError", err)
 	}
 }
 
