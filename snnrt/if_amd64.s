@@ -169,6 +169,47 @@ cdone:
 	VZEROUPPER
 	RET
 
+// The steps shared by ifBurst8 and ifBurstEmit8, on 8 neurons at DI (v),
+// SI (x), DX+4·CX (θ), BX (cnt), with Y4 = 0 and Y13 = int32 1.
+//
+// BURST_CHARGE: Y0 = u = v + x, Y1 = θ, Y2 = k ∈ {0, 1, 2} (int32).
+#define BURST_CHARGE \
+	VMOVUPS (DI), Y0; \
+	VADDPS  (SI), Y0, Y0; \
+	VMOVUPS (DX)(CX*4), Y1; \
+	VADDPS  Y1, Y1, Y6; \
+	VCMPPS  $0x1d, Y1, Y0, Y2; \
+	VCMPPS  $0x1d, Y6, Y0, Y3; \
+	VPADDD  Y3, Y2, Y2; \
+	VPSUBD  Y2, Y4, Y2
+
+// BURST_SIGNED: the take-back spikes of signed neurons: k −= 1 where u < 0
+// and cnt > 0, and once more where −u > θ and cnt > 1; cnt += k, BX
+// advances.
+#define BURST_SIGNED \
+	VMOVDQU  (BX), Y5; \
+	VCMPPS   $0x11, Y4, Y0, Y3; \
+	VPCMPGTD Y4, Y5, Y7; \
+	VPAND    Y7, Y3, Y3; \
+	VSUBPS   Y0, Y4, Y8; \
+	VCMPPS   $0x1e, Y1, Y8, Y8; \
+	VPCMPGTD Y13, Y5, Y7; \
+	VPAND    Y7, Y8, Y8; \
+	VPAND    Y3, Y8, Y8; \
+	VPADDD   Y3, Y2, Y2; \
+	VPADDD   Y8, Y2, Y2; \
+	VPADDD   Y2, Y5, Y5; \
+	VMOVDQU  Y5, (BX); \
+	ADDQ     $32, BX
+
+// BURST_RESET: Y9 = k·θ (exact for |k| ≤ 2), v = u − k·θ.
+#define BURST_RESET \
+	VCVTDQ2PS Y2, Y9; \
+	VMULPS    Y1, Y9, Y9; \
+	VSUBPS    Y9, Y0, Y0; \
+	VMOVUPS   Y0, (DI)
+
+
 // func ifBurst8(v, x, theta *float32, cnt, ks *int32, c, p int, mask *uint8)
 //
 // One step of p·c IF neurons (NHWC, c a multiple of 8) that fire up to two
@@ -201,36 +242,13 @@ bpos:
 	XORQ CX, CX
 
 bblk:
-	VMOVUPS (DI), Y0
-	VADDPS  (SI), Y0, Y0         // u
-	VMOVUPS (DX)(CX*4), Y1       // θ
-	VADDPS  Y1, Y1, Y6           // 2θ
-	VCMPPS  $0x1d, Y1, Y0, Y2    // u ≥ θ (−1 where true)
-	VCMPPS  $0x1d, Y6, Y0, Y3    // u ≥ 2θ
-	VPADDD  Y3, Y2, Y2
-	VPSUBD  Y2, Y4, Y2           // k = 0, 1 or 2
+	BURST_CHARGE
 	TESTQ   BX, BX
 	JZ      bfire
-	VMOVDQU  (BX), Y5            // cnt
-	VCMPPS   $0x11, Y4, Y0, Y3   // u < 0
-	VPCMPGTD Y4, Y5, Y7          // cnt > 0
-	VPAND    Y7, Y3, Y3          // one take-back spike (−1 where true)
-	VSUBPS   Y0, Y4, Y8          // −u
-	VCMPPS   $0x1e, Y1, Y8, Y8   // −u > θ
-	VPCMPGTD Y13, Y5, Y7         // cnt > 1
-	VPAND    Y7, Y8, Y8
-	VPAND    Y3, Y8, Y8          // a second one
-	VPADDD   Y3, Y2, Y2
-	VPADDD   Y8, Y2, Y2
-	VPADDD   Y2, Y5, Y5
-	VMOVDQU  Y5, (BX)
-	ADDQ     $32, BX
+	BURST_SIGNED
 
 bfire:
-	VCVTDQ2PS Y2, Y9
-	VMULPS    Y1, Y9, Y9         // k·θ
-	VSUBPS    Y9, Y0, Y0         // u − k·θ
-	VMOVUPS   Y0, (DI)
+	BURST_RESET
 	VMOVDQU   Y2, (R11)
 	VPCMPEQD  Y4, Y2, Y3         // k = 0
 	VMOVMSKPS Y3, AX
@@ -281,36 +299,13 @@ epos:
 	VPXOR Y14, Y14, Y14          // Σ|k| of this position, per lane
 
 eblk:
-	VMOVUPS (DI), Y0
-	VADDPS  (SI), Y0, Y0         // u
-	VMOVUPS (DX)(CX*4), Y1       // θ
-	VADDPS  Y1, Y1, Y6           // 2θ
-	VCMPPS  $0x1d, Y1, Y0, Y2    // u ≥ θ (−1 where true)
-	VCMPPS  $0x1d, Y6, Y0, Y3    // u ≥ 2θ
-	VPADDD  Y3, Y2, Y2
-	VPSUBD  Y2, Y4, Y2           // k = 0, 1 or 2
+	BURST_CHARGE
 	TESTQ   BX, BX
 	JZ      efire
-	VMOVDQU  (BX), Y5            // cnt
-	VCMPPS   $0x11, Y4, Y0, Y3   // u < 0
-	VPCMPGTD Y4, Y5, Y7          // cnt > 0
-	VPAND    Y7, Y3, Y3          // one take-back spike (−1 where true)
-	VSUBPS   Y0, Y4, Y8          // −u
-	VCMPPS   $0x1e, Y1, Y8, Y8   // −u > θ
-	VPCMPGTD Y13, Y5, Y7         // cnt > 1
-	VPAND    Y7, Y8, Y8
-	VPAND    Y3, Y8, Y8          // a second one
-	VPADDD   Y3, Y2, Y2
-	VPADDD   Y8, Y2, Y2
-	VPADDD   Y2, Y5, Y5
-	VMOVDQU  Y5, (BX)
-	ADDQ     $32, BX
+	BURST_SIGNED
 
 efire:
-	VCVTDQ2PS Y2, Y9
-	VMULPS    Y1, Y9, Y9         // k·θ
-	VSUBPS    Y9, Y0, Y0         // u − k·θ
-	VMOVUPS   Y0, (DI)
+	BURST_RESET
 	VPABSD    Y2, Y3
 	VPADDD    Y3, Y14, Y14
 	VPCMPEQD  Y4, Y2, Y3         // k = 0

@@ -124,20 +124,7 @@ func ifBurstEmitGo(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val
 			i := q*c + b
 			th := theta[b]
 			u := v[i] + x[i]
-			var k int32
-			switch {
-			case u >= th:
-				k = 1
-				if u >= 2*th {
-					k = 2
-				}
-			case cnt != nil && u < 0 && cnt[i] > 0:
-				k = -1
-				if -u > th && cnt[i] > 1 {
-					k = -2
-				}
-			}
-			if k != 0 {
+			if k := burstK(u, th, cnt, i); k != 0 {
 				fk := float32(k)
 				u -= fk * th
 				if cnt != nil {
@@ -155,6 +142,25 @@ func ifBurstEmitGo(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val
 	return n
 }
 
+// burstK is IF.fire for M = 2 without a division (see fire) for neuron i
+// with charged membrane u and threshold th; cnt is nil for unsigned
+// neurons.
+func burstK(u, th float32, cnt []int32, i int) int32 {
+	switch {
+	case u >= th:
+		if u >= 2*th {
+			return 2
+		}
+		return 1
+	case cnt != nil && u < 0 && cnt[i] > 0:
+		if -u > th && cnt[i] > 1 {
+			return -2
+		}
+		return -1
+	}
+	return 0
+}
+
 // ifBurstGo is the portable twin of ifBurst8 (if_amd64.s; keep in sync):
 // one step of p positions × c channels (c%8 == 0) of IF neurons firing up
 // to two spikes per step, reset by subtraction, signed when cnt is not
@@ -168,19 +174,7 @@ func ifBurstGo(v, x, theta []float32, cnt, ks []int32, c, p int, mask []uint8) {
 				i := q*c + b + j
 				th := theta[b+j]
 				u := v[i] + x[i]
-				var k int32
-				switch {
-				case u >= th:
-					k = 1
-					if u >= 2*th {
-						k = 2
-					}
-				case cnt != nil && u < 0 && cnt[i] > 0:
-					k = -1
-					if -u > th && cnt[i] > 1 {
-						k = -2
-					}
-				}
+				k := burstK(u, th, cnt, i)
 				ks[i] = k
 				if k != 0 {
 					u -= float32(k) * th
