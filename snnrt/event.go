@@ -20,10 +20,12 @@ import (
 // work for silent inputs. A Linear layer is the 1×1 convolution of a 1×1
 // image with In channels.
 
-// tapRef is one kernel tap of one output position: the input position it
-// reads and the float offset of its weight block (channel 0) in the
-// transposed weights.
-type tapRef struct{ in, w int }
+// tapRef is one kernel tap of one output position: the events at input
+// positions in … end−1 (end = in+1 for the taps eventSyn builds; the
+// kernels take ranges) contribute, event e with the weight row at
+// w + off[e] of the transposed weights (off is computed per event list by
+// eventSyn.offsets).
+type tapRef struct{ in, end, w int }
 
 // events lists the non-zero inputs of one image at one step, grouped by
 // input position: position p holds the channels ch[start[p]:start[p+1]]
@@ -33,11 +35,13 @@ type tapRef struct{ in, w int }
 type events struct {
 	start, ch []int32
 	val       []float32
+	off       []int32 // weight-row offsets of the events for the consumer at hand (eventSyn.offsets)
 }
 
 func newEvents(positions, channels int) events {
+	n := positions*channels + 8
 	return events{start: make([]int32, positions+1),
-		ch: make([]int32, 0, positions*channels+8), val: make([]float32, 0, positions*channels+8)}
+		ch: make([]int32, 0, n), val: make([]float32, 0, n), off: make([]int32, n)}
 }
 
 func (e *events) reset() { e.ch, e.val = e.ch[:0], e.val[:0] }
@@ -141,6 +145,7 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 			copy(s.bias[p*g.K:], b)
 		}
 	}
+	s.tapMajor = g.Group == 1 && len(w)*4 > tapMajorBytes
 	s.tapStart = make([]int32, s.outP+1)
 	s.inTaps = make([]int64, s.inP)
 	for oy := 0; oy < oh; oy++ {
@@ -156,14 +161,13 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 						continue
 					}
 					in := iy*g.W + ix
-					s.taps = append(s.taps, tapRef{in: in, w: (ky*g.KW + kx) * s.cg * s.kg})
+					s.taps = append(s.taps, tapRef{in: in, end: in + 1, w: (ky*g.KW + kx) * s.cg * s.kg})
 					s.inTaps[in]++
 				}
 			}
 			s.tapStart[oy*ow+ox+1] = int32(len(s.taps))
 		}
 	}
-	s.tapMajor = g.Group == 1 && len(w)*4 > tapMajorBytes
 	s.byTapStart = make([]int32, s.ntap+1)
 	for t := 0; t < s.ntap; t++ {
 		for o := 0; o < s.outP; o++ {
@@ -177,6 +181,16 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 		s.byTapStart[t+1] = int32(len(s.byTap))
 	}
 	return s
+}
+
+// offsets sets e.off to the weight-row offset c·K/Group of each event
+// (channel c), so that the kernels need no multiplication per event.
+func (s *eventSyn) offsets(e *events) {
+	kg := int32(s.kg)
+	off := e.off[:len(e.ch)]
+	for j, c := range e.ch {
+		off[j] = c * kg
+	}
 }
 
 // tapMajorBytes is the weight size above which event accumulation runs
@@ -202,7 +216,10 @@ func (s *eventSyn) accumulate(acc []float32, e *events) {
 		return
 	}
 	K := s.g.K
-	ch, val := e.ch[:cap(e.ch)], e.val[:cap(e.val)]
+	if s.g.Group == 1 {
+		s.offsets(e)
+	}
+	off, val := e.off, e.val[:cap(e.val)]
 	for o := 0; o < s.outP; o++ {
 		taps := s.taps[s.tapStart[o]:s.tapStart[o+1]]
 		a := acc[o*K : (o+1)*K]
@@ -212,17 +229,23 @@ func (s *eventSyn) accumulate(acc []float32, e *events) {
 			}
 			continue
 		}
-		k0 := 0
-		if s.useAsm {
-			for _, width := range [...]int{64, 32, 16, 8} {
-				for ; K-k0 >= width; k0 += width {
-					gatherAsm(width, a[k0:], s.wT[k0:], K, taps, e.start, ch, val)
-				}
+		s.gather(a, taps, e.start, off, val)
+	}
+}
+
+// gather accumulates the events of taps into the output block a ([K]),
+// 64, 32, 16 or 8 channels at a time in assembly where available.
+func (s *eventSyn) gather(a []float32, taps []tapRef, start, off []int32, val []float32) {
+	K, k0 := s.g.K, 0
+	if s.useAsm {
+		for _, width := range [...]int{64, 32, 16, 8} {
+			for ; K-k0 >= width; k0 += width {
+				gatherAsm(width, a[k0:], s.wT[k0:], taps, start, off, val)
 			}
 		}
-		if k0 < K {
-			gatherGo(a[k0:], s.wT[k0:], K, taps, e.start, ch, val)
-		}
+	}
+	if k0 < K {
+		gatherGo(a[k0:], s.wT[k0:], taps, start, off, val)
 	}
 }
 
@@ -239,8 +262,9 @@ func (s *eventSyn) accumulateChunk(accs [][]float32, evs []*events) {
 		return
 	}
 	K := s.g.K
-	for i := range accs {
+	for i, e := range evs {
 		copy(accs[i], s.bias)
+		s.offsets(e)
 	}
 	for j := range s.byTap {
 		tr := s.byTap[j : j+1]
@@ -250,34 +274,22 @@ func (s *eventSyn) accumulateChunk(accs [][]float32, evs []*events) {
 			if e.start[in] == e.start[in+1] {
 				continue
 			}
-			a := accs[i][o*K : (o+1)*K]
-			ch, val := e.ch[:cap(e.ch)], e.val[:cap(e.val)]
-			k0 := 0
-			if s.useAsm {
-				for _, width := range [...]int{64, 32, 16, 8} {
-					for ; K-k0 >= width; k0 += width {
-						gatherAsm(width, a[k0:], s.wT[k0:], K, tr, e.start, ch, val)
-					}
-				}
-			}
-			if k0 < K {
-				gatherGo(a[k0:], s.wT[k0:], K, tr, e.start, ch, val)
-			}
+			s.gather(accs[i][o*K:(o+1)*K], tr, e.start, e.off, e.val[:cap(e.val)])
 		}
 	}
 }
 
 // gatherGo computes, for every tap t in order and every event j at input
-// position t.in in order, acc[i] = fma(val[j], w[t.w+ch[j]·ld+i], acc[i])
-// for i < len(acc). It is the portable twin of the assembly kernels in
-// event_amd64.s (keep in sync); its float64 FMA rounds twice, so the two
-// agree to rounding, not always bit for bit.
-func gatherGo(acc, w []float32, ld int, taps []tapRef, start, ch []int32, val []float32) {
+// positions t.in … t.end−1 in order, acc[i] = fma(val[j], w[t.w+off[j]+i],
+// acc[i]) for i < len(acc). It is the portable twin of the assembly
+// kernels in event_amd64.s (keep in sync); its float64 FMA rounds twice, so
+// the two agree to rounding, not always bit for bit.
+func gatherGo(acc, w []float32, taps []tapRef, start, off []int32, val []float32) {
 	n := len(acc)
 	for _, t := range taps {
-		for j := start[t.in]; j < start[t.in+1]; j++ {
+		for j := start[t.in]; j < start[t.end]; j++ {
 			v := float64(val[j])
-			o := t.w + int(ch[j])*ld
+			o := t.w + int(off[j])
 			for i, x := range w[o : o+n] {
 				acc[i] = float32(math.FMA(v, float64(x), float64(acc[i])))
 			}
@@ -289,7 +301,7 @@ func gatherGo(acc, w []float32, ld int, taps []tapRef, start, ch []int32, val []
 // the events of channels c0..c0+cg−1 count, renumbered from 0.
 func gatherGroupGo(acc, w []float32, ld int, taps []tapRef, e *events, c0, cg int) {
 	for _, t := range taps {
-		for j := e.start[t.in]; j < e.start[t.in+1]; j++ {
+		for j := e.start[t.in]; j < e.start[t.end]; j++ {
 			c := int(e.ch[j]) - c0
 			if c < 0 || c >= cg {
 				continue

@@ -8,36 +8,36 @@ import "golang.org/x/sys/cpu"
 // compute. The caller guarantees every offset (eventSyn builds them).
 
 //go:noescape
-func gather64(acc, w *float32, ld int, taps *tapRef, ntaps int, start, ch *int32, val *float32)
+func gather64(acc, w *float32, taps *tapRef, ntaps int, start, off *int32, val *float32)
 
 //go:noescape
-func gather32(acc, w *float32, ld int, taps *tapRef, ntaps int, start, ch *int32, val *float32)
+func gather32(acc, w *float32, taps *tapRef, ntaps int, start, off *int32, val *float32)
 
 //go:noescape
-func gather16(acc, w *float32, ld int, taps *tapRef, ntaps int, start, ch *int32, val *float32)
+func gather16(acc, w *float32, taps *tapRef, ntaps int, start, off *int32, val *float32)
 
 //go:noescape
-func gather8(acc, w *float32, ld int, taps *tapRef, ntaps int, start, ch *int32, val *float32)
+func gather8(acc, w *float32, taps *tapRef, ntaps int, start, off *int32, val *float32)
 
 // haveEventAsm reports whether the CPU runs the assembly event kernels.
 func haveEventAsm() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
-// gatherAsm runs the assembly kernel of width 64, 32, 16 or 8. ch and val
-// must not be empty (pad them by one element).
-func gatherAsm(width int, acc, w []float32, ld int, taps []tapRef, start, ch []int32, val []float32) {
+// gatherAsm runs the assembly kernel of width 64, 32, 16 or 8. off and
+// val must not be empty (pad them by one element).
+func gatherAsm(width int, acc, w []float32, taps []tapRef, start, off []int32, val []float32) {
 	if len(taps) == 0 {
 		return
 	}
-	a, wp, tp, sp, cp, vp := &acc[0], &w[0], &taps[0], &start[0], &ch[0], &val[0]
+	a, wp, tp, sp, cp, vp := &acc[0], &w[0], &taps[0], &start[0], &off[0], &val[0]
 	switch width {
 	case 64:
-		gather64(a, wp, ld, tp, len(taps), sp, cp, vp)
+		gather64(a, wp, tp, len(taps), sp, cp, vp)
 	case 32:
-		gather32(a, wp, ld, tp, len(taps), sp, cp, vp)
+		gather32(a, wp, tp, len(taps), sp, cp, vp)
 	case 16:
-		gather16(a, wp, ld, tp, len(taps), sp, cp, vp)
+		gather16(a, wp, tp, len(taps), sp, cp, vp)
 	case 8:
-		gather8(a, wp, ld, tp, len(taps), sp, cp, vp)
+		gather8(a, wp, tp, len(taps), sp, cp, vp)
 	default:
 		panic("snnrt: gatherAsm: bad width")
 	}

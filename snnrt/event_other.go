@@ -4,7 +4,7 @@ package snnrt
 
 func haveEventAsm() bool { return false }
 
-func gatherAsm(width int, acc, w []float32, ld int, taps []tapRef, start, ch []int32, val []float32) {
+func gatherAsm(width int, acc, w []float32, taps []tapRef, start, off []int32, val []float32) {
 	panic("snnrt: no assembly event kernels on this platform")
 }
 

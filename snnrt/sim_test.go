@@ -147,10 +147,18 @@ func TestGatherKernels(t *testing.T) {
 				e.val[j] = r.Float32()*4 - 2
 			}
 			acc := randVec(r, width, -1, 1)
-			taps := []tapRef{{in: 0, w: 0}, {in: 3, w: chans * ld}, {in: 2, w: 2 * chans * ld}, {in: 3, w: 8}}
+			// Single taps, and rows of taps (positions 1…3 of one row).
+			taps := []tapRef{{in: 0, end: 1, w: 0}, {in: 3, end: 4, w: chans * ld}, {in: 2, end: 3, w: 2 * chans * ld},
+				{in: 1, end: 4, w: 8}, {in: 3, end: 4, w: 8}}
+			off := e.off[:len(e.ch)]
+			for p := 0; p < positions; p++ {
+				for j := e.start[p]; j < e.start[p+1]; j++ {
+					off[j] = int32(p%2)*ld + e.ch[j]*ld
+				}
+			}
 			want := slices.Clone(acc)
-			gatherGo(want, w, ld, taps, e.start, e.ch, e.val)
-			gatherAsm(width, acc, w, ld, taps, e.start, e.ch[:cap(e.ch)], e.val[:cap(e.val)])
+			gatherGo(want, w, taps, e.start, off, e.val)
+			gatherAsm(width, acc, w, taps, e.start, e.off, e.val[:cap(e.val)])
 			if diff := maxRelDiff(want, acc); diff > 1e-6 {
 				t.Errorf("width %d, density %v: rel diff %g", width, d, diff)
 			}
