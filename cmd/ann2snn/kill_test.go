@@ -1,14 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestMain lets a test run the command itself in a child process (the
@@ -23,7 +24,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestFinetuneKillAndResume interrupts a real `ann2snn finetune` process
-// with SIGINT while it trains, checks that it exits non-zero naming the
+// with SIGINT after its first epoch, while it trains the second, checks that it exits non-zero naming the
 // checkpoint it wrote, resumes from that checkpoint with --resume and
 // requires the result to be byte-identical to an uninterrupted run.
 func TestFinetuneKillAndResume(t *testing.T) {
@@ -38,29 +39,38 @@ func TestFinetuneKillAndResume(t *testing.T) {
 	args := []string{"finetune", src, "--data", "mnist", "--timesteps", "1", "--epochs", "2", "--subset", "2048",
 		"--batch", "32", "--eval-limit", "64", "--seed", "5"}
 	ref := filepath.Join(dir, "ref.snn")
-	start := time.Now()
 	if code, _, stderr := runCLI(t, append(args, "-o", ref)...); code != exitOK {
 		t.Fatalf("uninterrupted finetune: %s", stderr)
 	}
-	took := time.Since(start)
 
 	ck := filepath.Join(dir, "ck.snn")
 	cmd := exec.Command(os.Args[0], append(args, "-o", ck)...)
 	cmd.Env = append(os.Environ(), "ANN2SNN_TEST_MAIN=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// A third of the way through the uninterrupted run's time: the child
-	// is still loading data or training (it also has to start up).
-	time.Sleep(took / 3)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
+	// The child prints a line when epoch 1 ends; the signal then reaches it
+	// at the start of epoch 2 or during it (an epoch takes about a second
+	// here, whatever the machine's load when the test started).
+	signalled := false
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if !signalled && strings.HasPrefix(sc.Text(), "epoch 1/") {
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			signalled = true
+		}
 	}
-	err := cmd.Wait()
-	if err == nil {
-		t.Fatalf("the child finished before SIGINT (after %v); stderr:\n%s", took/3, stderr.String())
+	err = cmd.Wait()
+	if !signalled || err == nil {
+		t.Fatalf("the child was not interrupted (signalled %v, exit %v); stderr:\n%s", signalled, err, stderr.String())
 	}
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Errorf("interrupted run exited with %d, want %d", code, exitInterrupted)
