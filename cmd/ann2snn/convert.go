@@ -66,14 +66,9 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	out := f.out
-	if out == "" {
-		out = strings.TrimSuffix(src, filepath.Ext(src)) + ".snn"
-	}
-	if same, err := samePath(src, out); err != nil {
-		return badInput(err)
-	} else if same {
-		return &usageError{fmt.Sprintf("output %s would overwrite the input model", out)}
+	out, err := outputPath(src, f.out, ".snn")
+	if err != nil {
+		return err
 	}
 	raw, err := os.ReadFile(src)
 	if err != nil {
@@ -186,6 +181,20 @@ func preprocessMeta(pre dataset.Preprocess) map[string]string {
 		m[dataset.MetaStd] = join(pre.Std)
 	}
 	return m
+}
+
+// outputPath returns out, or, if it is empty, src with its extension
+// replaced by suffix; it refuses an output that is the input file itself.
+func outputPath(src, out, suffix string) (string, error) {
+	if out == "" {
+		out = strings.TrimSuffix(src, filepath.Ext(src)) + suffix
+	}
+	if same, err := samePath(src, out); err != nil {
+		return "", badInput(err)
+	} else if same {
+		return "", &usageError{fmt.Sprintf("output %s would overwrite the input model", out)}
+	}
+	return out, nil
 }
 
 // samePath reports whether a and b name the same file (b need not exist).

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
 
 	"github.com/ann2snn/ann2snn/snnrt"
 	"github.com/ann2snn/ann2snn/snnrt/nir"
@@ -51,13 +49,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.format, err = parseExportFormat(*format); err != nil {
 		return &usageError{err.Error()}
 	}
-	if cfg.out == "" {
-		cfg.out = strings.TrimSuffix(cfg.src, filepath.Ext(cfg.src)) + ".nir"
-	}
-	if same, err := samePath(cfg.src, cfg.out); err != nil {
-		return badInput(err)
-	} else if same {
-		return &usageError{fmt.Sprintf("output %s would overwrite the input model", cfg.out)}
+	if cfg.out, err = outputPath(cfg.src, cfg.out, ".nir"); err != nil {
+		return err
 	}
 	return exportModel(ctx, cfg, stdout, stderr)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -95,14 +94,9 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	out := f.out
-	if out == "" {
-		out = strings.TrimSuffix(src, filepath.Ext(src)) + "-tuned.snn"
-	}
-	if same, err := samePath(src, out); err != nil {
-		return badInput(err)
-	} else if same {
-		return &usageError{fmt.Sprintf("output %s would overwrite the input model", out)}
+	out, err := outputPath(src, f.out, "-tuned.snn")
+	if err != nil {
+		return err
 	}
 	m, err := snnrt.Load(src)
 	if err != nil {

@@ -46,6 +46,8 @@ func TestExitCodes(t *testing.T) {
 		{"garbage file", []string{"inspect", garbage}, exitBadInput, "garbage.onnx"},
 		{"bad data set", []string{"eval", lenet, "--data", "imagenet"}, exitBadInput, "imagenet"},
 		{"overwrite input", []string{"convert", lenet, "--data", "mnist", "-o", lenet}, exitUsage, "overwrite"},
+		{"finetune overwrite input", []string{"finetune", garbageSNN, "--data", "mnist", "-o", garbageSNN}, exitUsage, "overwrite"},
+		{"export overwrite input", []string{"export", garbageSNN, "-o", garbageSNN}, exitUsage, "overwrite"},
 		{"bad timesteps", []string{"convert", lenet, "--data", "mnist", "--timesteps", "0"}, exitUsage, "timesteps"},
 		// Errors say what to do.
 		{"missing file hint", []string{"inspect", filepath.Join(dir, "absent.onnx")}, exitBadInput, "(check the path)"},
