@@ -31,6 +31,68 @@ func (s *LayerStats) add(o LayerStats) {
 	s.MACs += o.MACs
 }
 
+// runStats are the counts one worker of Run or Simulator.Run gathers for
+// its chunks; Result.addStats merges them (integer sums, so the order of
+// the workers does not matter).
+type runStats struct {
+	input    LayerStats
+	layers   []LayerStats
+	stepSOPs []int64 // per step, all layers
+	stepMACs []int64
+}
+
+func newRunStats(layers, T int) runStats {
+	return runStats{layers: make([]LayerStats, layers), stepSOPs: make([]int64, T), stepMACs: make([]int64, T)}
+}
+
+func (s *runStats) reset() {
+	s.input = LayerStats{}
+	clear(s.layers)
+	clear(s.stepSOPs)
+	clear(s.stepMACs)
+}
+
+// addSpikes counts the spikes of layer i (InputIndex: the encoded input)
+// at step t and the SOPs they cause.
+func (s *runStats) addSpikes(i, t int, spikes, sops int64) {
+	l := &s.input
+	if i != InputIndex {
+		l = &s.layers[i]
+	}
+	l.Spikes += spikes
+	l.SOPs += sops
+	s.stepSOPs[t] += sops
+}
+
+// addMACs counts one step t of nimg images of the dense MACs per image of
+// each source (macs, indexed layer+1).
+func (s *runStats) addMACs(macs []int64, nimg, t int) {
+	for i, mac := range macs {
+		if mac == 0 {
+			continue
+		}
+		d := mac * int64(nimg)
+		if i == 0 {
+			s.input.MACs += d
+		} else {
+			s.layers[i-1].MACs += d
+		}
+		s.stepMACs[t] += d
+	}
+}
+
+// addStats adds a worker's counts to r.
+func (r *Result) addStats(s *runStats) {
+	r.Input.add(s.input)
+	for i := range r.Layers {
+		r.Layers[i].add(s.layers[i])
+	}
+	for t := range r.stepSOPs {
+		r.stepSOPs[t] += s.stepSOPs[t]
+		r.stepMACs[t] += s.stepMACs[t]
+	}
+}
+
 // Result holds the outcome of Run.
 type Result struct {
 	N       int // images

@@ -129,15 +129,8 @@ func Run(m *Model, x []float32, n int, cfg Config) (*Result, error) {
 		}(ws[w])
 	}
 	wg.Wait()
-	for _, w := range ws { // integer sums: order-independent
-		r.Input.add(w.input)
-		for i := range r.Layers {
-			r.Layers[i].add(w.layers[i])
-		}
-		for t := range r.stepSOPs {
-			r.stepSOPs[t] += w.stepSOPs[t]
-			r.stepMACs[t] += w.stepMACs[t]
-		}
+	for _, w := range ws {
+		r.addStats(&w.runStats)
 	}
 	return r, nil
 }
@@ -206,17 +199,12 @@ type worker struct {
 	inShapes []Shape
 	rngs     []*rand.Rand
 	ws       []float32 // conv workspace
-
-	input    LayerStats
-	layers   []LayerStats
-	stepSOPs []int64
-	stepMACs []int64
+	runStats
 }
 
 func newWorker(p *plan, capacity int) *worker {
 	m := p.m
-	w := &worker{p: p, layers: make([]LayerStats, len(m.Layers)),
-		stepSOPs: make([]int64, p.cfg.T), stepMACs: make([]int64, p.cfg.T)}
+	w := &worker{p: p, runStats: newRunStats(len(m.Layers), p.cfg.T)}
 	nl := len(m.Layers)
 	w.outs = make([][]float32, nl)
 	w.v = make([][]float32, nl)
@@ -272,9 +260,7 @@ func (w *worker) simulate(r *Result, x []float32, first, nimg int) {
 		if cfg.Encoding == Poisson {
 			cur = w.in[:nimg*inLen]
 			ev, sops := poissonStep(cur, xs, w.rngs, inLen, w.p.fan[0])
-			w.input.Spikes += ev
-			w.input.SOPs += sops
-			w.stepSOPs[t] += sops
+			w.addSpikes(InputIndex, t, ev, sops)
 		}
 		if cfg.Observe != nil {
 			cfg.Observe(InputIndex, t+1, first, nimg, cur)
@@ -289,18 +275,7 @@ func (w *worker) simulate(r *Result, x []float32, first, nimg int) {
 			acc[j] += v
 		}
 		copy(r.acc[(t*r.N+first)*classes:], acc)
-		for i, mac := range w.p.macs {
-			if mac == 0 {
-				continue
-			}
-			d := mac * int64(nimg)
-			if i == 0 {
-				w.input.MACs += d
-			} else {
-				w.layers[i-1].MACs += d
-			}
-			w.stepMACs[t] += d
-		}
+		w.addMACs(w.p.macs, nimg, t)
 	}
 }
 
@@ -322,16 +297,11 @@ func (w *worker) layerStep(i, t int, cur []float32, nimg int) {
 	switch l.Kind {
 	case KindIF:
 		sp, sops := l.IF.step(dst, w.v[i], w.cnt[i], w.ins[0], l.Shape, nimg, w.p.fan[i+1])
-		w.layers[i].Spikes += sp
-		w.layers[i].SOPs += sops
-		w.stepSOPs[t] += sops
+		w.addSpikes(i, t, sp, sops)
 	case KindMaxPool:
 		ev := maxPoolStep(dst, w.ins[0], w.v[i], w.prev[i], nimg, l.Pool, l.MaxPool)
 		if w.p.spiking[i+1] {
-			sops := eventSOPs(dst, w.p.fan[i+1], l.Shape.Len())
-			w.layers[i].Spikes += ev
-			w.layers[i].SOPs += sops
-			w.stepSOPs[t] += sops
+			w.addSpikes(i, t, ev, eventSOPs(dst, w.p.fan[i+1], l.Shape.Len()))
 		}
 	default:
 		denseForward(l, w.p.convs[i], w.ws, dst, w.ins, w.inShapes, nimg)

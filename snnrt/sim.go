@@ -305,17 +305,12 @@ func (s *Simulator) Run(x []float32, n int) (*Result, error) {
 		}()
 	}
 	wg.Wait()
-	for _, w := range ws { // integer sums: order-independent
-		r.Input.add(w.input)
-		for i := range r.Layers {
-			r.Layers[i].add(w.layers[i])
-			s.prof[i].Time += w.prof[i].Time
-			s.prof[i].Event += w.prof[i].Event
-			s.prof[i].Dense += w.prof[i].Dense
-		}
-		for t := range r.stepSOPs {
-			r.stepSOPs[t] += w.stepSOPs[t]
-			r.stepMACs[t] += w.stepMACs[t]
+	for _, w := range ws {
+		r.addStats(&w.runStats)
+		for i, p := range w.prof {
+			s.prof[i].Time += p.Time
+			s.prof[i].Event += p.Event
+			s.prof[i].Dense += p.Dense
 		}
 	}
 	return r, nil

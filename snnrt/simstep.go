@@ -50,9 +50,7 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 			x := w.denseOf(l.Inputs[0], cur)
 			sp, sops = l.IF.step(w.out[i], w.v[i], w.cnt[i], x, l.Shape, nimg, s.fan[i+1])
 		}
-		w.layers[i].Spikes += sp
-		w.layers[i].SOPs += sops
-		w.stepSOPs[t] += sops
+		w.addSpikes(i, t, sp, sops)
 	case execPoolEv:
 		L := l.Shape.Len()
 		for img := 0; img < nimg; img++ {
@@ -66,10 +64,7 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 		dst := w.out[i][:nimg*l.Shape.Len()]
 		ev := maxPoolStep(dst, w.denseOf(l.Inputs[0], cur), w.v[i], w.prev[i], nimg, l.Pool, l.MaxPool)
 		if s.spiking[i+1] {
-			sops := eventSOPs(dst, s.fan[i+1], l.Shape.Len())
-			w.layers[i].Spikes += ev
-			w.layers[i].SOPs += sops
-			w.stepSOPs[t] += sops
+			w.addSpikes(i, t, ev, eventSOPs(dst, s.fan[i+1], l.Shape.Len()))
 		}
 	default:
 		w.ins, w.shp = w.ins[:0], w.shp[:0]

@@ -37,11 +37,8 @@ type simWorker struct {
 	rngs  []*rand.Rand
 	first int // global index of the chunk's first image
 
-	input    LayerStats
-	layers   []LayerStats
-	stepSOPs []int64
-	stepMACs []int64
-	prof     []LayerProfile
+	runStats
+	prof []LayerProfile
 }
 
 func (s *Simulator) newWorker() *simWorker {
@@ -50,8 +47,7 @@ func (s *Simulator) newWorker() *simWorker {
 	w := &simWorker{s: s, cap: c,
 		out: make([][]float32, nl), dense: make([][]float32, nl), nhwc: make([][]float32, nl),
 		v: make([][]float32, nl), cnt: make([][]int32, nl), prev: make([][]float32, nl), ev: make([][]events, nl),
-		layers: make([]LayerStats, nl), stepSOPs: make([]int64, s.cfg.T), stepMACs: make([]int64, s.cfg.T),
-		prof: make([]LayerProfile, nl), dImg: make([]int, c),
+		runStats: newRunStats(nl, s.cfg.T), prof: make([]LayerProfile, nl), dImg: make([]int, c),
 		eAcc: make([][]float32, 0, c), eEv: make([]*events, 0, c), pcgs: make([]rand.PCG, c), rngs: make([]*rand.Rand, c)}
 	for i := range w.rngs {
 		w.rngs[i] = rand.New(&w.pcgs[i])
@@ -139,10 +135,7 @@ func (s *Simulator) newWorker() *simWorker {
 }
 
 func (w *simWorker) resetStats() {
-	w.input = LayerStats{}
-	clear(w.layers)
-	clear(w.stepSOPs)
-	clear(w.stepMACs)
+	w.runStats.reset()
 	clear(w.prof)
 }
 
@@ -215,9 +208,7 @@ func (w *simWorker) step(t int, xs []float32, nimg int) {
 	if cfg.Encoding == Poisson {
 		cur = w.in[:nimg*m.Input.Len()]
 		ev, sops := poissonStep(cur, xs, w.rngs[:nimg], m.Input.Len(), s.fan[0])
-		w.input.Spikes += ev
-		w.input.SOPs += sops
-		w.stepSOPs[t] += sops
+		w.addSpikes(InputIndex, t, ev, sops)
 	}
 	if cfg.Observe != nil {
 		cfg.Observe(InputIndex, t+1, w.first, nimg, cur)
@@ -237,16 +228,5 @@ func (w *simWorker) step(t int, xs []float32, nimg int) {
 			cfg.Observe(i, t+1, w.first, nimg, w.dense[i][:nimg*m.Layers[i].Shape.Len()])
 		}
 	}
-	for i, mac := range s.macs {
-		if mac == 0 {
-			continue
-		}
-		d := mac * int64(nimg)
-		if i == 0 {
-			w.input.MACs += d
-		} else {
-			w.layers[i-1].MACs += d
-		}
-		w.stepMACs[t] += d
-	}
+	w.addMACs(s.macs, nimg, t)
 }
