@@ -132,16 +132,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.limit == 0 {
 		f.limit = defaultBenchImages
 	}
-	ds, err := f.open()
+	ds, pre, err := f.openFor(path, snnInput(m), m.Metadata)
 	if err != nil {
 		return err
-	}
-	pre, err := f.preprocess(m.Metadata)
-	if err != nil {
-		return err
-	}
-	if err := checkShapes(ds, []int{m.Input.C, m.Input.H, m.Input.W}); err != nil {
-		return badInput(fmt.Errorf("%s with %s: %w", path, f.data, err))
 	}
 	N, per := ds.Len(), m.Input.Len()
 	x := make([]float32, N*per)

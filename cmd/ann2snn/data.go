@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"slices"
 
 	"github.com/ann2snn/ann2snn/dataset"
 )
@@ -76,4 +77,31 @@ func (d *dataFlags) preprocess(meta map[string]string) (dataset.Preprocess, erro
 		pre.Std = s
 	}
 	return pre, nil
+}
+
+// openFor opens the selected data set for the model at path, whose input
+// has the per-image shape in and whose recorded preprocessing is meta. It
+// returns the data set and the preprocessing, or an error naming the model
+// when the images do not fit it.
+func (d *dataFlags) openFor(path string, in []int, meta map[string]string) (*dataset.Dataset, dataset.Preprocess, error) {
+	ds, err := d.open()
+	if err != nil {
+		return nil, dataset.Preprocess{}, err
+	}
+	pre, err := d.preprocess(meta)
+	if err != nil {
+		return nil, pre, err
+	}
+	if err := checkShapes(ds, in); err != nil {
+		return nil, pre, badInput(fmt.Errorf("%s with %s: %w", path, d.data, err))
+	}
+	return ds, pre, nil
+}
+
+// checkShapes reports whether images of ds fit the model input shape.
+func checkShapes(ds *dataset.Dataset, in []int) error {
+	if got := ds.Shape(); !slices.Equal(got[:], in) {
+		return fmt.Errorf("images have shape %v, model wants %v (use --data with the data set the model was made for)", got, in)
+	}
+	return nil
 }

@@ -76,16 +76,9 @@ func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", path, err))
 	}
-	ds, err := f.open()
+	ds, pre, err := f.openFor(path, ex.InputShape(), g.Meta)
 	if err != nil {
 		return err
-	}
-	pre, err := f.preprocess(g.Meta)
-	if err != nil {
-		return err
-	}
-	if err := checkShapes(ds, ex.InputShape()); err != nil {
-		return badInput(fmt.Errorf("%s with %s: %w", path, f.data, err))
 	}
 	acc, rate, err := annAccuracy(ctx, ex, ds, pre, f.batch, progress.New(stderr, "eval", ds.Len()))
 	if err != nil {
@@ -98,20 +91,6 @@ func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	}
 	fmt.Fprintf(stdout, "model     %s (ANN)\ndata      %s (%s, %d images)\naccuracy  %.2f%%\nspeed     %.1f images/s (batch %d)\n",
 		res.Model, res.Data, res.Split, res.Images, 100*res.Accuracy, res.ImagesPerS, res.Batch)
-	return nil
-}
-
-// checkShapes reports whether images of ds fit the model input shape.
-func checkShapes(ds *dataset.Dataset, in []int) error {
-	got := ds.Shape()
-	if len(got) != len(in) {
-		return fmt.Errorf("images have shape %v, model wants %v (use --data with the data set the model was made for)", got, in)
-	}
-	for i := range got {
-		if got[i] != in[i] {
-			return fmt.Errorf("images have shape %v, model wants %v (use --data with the data set the model was made for)", got, in)
-		}
-	}
 	return nil
 }
 

@@ -102,11 +102,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return badInput(err)
 	}
-	train, err := f.open()
-	if err != nil {
-		return err
-	}
-	pre, err := f.preprocess(m.Metadata)
+	train, pre, err := f.openFor(src, snnInput(m), m.Metadata)
 	if err != nil {
 		return err
 	}
@@ -114,11 +110,8 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return badInput(err)
 	}
-	in := []int{m.Input.C, m.Input.H, m.Input.W}
-	for _, ds := range []*dataset.Dataset{train, test} {
-		if err := checkShapes(ds, in); err != nil {
-			return badInput(fmt.Errorf("%s with %s: %w", src, f.data, err))
-		}
+	if err := checkShapes(test, snnInput(m)); err != nil {
+		return badInput(fmt.Errorf("%s with %s: %w", src, f.data, err))
 	}
 	switch f.augment {
 	case "on":

@@ -89,6 +89,9 @@ func parseTimesteps(s string) ([]int, error) {
 	return ts, nil
 }
 
+// snnInput returns the per-image input shape of m, as the data sets give it.
+func snnInput(m *snnrt.Model) []int { return []int{m.Input.C, m.Input.H, m.Input.W} }
+
 func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.Writer) error {
 	ts, err := parseTimesteps(f.timesteps)
 	if err != nil {
@@ -116,17 +119,9 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		s.Metadata = m.Metadata
 		m = s
 	}
-	ds, err := f.open()
+	ds, pre, err := f.openFor(path, snnInput(m), m.Metadata)
 	if err != nil {
 		return err
-	}
-	pre, err := f.preprocess(m.Metadata)
-	if err != nil {
-		return err
-	}
-	in := []int{m.Input.C, m.Input.H, m.Input.W}
-	if err := checkShapes(ds, in); err != nil {
-		return badInput(fmt.Errorf("%s with %s: %w", path, f.data, err))
 	}
 	// The ANN to compare against: --ann, else the recorded source if it is
 	// still the same file, else the SNN's own analog network.
