@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -149,7 +150,7 @@ func compareTensors(got, want *Tensor) error {
 	if got == nil {
 		return fmt.Errorf("not computed")
 	}
-	if !equalInts(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		return fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)
 	}
 	g, w := got.Floats(), want.Floats()

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	onnx "github.com/owulveryck/onnx-go"
@@ -334,12 +335,12 @@ func decodeWithOnnxGo(wm *wireModel, p *prepared) (*Graph, error) {
 		for _, o := range op.outs {
 			n.Outputs = append(n.Outputs, o.name)
 		}
-		if !equalStrings(n.Outputs, wn.outputs) {
+		if !slices.Equal(n.Outputs, wn.outputs) {
 			return nil, formatErrorf(where, "onnx-go decoded outputs %q, file has %q", n.Outputs, wn.outputs)
 		}
 		if len(wn.inputs) > 0 {
 			n.Inputs = b.inputsOf(i)
-			if !equalStrings(n.Inputs, wn.inputs) {
+			if !slices.Equal(n.Inputs, wn.inputs) {
 				return nil, formatErrorf(where, "onnx-go decoded inputs %q, file has %q", n.Inputs, wn.inputs)
 			}
 		}
@@ -367,18 +368,6 @@ func decodeWithOnnxGo(wm *wireModel, p *prepared) (*Graph, error) {
 		g.Nodes = append(g.Nodes, n)
 	}
 	return g, nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // fromAttr converts an onnx-go attribute value to the Attrs form.

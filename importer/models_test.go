@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,7 +59,7 @@ func TestSharedModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s := shapes[g.Outputs[0]]; !equalInts(s, []int{1, 10}) {
+			if s := shapes[g.Outputs[0]]; !slices.Equal(s, []int{1, 10}) {
 				t.Errorf("output shape %v, want [1 10]", s)
 			}
 			if tc.ops != "" && opString(g) != tc.ops {

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // broadcastShapes returns the numpy broadcast of shapes a and b.
@@ -84,7 +85,7 @@ func bcastStrides(s []int, out []int) []int {
 // flat indices of the broadcast operands of shapes a and b.
 func broadcastIndex(out, a, b []int, f func(i, ia, ib int)) {
 	total := NumElements(out)
-	if equalInts(a, b) {
+	if slices.Equal(a, b) {
 		for i := 0; i < total; i++ {
 			f(i, i, i)
 		}

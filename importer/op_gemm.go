@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ann2snn/ann2snn/internal/kernels"
 )
@@ -31,7 +32,7 @@ func shapeGemm(n *Node, in []shapeVal) ([][]int, error) {
 	}
 	if present(in, 2) {
 		s, err := broadcastShapes([]int{m, nn}, in[2].shape)
-		if err != nil || !equalInts(s, []int{m, nn}) {
+		if err != nil || !slices.Equal(s, []int{m, nn}) {
 			return nil, fmt.Errorf("C of shape %v does not broadcast to [%d %d]", in[2].shape, m, nn)
 		}
 	}

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -167,7 +168,7 @@ func Eval(n *Node, in []*Tensor) ([]*Tensor, error) {
 		return nil, nodeErr(n, err)
 	}
 	for i, t := range out {
-		if i < len(shapes) && !equalInts(t.Shape, shapes[i]) {
+		if i < len(shapes) && !slices.Equal(t.Shape, shapes[i]) {
 			return nil, nodeErr(n, fmt.Errorf("internal: output %d has shape %v, shape inference says %v", i, t.Shape, shapes[i]))
 		}
 	}
@@ -191,18 +192,6 @@ func checkAlloc(sh []int) error {
 		}
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func shapeSame(n *Node, in []shapeVal) ([][]int, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -69,7 +70,7 @@ func TestVariants(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalInts(shapes[g.Outputs[0]], want.Shape) {
+			if !slices.Equal(shapes[g.Outputs[0]], want.Shape) {
 				t.Errorf("inferred shape %v, want %v", shapes[g.Outputs[0]], want.Shape)
 			}
 		})
