@@ -190,20 +190,21 @@ func ifBurstGo(v, x, theta []float32, cnt, ks []int32, c, p int, mask []uint8) {
 	}
 }
 
-// ifNHWCBurst runs one step of a signed and/or burst IF neuron n (reset by
-// subtraction, c%8 == 0) on one image of an NHWC layer, as ifNHWCMasked
-// does for the common neuron. For M = 2 (the default burst) a vector
-// kernel does all of it (charge, fire, reset, count; see ifBurstGo) and
-// leaves each neuron's k in ks; otherwise a vector kernel charges every
-// neuron and flags the few that may fire (see ifChargeGo), and only those
-// go through fire. Either way the scalar loop visits the firing neurons
-// alone, to emit their events. cnt is nil for unsigned neurons; ks is
-// scratch of c·p. It returns the spike and SOP counts (|k| per neuron
-// firing k spikes).
-func ifNHWCBurst(n *IF, lut *packLUT, v, x, theta []float32, cnt, ks []int32, c, p int, fan, fanPos []int64, ev *events, d []float32, mask []uint8, asm bool) (spikes, sops int64) {
+// ifNHWCFlagged runs one step of IF neurons n other than the classic one
+// (signed, burst or resetting to zero; c%8 == 0) on one image of an NHWC
+// layer, as ifNHWCMasked does for the classic neuron. For the default
+// burst (M = 2, reset by subtraction) a vector kernel does all of it
+// (charge, fire, reset, count; see ifBurstGo) and leaves each neuron's k in
+// ks; otherwise a vector kernel charges every neuron and flags the few that
+// may fire (see ifChargeGo), and only those go through fire. Either way the
+// scalar loop visits the firing neurons alone, to emit their events. cnt is
+// nil for unsigned neurons; ks is scratch of c·p. It returns the spike and
+// SOP counts (|k| per neuron firing k spikes).
+func ifNHWCFlagged(n *IF, lut *packLUT, v, x, theta []float32, cnt, ks []int32, c, p int, fan, fanPos []int64, ev *events, d []float32, mask []uint8, asm bool) (spikes, sops int64) {
 	mask = mask[:c*p/8]
 	m := n.maxSpikes()
-	if m == 2 && fanPos != nil && d == nil && len(ev.ch) == 0 {
+	fired := m == 2 && n.Reset == ResetBySubtraction // ks holds every neuron's k
+	if fired && fanPos != nil && d == nil && len(ev.ch) == 0 {
 		// The common case, all vectorised: fire, reset, count and emit.
 		pos := ks[:p] // Σ|k| per position
 		chs, vals := ev.ch[:cap(ev.ch)], ev.val[:cap(ev.val)]
@@ -221,7 +222,6 @@ func ifNHWCBurst(n *IF, lut *packLUT, v, x, theta []float32, cnt, ks []int32, c,
 		return spikes, sops
 	}
 	fm := float32(m)
-	fired := m == 2 // ks holds every neuron's k
 	switch {
 	case fired && asm:
 		ifBurst(v, x, theta, cnt, ks, c, p, mask)
@@ -255,7 +255,11 @@ func ifNHWCBurst(n *IF, lut *packLUT, v, x, theta []float32, cnt, ks []int32, c,
 					if k = n.fire(u, th, m, fm, nc); k == 0 {
 						continue
 					}
-					v[j] = u - float32(k)*th
+					if n.Reset == ResetToZero {
+						v[j] = 0
+					} else {
+						v[j] = u - float32(k)*th
+					}
 					if cnt != nil {
 						cnt[j] = nc + int32(k)
 					}

@@ -1,7 +1,5 @@
 package snnrt
 
-import "math/bits"
-
 // layerStep evaluates layer i at step t (0-based) for nimg images; cur is
 // the encoded model input.
 func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
@@ -216,37 +214,8 @@ func (w *simWorker) ifNHWC(i, img int, x []float32) (spikes, sops int64) {
 		}
 		return spikes, sops
 	}
-	if C%8 == 0 && n.Reset == ResetBySubtraction {
-		return ifNHWCBurst(n, s.lut, v, x, theta, cnt, w.ks[:L], C, P, fan, sl.fanPos, ev, d, w.mask, s.asm)
-	}
 	if C%8 == 0 {
-		// Charge all neurons with a vector kernel that also flags the
-		// few that may fire; only those go through fire.
-		mask := w.mask[:L/8]
-		if s.asm {
-			ifCharge(v, x, theta, cnt, C, P, mask)
-		} else {
-			ifChargeGo(v, x, theta, cnt, C, P, mask)
-		}
-		bpp := C / 8
-		for p := 0; p < P; p++ {
-			for jb, b := range mask[p*bpp : (p+1)*bpp] {
-				for b != 0 {
-					c := jb*8 + bits.TrailingZeros8(b)
-					b &= b - 1
-					j := p*C + c
-					var nc int32
-					if cnt != nil {
-						nc = cnt[j]
-					}
-					sp, so := n.emit(v, cnt, j, c, theta[c], m, fm, nc, fan[j], ev, d, p, P)
-					spikes += sp
-					sops += so
-				}
-			}
-			ev.closePos(p)
-		}
-		return spikes, sops
+		return ifNHWCFlagged(n, s.lut, v, x, theta, cnt, w.ks[:L], C, P, fan, sl.fanPos, ev, d, w.mask, s.asm)
 	}
 	for p := 0; p < P; p++ {
 		vv, xx, tt := v[p*C:(p+1)*C], x[p*C:(p+1)*C], theta[:C]
