@@ -29,9 +29,8 @@ type ifKernel struct {
 	c, hw  int
 	nTheta int
 	v0     []float32 // per channel
-	reset  snnrt.ResetMode
-	m      int
-	signed bool
+	neuron snnrt.IF  // reset, burst and signed settings (θ and V0 are inputs and v0)
+	m      int       // max(MaxSpikes, 1)
 	sur    Surrogate
 	smooth bool
 	inGrad bool
@@ -64,37 +63,16 @@ func (k *ifKernel) fire(u, th, cnt float32) (s, hard float32) {
 	z := u / th
 	for j := 1; j <= k.m; j++ {
 		s += k.sur.Primitive(z - float32(j))
-		if k.signed {
+		if k.neuron.Signed {
 			s -= k.sur.Primitive(-z - float32(j-1))
 		}
 	}
 	return s, hard
 }
 
-// hardFire is snnrt's IF.fire. Keep in sync (TestForwardMatchesSnnrt).
+// hardFire is snnrt's spike function, with counts as float32.
 func (k *ifKernel) hardFire(u, th, cnt float32) float32 {
-	n := 0
-	if u >= th {
-		if k.m == 1 {
-			n = 1
-		} else if q := u / th; q >= float32(k.m) {
-			n = k.m
-		} else {
-			n = int(q)
-		}
-	} else if k.signed && u < 0 && cnt > 0 {
-		n = 1
-		if k.m > 1 {
-			if q := -u / th; q >= float32(k.m) {
-				n = k.m
-			} else if n = int(q); float32(n) < q {
-				n++
-			}
-			n = max(n, 1)
-		}
-		n = -min(n, int(cnt))
-	}
-	return float32(n)
+	return float32(k.neuron.Fire(u, th, int32(cnt)))
 }
 
 // sigma returns σ = ∂s/∂z of a neuron at z with running count cnt (before
@@ -104,7 +82,7 @@ func (k *ifKernel) sigma(z, cnt float32) float32 {
 	var sig float32
 	for j := 1; j <= k.m; j++ {
 		sig += k.sur.Grad(z - float32(j))
-		if k.signed && (k.smooth || cnt >= float32(j)) {
+		if k.neuron.Signed && (k.smooth || cnt >= float32(j)) {
 			sig += k.sur.Grad(-z - float32(j-1))
 		}
 	}
@@ -114,9 +92,9 @@ func (k *ifKernel) sigma(z, cnt float32) float32 {
 // afterFire returns the membrane after firing s spikes from u.
 func (k *ifKernel) afterFire(u, s, th float32) float32 {
 	switch {
-	case k.reset == snnrt.ResetToZero && k.smooth:
+	case k.neuron.Reset == snnrt.ResetToZero && k.smooth:
 		return u * (1 - k.sur.Primitive(u/th-1))
-	case s != 0 && k.reset == snnrt.ResetToZero:
+	case s != 0 && k.neuron.Reset == snnrt.ResetToZero:
 		return 0
 	case s != 0:
 		return u - s*th
@@ -133,7 +111,7 @@ func (k *ifKernel) charge(x []float32, th float32, n, c int, v, cnt, us, ss, cs 
 		v[j] = k.v0[c]
 	}
 	clear(cnt)
-	fast := k.m == 1 && !k.smooth && !k.signed && k.reset == snnrt.ResetBySubtraction
+	fast := k.m == 1 && !k.smooth && !k.neuron.Signed && k.neuron.Reset == snnrt.ResetBySubtraction
 	for t := 0; t < k.t; t++ {
 		off := k.offset(t, n, c)
 		xs := x[off : off+k.hw]
@@ -193,8 +171,8 @@ func (k *ifKernel) backward(gin [][]float32, in [][]float32, _, gout []float32) 
 		cs := make([]float32, k.t*k.hw)
 		gv := make([]float32, k.hw)
 		gth := make([]float64, k.nTheta)
-		zero := k.reset == snnrt.ResetToZero
-		fast := k.m == 1 && !zero && !k.signed
+		zero := k.neuron.Reset == snnrt.ResetToZero
+		fast := k.m == 1 && !zero && !k.neuron.Signed
 		zs := make([]float32, k.hw)
 		sigs := make([]float32, k.hw)
 		for n := lo; n < hi; n++ {

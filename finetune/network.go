@@ -220,8 +220,9 @@ func newNet(m *snnrt.Model, opt netOptions) (*net, error) {
 			k = ck
 		case snnrt.KindIF:
 			ik := &ifKernel{name: name, t: t, n: n, c: l.Shape.C, hw: l.Shape.H * l.Shape.W,
-				nTheta: len(l.IF.Theta), reset: l.IF.Reset, m: max(l.IF.MaxSpikes, 1), signed: l.IF.Signed,
-				sur: opt.surrogate, smooth: opt.smooth, inGrad: tr}
+				nTheta: len(l.IF.Theta), m: max(l.IF.MaxSpikes, 1),
+				neuron: snnrt.IF{Reset: l.IF.Reset, MaxSpikes: l.IF.MaxSpikes, Signed: l.IF.Signed},
+				sur:    opt.surrogate, smooth: opt.smooth, inGrad: tr}
 			ik.v0 = make([]float32, ik.c)
 			for c := range ik.v0 {
 				switch len(l.IF.V0) {

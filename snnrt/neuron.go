@@ -201,6 +201,15 @@ func (n *IF) step(dst, v []float32, cnt []int32, x []float32, s Shape, nimg int,
 	return spikes, sops
 }
 
+// Fire returns the signed number of spikes fire(u) that a neuron of n with
+// threshold th, charged membrane u and running spike count cnt emits (see
+// the package documentation). It is the spike function of every simulator
+// of this project (snnrt's and finetune's).
+func (n *IF) Fire(u, th float32, cnt int32) int {
+	m := n.maxSpikes()
+	return n.fire(u, th, m, float32(m), cnt)
+}
+
 // fire returns the signed spike count fire(u) of a neuron with membrane u
 // (after charging), threshold th, running count cnt, M = m = fm (see IF).
 // Both simulators call it, so they fire identically.
