@@ -129,22 +129,32 @@ func vggNetOf(t testing.TB, n IF) *Model {
 	return m
 }
 
+// benchImages is the chunk of images the step benchmarks simulate.
+const benchImages = 8
+
+// warmWorker runs a one-worker Simulator of m (dense or event-driven) on
+// benchImages random images for 4 steps and returns its worker, in the
+// state after the run, with the images and the result.
+func warmWorker(b *testing.B, m *Model, dense bool) (*simWorker, []float32, *Result) {
+	b.Helper()
+	x := randVec(rand.New(rand.NewPCG(1, 1)), benchImages*m.Input.Len(), 0, 1)
+	sim, err := NewSimulator(m, Config{T: 4, Dense: dense, Chunk: benchImages, Workers: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := sim.Run(x, benchImages)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sim.workers[0], x, res
+}
+
 // BenchmarkStep times one time step of 8 images of vggNet, event-driven
 // and dense.
 func BenchmarkStep(b *testing.B) {
 	m := vggNet(b)
-	const n = 8
-	x := randVec(rand.New(rand.NewPCG(1, 1)), n*m.Input.Len(), 0, 1)
 	for _, dense := range []bool{false, true} {
-		sim, err := NewSimulator(m, Config{T: 4, Dense: dense, Chunk: n, Workers: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := sim.Run(x, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		w := sim.workers[0]
+		w, x, res := warmWorker(b, m, dense)
 		name := "event"
 		if dense {
 			name = "dense"
@@ -152,7 +162,7 @@ func BenchmarkStep(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			c0 := cpuSeconds()
 			for b.Loop() {
-				w.step(1, x, n)
+				w.step(1, x, benchImages)
 			}
 			b.ReportMetric((cpuSeconds()-c0)*1e6/float64(b.N), "cpu-µs/op")
 			if !dense {
@@ -175,17 +185,8 @@ func BenchmarkIFNHWC(b *testing.B) {
 	} {
 		b.Run(nc.name, func(b *testing.B) {
 			m := vggNetOf(b, nc.n)
-			const n = 8
-			x := randVec(rand.New(rand.NewPCG(1, 1)), n*m.Input.Len(), 0, 1)
-			sim, err := NewSimulator(m, Config{T: 4, Chunk: n, Workers: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			res, err := sim.Run(x, n)
-			if err != nil {
-				b.Fatal(err)
-			}
-			w := sim.workers[0]
+			w, _, res := warmWorker(b, m, false)
+			const n = benchImages
 			L := m.Layers[1].Shape.Len()
 			in := w.nhwc[0]
 			c0 := cpuSeconds()
