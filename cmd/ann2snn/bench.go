@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/ann2snn/ann2snn/importer"
 	"github.com/ann2snn/ann2snn/internal/ann"
+	"github.com/ann2snn/ann2snn/internal/atomicfile"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
 
@@ -95,7 +98,7 @@ type benchResult struct {
 	ElapsedS          float64      `json:"elapsed_s"`
 }
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var f benchFlags
 	fs := newFlagSet("bench", "model.snn", stderr)
 	f.register(fs, "test")
@@ -238,7 +241,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer stopProfile()
+	defer func() {
+		if perr := stopProfile(); err == nil {
+			err = perr
+		}
+	}()
 	// timed runs fn over all images and returns images per wall second and
 	// per CPU second of the process (0 where CPU time is unknown).
 	timed := func(fn func(x []float32, n int) error) (wall, cpu float64, err error) {
@@ -512,22 +519,22 @@ func peakRSS() int64 {
 	return 0
 }
 
-// startCPUProfile starts writing a CPU profile to path (nothing if path is
-// empty) and returns the function that stops it and closes the file.
-func startCPUProfile(path string) (stop func(), err error) {
+// startCPUProfile starts a CPU profile for path (nothing if path is empty)
+// and returns the function that stops it and writes the profile to path,
+// atomically like every output of the tool.
+func startCPUProfile(path string) (stop func() error, err error) {
 	if path == "" {
-		return func() {}, nil
+		return func() error { return nil }, nil
 	}
-	pf, err := os.Create(path)
-	if err != nil {
-		return nil, badInput(err)
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return nil, badInput(fmt.Errorf("--cpuprofile %s: its directory does not exist", path))
 	}
-	if err := pprof.StartCPUProfile(pf); err != nil {
-		pf.Close()
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
 		return nil, err
 	}
-	return func() {
-		pprof.StopCPUProfile()
-		pf.Close()
+	return func() error {
+		pprof.StopCPUProfile() // returns once the profile is in buf
+		return atomicfile.WriteFile(path, buf.Bytes())
 	}, nil
 }

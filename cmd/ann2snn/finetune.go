@@ -59,7 +59,7 @@ type finetuneResult struct {
 	Epochs     []finetuneEpoch `json:"epochs"`
 }
 
-func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var f finetuneFlags
 	fs := newFlagSet("finetune", "model.snn", stderr)
 	f.register(fs, "train")
@@ -156,7 +156,11 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer stopProfile()
+	defer func() {
+		if perr := stopProfile(); err == nil {
+			err = perr
+		}
+	}()
 	for !tr.Done() {
 		epoch, _ := tr.Position()
 		bar := progress.New(stderr, fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Epochs), tr.StepsPerEpoch()*min(cfg.Batch, tr.TrainImages()))

@@ -114,6 +114,18 @@ func TestConvertEvalRoundTrip(t *testing.T) {
 	if res.ANNAccuracy < 0.97 {
 		t.Errorf("ANN accuracy %.3f, want >= 0.97", res.ANNAccuracy)
 	}
+	// --cpuprofile: written whole, or refused up front for a missing directory.
+	prof := filepath.Join(filepath.Dir(out), "bench.prof")
+	if code, _, stderr := runCLI(t, "bench", out, "--data", "mnist", "--limit", "16", "--repeat", "1", "--no-ann", "--cpuprofile", prof); code != exitOK {
+		t.Fatalf("bench --cpuprofile: exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
+		t.Errorf("bench --cpuprofile wrote no profile: %v", err)
+	}
+	missing := filepath.Join(filepath.Dir(out), "absent", "bench.prof")
+	if code, _, stderr := runCLI(t, "bench", out, "--data", "mnist", "--limit", "16", "--repeat", "1", "--no-ann", "--cpuprofile", missing); code != exitBadInput || !strings.Contains(stderr, "does not exist") {
+		t.Errorf("bench --cpuprofile into a missing directory: exit %d, %q", code, stderr)
+	}
 }
 
 // TestConvertDeterministic checks that the same seed gives the same .snn
