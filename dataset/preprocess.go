@@ -73,25 +73,23 @@ func (p Preprocess) Value(c int, v float32) float32 {
 
 // channel returns the scale, mean and std for channel c; p must be valid.
 func (p Preprocess) channel(c int) (scale, mean, std float32) {
-	scale, mean, std = p.Scale, 0, 1
+	scale = p.Scale
 	if scale == 0 {
 		scale = 1
 	}
-	switch len(p.Mean) {
+	return scale, perChannel(p.Mean, c, 0), perChannel(p.Std, c, 1)
+}
+
+// perChannel returns the value of channel c in vals: none (def), one for
+// every channel, or one per channel.
+func perChannel(vals []float32, c int, def float32) float32 {
+	switch len(vals) {
 	case 0:
+		return def
 	case 1:
-		mean = p.Mean[0]
-	default:
-		mean = p.Mean[c]
+		return vals[0]
 	}
-	switch len(p.Std) {
-	case 0:
-	case 1:
-		std = p.Std[0]
-	default:
-		std = p.Std[c]
-	}
-	return scale, mean, std
+	return vals[c]
 }
 
 // PreprocessFromMeta reads the keys MetaScale, MetaMean and MetaStd of ONNX
