@@ -111,7 +111,11 @@ func (k *ifKernel) charge(x []float32, th float32, n, c int, v, cnt, us, ss, cs 
 		v[j] = k.v0[c]
 	}
 	clear(cnt)
-	fast := k.m == 1 && !k.smooth && !k.neuron.Signed && k.neuron.Reset == snnrt.ResetBySubtraction
+	// Unsigned neurons that reset by subtraction with one or two spikes per
+	// step (the classic neuron and the default burst) skip the general
+	// spike function: k = [u ≥ θ] + [u ≥ 2θ], as IF.fire decides it.
+	fast := k.m <= 2 && !k.smooth && !k.neuron.Signed && k.neuron.Reset == snnrt.ResetBySubtraction
+	signed := k.neuron.Signed
 	for t := 0; t < k.t; t++ {
 		off := k.offset(t, n, c)
 		xs := x[off : off+k.hw]
@@ -122,15 +126,17 @@ func (k *ifKernel) charge(x []float32, th float32, n, c int, v, cnt, us, ss, cs 
 		for j, xj := range xs {
 			u := v[j] + xj
 			var s float32
-			if fast {
-				// Keep in sync with snnrt.IF.step (TestForwardMatchesSnnrt).
+			switch {
+			case fast:
+				// Keep in sync with snnrt.IF.fire (TestForwardMatchesSnnrt).
 				if u >= th {
 					s = 1
-					v[j] = u - th
-				} else {
-					v[j] = u
+					if k.m == 2 && u >= 2*th {
+						s = 2
+					}
 				}
-			} else {
+				v[j] = u - s*th
+			case signed:
 				var hard float32
 				s, hard = k.fire(u, th, cnt[j])
 				v[j] = k.afterFire(u, s, th)
@@ -138,6 +144,9 @@ func (k *ifKernel) charge(x []float32, th float32, n, c int, v, cnt, us, ss, cs 
 					cs[t*k.hw+j] = cnt[j]
 				}
 				cnt[j] += hard
+			default:
+				s, _ = k.fire(u, th, 0)
+				v[j] = k.afterFire(u, s, th)
 			}
 			if os != nil {
 				os[j] = s * th
@@ -213,7 +222,14 @@ func (k *ifKernel) backward(gin [][]float32, in [][]float32, _, gout []float32) 
 					for j, g := range gos {
 						u, s := ut[j], st[j]
 						z := u / th0
-						sig := k.sigma(z, ct[j])
+						var sig float32
+						if k.neuron.Signed {
+							sig = k.sigma(z, ct[j])
+						} else {
+							for i := 1; i <= k.m; i++ {
+								sig += k.sur.Grad(z - float32(i))
+							}
+						}
 						gV := gv[j]
 						var gU, dth float32
 						if zero {

@@ -19,6 +19,7 @@ func TestForwardMatchesSnnrt(t *testing.T) {
 		{"avgpool", smallNet(t, 1, false, snnrt.IF{})},
 		{"maxpool-shift", smallNet(t, 2, true, snnrt.IF{V0: []float32{0.4}})},
 		{"burst", smallNet(t, 3, false, snnrt.IF{MaxSpikes: 3})},
+		{"burst2", smallNet(t, 9, false, snnrt.IF{MaxSpikes: 2, V0: []float32{0.5}})},
 		{"zero-reset", smallNet(t, 4, true, snnrt.IF{Reset: snnrt.ResetToZero})},
 		{"branchy", branchyNet(t, 5)},
 		{"signed", smallNet(t, 6, false, snnrt.IF{Signed: true, V0: []float32{0.45}})},
