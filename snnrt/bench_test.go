@@ -45,7 +45,7 @@ func BenchmarkEventConv(b *testing.B) {
 		w := randVec(r, sz.k*sz.c*9, -0.1, 0.1)
 		s := newEventSyn(g, w, nil)
 		acc := make([]float32, sz.k*sz.h*sz.h)
-		for _, d := range []float64{0.02, 0.1, 0.3} {
+		for _, d := range []float64{0.02, 0.1, 0.2, 0.3} {
 			e, _ := randEvents(r, sz.c, sz.h*sz.h, d)
 			b.Run(fmt.Sprintf("%dx%dx%d/d=%g", sz.c, sz.h, sz.k, d), func(b *testing.B) {
 				for b.Loop() {
@@ -197,6 +197,42 @@ func BenchmarkIFNHWC(b *testing.B) {
 			}
 			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(n*L), "cpu-ns/neuron")
 			b.ReportMetric(res.Rate(1), "rate")
+		})
+	}
+}
+
+// BenchmarkEventChunk times the event accumulation of a chunk of
+// benchImages images through one 3×3 conv (C→K on H×W, pad 1) at spike
+// density 0.2 and the dense conv of the same chunk; ns/op is per chunk.
+func BenchmarkEventChunk(b *testing.B) {
+	for _, sz := range []struct{ c, k, h int }{{32, 32, 32}, {64, 64, 16}, {128, 128, 8}, {256, 256, 4}, {256, 256, 2}} {
+		g := kernels.ConvGeom{C: sz.c, H: sz.h, W: sz.h, K: sz.k, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+		r := rand.New(rand.NewPCG(1, 2))
+		s := newEventSyn(g, randVec(r, sz.k*sz.c*9, -0.1, 0.1), nil)
+		L := sz.k * sz.h * sz.h
+		accs := make([][]float32, benchImages)
+		evs := make([]*events, benchImages)
+		x := make([]float32, 0, benchImages*sz.c*sz.h*sz.h)
+		var sops int64
+		for i := range accs {
+			accs[i] = make([]float32, L)
+			e, xi := randEvents(r, sz.c, sz.h*sz.h, 0.2)
+			evs[i] = &e
+			x = append(x, xi...)
+			sops += s.cost(&e)
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d/event", sz.c, sz.h, sz.k), func(b *testing.B) {
+			for b.Loop() {
+				s.accumulateChunk(accs, evs)
+			}
+			b.ReportMetric(float64(sops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GSOP/s")
+		})
+		out := make([]float32, benchImages*L)
+		ws := make([]float32, s.denseConv.WorkspaceLen(benchImages))
+		b.Run(fmt.Sprintf("%dx%dx%d/dense", sz.c, sz.h, sz.k), func(b *testing.B) {
+			for b.Loop() {
+				s.denseConv.Forward(out, x, benchImages, ws)
+			}
 		})
 	}
 }

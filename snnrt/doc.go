@@ -113,7 +113,8 @@
 // kernels are bit-identical whatever the batch), so Simulator results are
 // bit-identical whatever GOMAXPROCS, Workers and Chunk.
 //
-// Work is split into chunks of Chunk images (default 8) that Workers
+// Work is split into chunks of Chunk images (by default at most 16, as
+// many chunks as makes the work even among the workers) that Workers
 // goroutines (default GOMAXPROCS) take in turn.
 //
 // # Files

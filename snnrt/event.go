@@ -11,21 +11,30 @@ import (
 // A conv layer keeps its weights transposed to [group][tap][C/Group][K/Group]
 // so that the fan-out of one input channel at one kernel tap is a contiguous
 // row of K/Group floats, and its output (the accumulator) channels-last
-// (NHWC), so that the outputs that row reaches are contiguous too. The
-// accumulation is output-stationary: for each output position, a block of
-// up to 64 output channels stays in registers while, for every kernel tap
-// (ascending ky, kx) that lands inside the input, every event at that input
-// position (ascending channel) adds value · weight row (one FMA per
-// element). A spike thus costs one vectorised row update per tap, with no
-// work for silent inputs. A Linear layer is the 1×1 convolution of a 1×1
-// image with In channels.
+// (NHWC), so that the outputs that row reaches are contiguous too. A spike
+// thus costs one vectorised row update (value · weight row, one FMA per
+// element) per tap that reads it, with no work for silent inputs.
+//
+// The accumulation is blocked so that the weights it reads come from the
+// L1 cache: for each kernel tap t, block of input channels (cb, sized so
+// that a block of weight rows fits in l1WeightBytes) and block of up to 64
+// output channels (kb), every output position o that tap t connects to an
+// input position p adds the events of p in block cb, its accumulator block
+// held in registers meanwhile (a "visit"). Unblocked, the weight rows of a
+// whole layer stream from L2 once per event, which bounds the event rate
+// well below the FMA rate (measured: about 16 cycles per 64-wide event
+// here). Per output element the terms still arrive taps ascending, then
+// channels ascending, so the blocking does not change a single bit. A
+// Linear layer is the 1×1 convolution of a 1×1 image with In channels.
 
-// tapRef is one kernel tap of one output position: the events at input
-// positions in … end−1 (end = in+1 for the taps eventSyn builds; the
-// kernels take ranges) contribute, event e with the weight row at
-// w + off[e] of the transposed weights (off is computed per event list by
-// eventSyn.offsets).
-type tapRef struct{ in, end, w int }
+// visitRef is one (input position, output position) pair of a kernel tap:
+// the events bs[in] … bs[in+1]−1 of one channel block (in = input position
+// · blocks per position, bs offset by the block) add into the accumulator
+// row at out (= output position · K).
+type visitRef struct{ in, out int32 }
+
+// kBlock is a block of output channels k0 … k0+w−1 within a group.
+type kBlock struct{ k0, w int }
 
 // events lists the non-zero inputs of one image at one step, grouped by
 // input position: position p holds the channels ch[start[p]:start[p+1]]
@@ -35,7 +44,9 @@ type tapRef struct{ in, end, w int }
 type events struct {
 	start, ch []int32
 	val       []float32
-	off       []int32 // weight-row offsets of the events for the consumer at hand (eventSyn.offsets)
+	off       []int32 // weight-row offsets of the events for the consumer at hand (eventSyn.prepare)
+	bs        []int32 // event ranges per (position, channel block) for that consumer: start itself or bstart
+	bstart    []int32 // storage for bs when the consumer blocks channels
 }
 
 func newEvents(positions, channels int) events {
@@ -99,21 +110,34 @@ type eventSyn struct {
 	ntap      int              // KH·KW
 	wT        []float32        // [group][tap][cg][kg]
 	bias      []float32        // [outP][K]: the bias of every output position
-	tapStart  []int32          // [outP+1]: taps of output position o are taps[tapStart[o]:tapStart[o+1]]
-	taps      []tapRef
-	inTaps    []int64 // per input position: the (output, tap) pairs that read it
+	inTaps    []int64          // per input position: the (output, tap) pairs that read it
+	// Blocking (see the top of this file): nbg channel blocks per group,
+	// nb = Group·nbg per position, block b ending before channel
+	// blockEnd[b]; output-channel blocks kblk of every group; the visits
+	// of tap t are visits[visStart[t]:visStart[t+1]], output positions
+	// ascending.
+	nbg, nb  int
+	blockEnd []int32
+	kblk     []kBlock
+	visits   []visitRef
+	visStart []int32
 	// tapMajor: the weights exceed tapMajorBytes, so accumulateChunk walks
-	// kernel taps outermost (one tap's weights stay in L2 for every output
-	// position and image); byTap are the taps ordered by kernel tap, with
-	// their output positions byTapOut, tap t at byTapStart[t]..[t+1].
-	tapMajor   bool
-	byTap      []tapRef
-	byTapOut   []int32
-	byTapStart []int32
-	denseMACs  int64 // multiply-accumulates of one dense evaluation, one image
-	denseConv  *kernels.Conv
-	useAsm     bool
+	// kernel taps outermost and images inside (one tap's weights stay in
+	// L2 for every image of the chunk).
+	tapMajor  bool
+	denseMACs int64 // multiply-accumulates of one dense evaluation, one image
+	denseConv *kernels.Conv
+	useAsm    bool
 }
+
+// l1WeightBytes bounds the weights one visit block reads: a block of
+// input channels × output channels that stays in the 32 KiB L1 data cache
+// beside the accumulators and events.
+const l1WeightBytes = 16 << 10
+
+// tapMajorBytes is the weight size above which event accumulation runs
+// kernel-tap-major (about half of a 512 KiB L2 cache).
+const tapMajorBytes = 256 << 10
 
 // linearGeom returns the geometry of Linear layer l (with In inputs) as a
 // 1×1 convolution of a 1×1 image.
@@ -145,57 +169,92 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 			copy(s.bias[p*g.K:], b)
 		}
 	}
-	s.tapMajor = g.Group == 1 && len(w)*4 > tapMajorBytes
-	s.tapStart = make([]int32, s.outP+1)
+	s.tapMajor = len(w)*4 > tapMajorBytes
+
+	for k0 := 0; k0 < s.kg; {
+		width := s.kg - k0
+		for _, v := range [...]int{64, 32, 16, 8} {
+			if width >= v {
+				width = v
+				break
+			}
+		}
+		s.kblk = append(s.kblk, kBlock{k0, width})
+		k0 += width
+	}
+	cb := max(8, l1WeightBytes/(4*min(64, s.kg)))
+	s.nbg = (s.cg + cb - 1) / cb
+	s.nb = g.Group * s.nbg
+	for gi := 0; gi < g.Group; gi++ {
+		for j := 1; j <= s.nbg; j++ {
+			s.blockEnd = append(s.blockEnd, int32(gi*s.cg+min(s.cg, j*cb)))
+		}
+	}
+
 	s.inTaps = make([]int64, s.inP)
-	for oy := 0; oy < oh; oy++ {
-		for ox := 0; ox < ow; ox++ {
-			for ky := 0; ky < g.KH; ky++ {
+	s.visStart = make([]int32, s.ntap+1)
+	for ky := 0; ky < g.KH; ky++ {
+		for kx := 0; kx < g.KW; kx++ {
+			for oy := 0; oy < oh; oy++ {
 				iy := oy*g.StrideH - g.PadT + ky*g.DilH
 				if iy < 0 || iy >= g.H {
 					continue
 				}
-				for kx := 0; kx < g.KW; kx++ {
+				for ox := 0; ox < ow; ox++ {
 					ix := ox*g.StrideW - g.PadL + kx*g.DilW
 					if ix < 0 || ix >= g.W {
 						continue
 					}
 					in := iy*g.W + ix
-					s.taps = append(s.taps, tapRef{in: in, end: in + 1, w: (ky*g.KW + kx) * s.cg * s.kg})
+					s.visits = append(s.visits, visitRef{in: int32(in * s.nb), out: int32((oy*ow + ox) * g.K)})
 					s.inTaps[in]++
 				}
 			}
-			s.tapStart[oy*ow+ox+1] = int32(len(s.taps))
+			s.visStart[ky*g.KW+kx+1] = int32(len(s.visits))
 		}
-	}
-	s.byTapStart = make([]int32, s.ntap+1)
-	for t := 0; t < s.ntap; t++ {
-		for o := 0; o < s.outP; o++ {
-			for _, tr := range s.taps[s.tapStart[o]:s.tapStart[o+1]] {
-				if tr.w == t*s.cg*s.kg {
-					s.byTap = append(s.byTap, tr)
-					s.byTapOut = append(s.byTapOut, int32(o))
-				}
-			}
-		}
-		s.byTapStart[t+1] = int32(len(s.byTap))
 	}
 	return s
 }
 
-// offsets sets e.off to the weight-row offset c·K/Group of each event
-// (channel c), so that the kernels need no multiplication per event.
-func (s *eventSyn) offsets(e *events) {
-	kg := int32(s.kg)
+// prepare sets, for accumulating e into this layer, e.off to the weight-row
+// offset (c mod C/Group)·K/Group of each event (channel c), so that the
+// kernels need no multiplication per event, and e.bs to the event ranges
+// per (position, channel block). It allocates only when e.bstart is too
+// small, that is, once.
+func (s *eventSyn) prepare(e *events) {
+	kg, cg := int32(s.kg), int32(s.cg)
 	off := e.off[:len(e.ch)]
-	for j, c := range e.ch {
-		off[j] = c * kg
+	if s.g.Group == 1 {
+		for j, c := range e.ch {
+			off[j] = c * kg
+		}
+	} else {
+		for j, c := range e.ch {
+			off[j] = c % cg * kg
+		}
 	}
+	nb := s.nb
+	if nb == 1 {
+		e.bs = e.start[:s.inP+1]
+		return
+	}
+	n := s.inP*nb + 1
+	if cap(e.bstart) < n {
+		e.bstart = make([]int32, n)
+	}
+	bs, ch := e.bstart[:n], e.ch
+	for p := 0; p < s.inP; p++ {
+		j, end := e.start[p], e.start[p+1]
+		for b, lim := range s.blockEnd {
+			bs[p*nb+b] = j
+			for j < end && ch[j] < lim {
+				j++
+			}
+		}
+	}
+	bs[s.inP*nb] = e.start[s.inP]
+	e.bs = bs
 }
-
-// tapMajorBytes is the weight size above which event accumulation runs
-// kernel-tap-major (about half of a 512 KiB L2 cache).
-const tapMajorBytes = 256 << 10
 
 // cost returns the synaptic operations that accumulating e costs: Σ over
 // events of (taps reading its position)·K/Group.
@@ -207,6 +266,29 @@ func (s *eventSyn) cost(e *events) int64 {
 	return n * int64(s.kg)
 }
 
+// accumulateChunk is accumulate for several images: accs[i] receives the
+// result for evs[i]. Tap-major layers walk kernel taps outermost, then
+// blocks, then images, so that a block of weights, once in L1, serves the
+// whole chunk; the terms of every output element are summed in the same
+// order as accumulate, so the results are bit-identical to it.
+func (s *eventSyn) accumulateChunk(accs [][]float32, evs []*events) {
+	if !s.tapMajor {
+		for i, e := range evs {
+			s.accumulate(accs[i], e)
+		}
+		return
+	}
+	for i, e := range evs {
+		copy(accs[i], s.bias)
+		if e.count() != 0 {
+			s.prepare(e)
+		}
+	}
+	for t := 0; t < s.ntap; t++ {
+		s.accumulateTap(accs, evs, t)
+	}
+}
+
 // accumulate sets acc ([outP][K], one image) to the bias plus the
 // contribution of every event of e: per output element, taps in ascending
 // (ky, kx) order, then channels ascending, one FMA per term.
@@ -215,100 +297,60 @@ func (s *eventSyn) accumulate(acc []float32, e *events) {
 	if e.count() == 0 {
 		return
 	}
-	K := s.g.K
-	if s.g.Group == 1 {
-		s.offsets(e)
-	}
-	off, val := e.off, e.val[:cap(e.val)]
-	for o := 0; o < s.outP; o++ {
-		taps := s.taps[s.tapStart[o]:s.tapStart[o+1]]
-		a := acc[o*K : (o+1)*K]
-		if s.g.Group > 1 {
-			for gi := 0; gi < s.g.Group; gi++ {
-				gatherGroupGo(a[gi*s.kg:(gi+1)*s.kg], s.wT[gi*s.ntap*s.cg*s.kg:], s.kg, taps, e, gi*s.cg, s.cg)
-			}
-			continue
-		}
-		s.gather(a, taps, e.start, off, val)
+	s.prepare(e)
+	accs, evs := [1][]float32{acc}, [1]*events{e}
+	for t := 0; t < s.ntap; t++ {
+		s.accumulateTap(accs[:], evs[:], t)
 	}
 }
 
-// gather accumulates the events of taps into the output block a ([K]),
-// 64, 32, 16 or 8 channels at a time in assembly where available.
-func (s *eventSyn) gather(a []float32, taps []tapRef, start, off []int32, val []float32) {
-	K, k0 := s.g.K, 0
-	if s.useAsm {
-		for _, width := range [...]int{64, 32, 16, 8} {
-			for ; K-k0 >= width; k0 += width {
-				gatherAsm(width, a[k0:], s.wT[k0:], taps, start, off, val)
-			}
-		}
-	}
-	if k0 < K {
-		gatherGo(a[k0:], s.wT[k0:], taps, start, off, val)
-	}
-}
-
-// accumulateChunk is accumulate for several images: accs[i] receives the
-// result for evs[i]. Tap-major layers walk kernel taps outermost, then
-// output positions, then images; per output element the terms are summed
-// in the same order as accumulate (taps ascending, then channels), so the
-// results are bit-identical to it.
-func (s *eventSyn) accumulateChunk(accs [][]float32, evs []*events) {
-	if !s.tapMajor {
-		for i, e := range evs {
-			s.accumulate(accs[i], e)
-		}
+// accumulateTap adds the events of evs (prepared) that kernel tap t
+// carries into accs, block by block (see the top of this file), images
+// innermost.
+func (s *eventSyn) accumulateTap(accs [][]float32, evs []*events, t int) {
+	vis := s.visits[s.visStart[t]:s.visStart[t+1]]
+	if len(vis) == 0 {
 		return
 	}
-	K := s.g.K
-	for i, e := range evs {
-		copy(accs[i], s.bias)
-		s.offsets(e)
-	}
-	for j := range s.byTap {
-		tr := s.byTap[j : j+1]
-		o := int(s.byTapOut[j])
-		in := tr[0].in
-		for i, e := range evs {
-			if e.start[in] == e.start[in+1] {
-				continue
-			}
-			s.gather(accs[i][o*K:(o+1)*K], tr, e.start, e.off, e.val[:cap(e.val)])
-		}
-	}
-}
-
-// gatherGo computes, for every tap t in order and every event j at input
-// positions t.in … t.end−1 in order, acc[i] = fma(val[j], w[t.w+off[j]+i],
-// acc[i]) for i < len(acc). It is the portable twin of the assembly
-// kernels in event_amd64.s (keep in sync); its float64 FMA rounds twice, so
-// the two agree to rounding, not always bit for bit.
-func gatherGo(acc, w []float32, taps []tapRef, start, off []int32, val []float32) {
-	n := len(acc)
-	for _, t := range taps {
-		for j := start[t.in]; j < start[t.end]; j++ {
-			v := float64(val[j])
-			o := t.w + int(off[j])
-			for i, x := range w[o : o+n] {
-				acc[i] = float32(math.FMA(v, float64(x), float64(acc[i])))
+	for gi := 0; gi < s.g.Group; gi++ {
+		w := s.wT[(gi*s.ntap+t)*s.cg*s.kg:]
+		for cb := 0; cb < s.nbg; cb++ {
+			b := gi*s.nbg + cb
+			for _, kb := range s.kblk {
+				k0 := gi*s.kg + kb.k0
+				for i, e := range evs {
+					if e.count() == 0 {
+						continue
+					}
+					off, val := e.off, e.val[:cap(e.val)]
+					if s.useAsm && kb.w >= 8 {
+						visitAsm(kb.w, accs[i][k0:], w[kb.k0:], vis, e.bs[b:], off, val)
+					} else {
+						visitGo(accs[i][k0:], w[kb.k0:], kb.w, vis, e.bs[b:], off, val)
+					}
+				}
 			}
 		}
 	}
 }
 
-// gatherGroupGo is gatherGo for one group of a grouped convolution: only
-// the events of channels c0..c0+cg−1 count, renumbered from 0.
-func gatherGroupGo(acc, w []float32, ld int, taps []tapRef, e *events, c0, cg int) {
-	for _, t := range taps {
-		for j := e.start[t.in]; j < e.start[t.end]; j++ {
-			c := int(e.ch[j]) - c0
-			if c < 0 || c >= cg {
-				continue
-			}
-			v := float64(e.val[j])
-			for i, x := range w[t.w+c*ld : t.w+c*ld+len(acc)] {
-				acc[i] = float32(math.FMA(v, float64(x), float64(acc[i])))
+// visitGo computes, for every visit v in order and every event j in
+// bs[v.in] … bs[v.in+1]−1 in order, acc[v.out+i] = fma(val[j],
+// w[off[j]+i], acc[v.out+i]) for i < n. It is the portable twin of the
+// assembly kernels in event_amd64.s (keep in sync); its float64 FMA rounds
+// twice, so the two agree to rounding, not always bit for bit.
+func visitGo(acc, w []float32, n int, vis []visitRef, bs, off []int32, val []float32) {
+	for _, v := range vis {
+		j0, j1 := bs[v.in], bs[v.in+1]
+		if j0 == j1 {
+			continue
+		}
+		a := acc[v.out : int(v.out)+n]
+		for j := j0; j < j1; j++ {
+			x := float64(val[j])
+			o := int(off[j])
+			for i, wv := range w[o : o+n] {
+				a[i] = float32(math.FMA(x, float64(wv), float64(a[i])))
 			}
 		}
 	}

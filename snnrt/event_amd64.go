@@ -4,42 +4,43 @@ package snnrt
 
 import "golang.org/x/sys/cpu"
 
-// The AVX2+FMA event kernels in event_amd64.s; see gatherGo for what they
-// compute. The caller guarantees every offset (eventSyn builds them).
+// The AVX2+FMA event kernels in event_amd64.s; see visitGo for what they
+// compute. The caller guarantees every index and offset (eventSyn builds
+// them).
 
 //go:noescape
-func gather64(acc, w *float32, taps *tapRef, ntaps int, start, off *int32, val *float32)
+func visit64(acc, w *float32, vis *visitRef, nvis int, bs, off *int32, val *float32)
 
 //go:noescape
-func gather32(acc, w *float32, taps *tapRef, ntaps int, start, off *int32, val *float32)
+func visit32(acc, w *float32, vis *visitRef, nvis int, bs, off *int32, val *float32)
 
 //go:noescape
-func gather16(acc, w *float32, taps *tapRef, ntaps int, start, off *int32, val *float32)
+func visit16(acc, w *float32, vis *visitRef, nvis int, bs, off *int32, val *float32)
 
 //go:noescape
-func gather8(acc, w *float32, taps *tapRef, ntaps int, start, off *int32, val *float32)
+func visit8(acc, w *float32, vis *visitRef, nvis int, bs, off *int32, val *float32)
 
 // haveEventAsm reports whether the CPU runs the assembly event kernels.
 func haveEventAsm() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
-// gatherAsm runs the assembly kernel of width 64, 32, 16 or 8. off and
-// val must not be empty (pad them by one element).
-func gatherAsm(width int, acc, w []float32, taps []tapRef, start, off []int32, val []float32) {
-	if len(taps) == 0 {
+// visitAsm runs the assembly kernel of width 64, 32, 16 or 8. off and val
+// must not be empty (pad them by one element).
+func visitAsm(width int, acc, w []float32, vis []visitRef, bs, off []int32, val []float32) {
+	if len(vis) == 0 {
 		return
 	}
-	a, wp, tp, sp, cp, vp := &acc[0], &w[0], &taps[0], &start[0], &off[0], &val[0]
+	a, wp, vp, bp, op, xp := &acc[0], &w[0], &vis[0], &bs[0], &off[0], &val[0]
 	switch width {
 	case 64:
-		gather64(a, wp, tp, len(taps), sp, cp, vp)
+		visit64(a, wp, vp, len(vis), bp, op, xp)
 	case 32:
-		gather32(a, wp, tp, len(taps), sp, cp, vp)
+		visit32(a, wp, vp, len(vis), bp, op, xp)
 	case 16:
-		gather16(a, wp, tp, len(taps), sp, cp, vp)
+		visit16(a, wp, vp, len(vis), bp, op, xp)
 	case 8:
-		gather8(a, wp, tp, len(taps), sp, cp, vp)
+		visit8(a, wp, vp, len(vis), bp, op, xp)
 	default:
-		panic("snnrt: gatherAsm: bad width")
+		panic("snnrt: visitAsm: bad width")
 	}
 }
 
@@ -127,4 +128,18 @@ func transposeBlocks(dst, src []float32, c, p int) bool {
 		}
 	}
 	return true
+}
+
+//go:noescape
+func emitNonzero8(acc, div *float32, c, p int, ch *int32, val *float32, start *int32, lut *packLUT) (n int)
+
+// emitNonzero runs emitNonzero8 (see emitNonzeroGo) on p positions of c
+// channels (c%8 == 0).
+func emitNonzero(acc, div []float32, c, p int, ch []int32, val []float32, start []int32, lut *packLUT) int {
+	if p == 0 {
+		return 0
+	}
+	_, _, _ = acc[c*p-1], div[p-1], start[p]
+	_, _ = ch[c*p+7], val[c*p+7]
+	return emitNonzero8(&acc[0], &div[0], c, p, &ch[0], &val[0], &start[0], lut)
 }

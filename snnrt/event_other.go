@@ -4,7 +4,7 @@ package snnrt
 
 func haveEventAsm() bool { return false }
 
-func gatherAsm(width int, acc, w []float32, taps []tapRef, start, off []int32, val []float32) {
+func visitAsm(width int, acc, w []float32, vis []visitRef, bs, off []int32, val []float32) {
 	panic("snnrt: no assembly event kernels on this platform")
 }
 
@@ -22,4 +22,8 @@ func ifBurst(v, x, theta []float32, cnt, ks []int32, c, p int, mask []uint8) {
 
 func ifBurstEmit(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val []float32, start, pos []int32, lut *packLUT) int {
 	return ifBurstEmitGo(v, x, theta, cnt, c, p, ch, val, start, pos)
+}
+
+func emitNonzero(acc, div []float32, c, p int, ch []int32, val []float32, start []int32, lut *packLUT) int {
+	return emitNonzeroGo(acc, div, c, p, ch, val, start)
 }

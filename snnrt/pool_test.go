@@ -1,7 +1,9 @@
 package snnrt
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ann2snn/ann2snn/internal/kernels"
@@ -90,6 +92,37 @@ func TestMaxPoolSpiking(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestEmitNonzero compares the vector emit kernel of evPool with its Go
+// twin: zeros (of both signs) are skipped, the rest divided per position.
+func TestEmitNonzero(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	lut := newPackLUT()
+	for _, c := range []int{8, 24, 64} {
+		const p = 6
+		acc := make([]float32, c*p)
+		for i := range acc {
+			switch r.IntN(3) {
+			case 0:
+				acc[i] = float32(r.NormFloat64())
+			case 1:
+				acc[i] = float32(math.Copysign(0, -1))
+			}
+		}
+		div := []float32{1, 4, 2, 3, 9, 4}
+		want := newEvents(p, c)
+		got := newEvents(p, c)
+		nw := emitNonzeroGo(acc, div, c, p, want.ch[:cap(want.ch)], want.val[:cap(want.val)], want.start)
+		ng := emitNonzero(acc, div, c, p, got.ch[:cap(got.ch)], got.val[:cap(got.val)], got.start, lut)
+		if nw != ng || !slices.Equal(want.start, got.start) ||
+			!slices.Equal(want.ch[:nw], got.ch[:ng]) || !slices.Equal(want.val[:nw], got.val[:ng]) {
+			t.Errorf("c=%d: kernel and Go twin differ: %d vs %d events", c, ng, nw)
+		}
+		if nw == 0 || nw == c*p {
+			t.Fatalf("c=%d: %d of %d non-zero: vacuous", c, nw, c*p)
 		}
 	}
 }

@@ -93,8 +93,25 @@ type simLayer struct {
 // over at spike densities above roughly 0.5.
 const eventCostRatio = 2
 
-// defaultSimChunk is the default Config.Chunk of a Simulator.
-const defaultSimChunk = 8
+// defaultSimChunk is the largest chunk a Simulator picks when Config.Chunk
+// is 0. Layers with large weights read each block of weights once per
+// chunk and step (see eventSyn.accumulateChunk), so larger chunks save
+// weight traffic; 16 measured best on vgg16h (8 ran about 10% slower).
+const defaultSimChunk = 16
+
+// chunking returns the chunk size and chunk count for n images on workers
+// goroutines: cfg.Chunk if set, else the fewest chunks of at most
+// defaultSimChunk images that is a multiple of workers, so that every
+// worker gets work and the same amount of it.
+func chunking(cfgChunk, n, workers int) (chunk, nchunks int) {
+	if cfgChunk > 0 {
+		return cfgChunk, (n + cfgChunk - 1) / cfgChunk
+	}
+	per := workers * defaultSimChunk
+	nchunks = workers * ((n + per - 1) / per)
+	chunk = max(1, (n+nchunks-1)/nchunks)
+	return chunk, (n + chunk - 1) / chunk
+}
 
 func checkConfig(cfg Config) error {
 	if cfg.T < 1 || cfg.T > MaxT {
@@ -106,8 +123,10 @@ func checkConfig(cfg Config) error {
 	return nil
 }
 
-// NewSimulator validates m and cfg and prepares a Simulator. cfg.Chunk
-// defaults to 8 here; cfg.Workers is read at every Run (0: GOMAXPROCS).
+// NewSimulator validates m and cfg and prepares a Simulator. With
+// cfg.Chunk 0, every Run picks chunks of at most 16 images that share the
+// images evenly among the workers; cfg.Workers is read at every Run (0:
+// GOMAXPROCS).
 func NewSimulator(m *Model, cfg Config) (*Simulator, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -257,7 +276,8 @@ func (s *Simulator) ResetProfile() { clear(s.prof) }
 
 // Run simulates n images x ([n, Input] in NCHW order) for Config.T steps
 // and returns a new Result, as the package-level Run does. Images are
-// split into chunks of Config.Chunk over Config.Workers goroutines; every
+// split into chunks (Config.Chunk, or see NewSimulator) over
+// Config.Workers goroutines; every
 // image is simulated on its own (event lists, dense fallbacks and neuron
 // updates are per image, dense kernels are bit-identical whatever the
 // batch), so every output is bit-identical whatever the worker count and
@@ -271,11 +291,11 @@ func (s *Simulator) Run(x []float32, n int) (*Result, error) {
 		return nil, fmt.Errorf("snnrt: Simulator.Run: %w", err)
 	}
 	r := newResult(m, n, cfg.T)
-	nchunks := (n + s.chunk - 1) / s.chunk
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	chunk, nchunks := chunking(cfg.Chunk, n, workers)
 	workers = max(1, min(workers, nchunks))
 	for len(s.workers) < workers {
 		s.workers = append(s.workers, s.newWorker())
@@ -299,8 +319,8 @@ func (s *Simulator) Run(x []float32, n int) (*Result, error) {
 				if c >= nchunks {
 					return
 				}
-				first := c * s.chunk
-				wk.simulate(r, x, first, min(s.chunk, n-first))
+				first := c * chunk
+				wk.simulate(r, x, first, min(chunk, n-first))
 			}
 		}()
 	}

@@ -132,8 +132,8 @@ func TestSimulatorDeterminism(t *testing.T) {
 	}
 }
 
-// TestGatherKernels compares the assembly event kernels with gatherGo.
-func TestGatherKernels(t *testing.T) {
+// TestVisitKernels compares the assembly event kernels with visitGo.
+func TestVisitKernels(t *testing.T) {
 	if !haveEventAsm() {
 		t.Skip("no assembly event kernels on this CPU")
 	}
@@ -141,24 +141,23 @@ func TestGatherKernels(t *testing.T) {
 	for _, width := range []int{64, 32, 16, 8} {
 		for _, d := range []float64{0, 0.2, 1} {
 			const ld, chans, positions = 72, 7, 4
-			w := randVec(r, 3*chans*ld, -1, 1)
+			w := randVec(r, chans*ld, -1, 1)
 			e, _ := randEvents(r, chans, positions, d)
 			for j := range e.val[:e.count()] {
 				e.val[j] = r.Float32()*4 - 2
 			}
-			acc := randVec(r, width, -1, 1)
-			// Single taps, and rows of taps (positions 1…3 of one row).
-			taps := []tapRef{{in: 0, end: 1, w: 0}, {in: 3, end: 4, w: chans * ld}, {in: 2, end: 3, w: 2 * chans * ld},
-				{in: 1, end: 4, w: 8}, {in: 3, end: 4, w: 8}}
+			acc := randVec(r, 3*ld, -1, 1)
+			// Visits in any order, repeated positions, and two halves of a
+			// position as channel blocks (bs = start with a split inserted).
+			bs := []int32{e.start[0], e.start[1], e.start[2], e.start[3], (e.start[3] + e.start[4]) / 2, e.start[4]}
+			vis := []visitRef{{in: 0, out: 0}, {in: 3, out: ld}, {in: 2, out: 2*ld + 8}, {in: 4, out: 0}, {in: 1, out: 0}, {in: 3, out: 0}}
 			off := e.off[:len(e.ch)]
-			for p := 0; p < positions; p++ {
-				for j := e.start[p]; j < e.start[p+1]; j++ {
-					off[j] = int32(p%2)*ld + e.ch[j]*ld
-				}
+			for j, c := range e.ch {
+				off[j] = c * ld
 			}
 			want := slices.Clone(acc)
-			gatherGo(want, w, taps, e.start, off, e.val)
-			gatherAsm(width, acc, w, taps, e.start, e.off, e.val[:cap(e.val)])
+			visitGo(want, w, width, vis, bs, off, e.val)
+			visitAsm(width, acc, w, vis, bs, e.off, e.val[:cap(e.val)])
 			if diff := maxRelDiff(want, acc); diff > 1e-6 {
 				t.Errorf("width %d, density %v: rel diff %g", width, d, diff)
 			}
@@ -349,6 +348,43 @@ loop:
 	}
 	if sev == 0 {
 		t.Fatal("no layer ran event-driven: test is vacuous")
+	}
+}
+
+// TestEventSynMatchesDense checks the blocked event accumulation against
+// the dense convolution on geometries that split input channels into
+// several blocks, leave output channels that no vector kernel covers,
+// group, stride and dilate.
+func TestEventSynMatchesDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 2))
+	for _, g := range []kernels.ConvGeom{
+		{C: 144, H: 5, W: 5, K: 70, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{C: 256, H: 3, W: 4, K: 128, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 2},
+		{C: 16, H: 7, W: 5, K: 24, KH: 3, KW: 2, StrideH: 2, PadT: 1, PadB: 1, DilW: 2},
+		{C: 8, H: 6, W: 6, K: 8, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 8},
+		{C: 300, H: 1, W: 1, K: 70, KH: 1, KW: 1},
+	} {
+		s := newEventSyn(g, randVec(r, g.K*g.C/max(1, g.Group)*g.KH*g.KW, -1, 1), randVec(r, g.K, -1, 1))
+		if g.C >= 144 && s.nb < 2 {
+			t.Fatalf("%+v: %d channel blocks, want several", g, s.nb)
+		}
+		oh, ow := g.OutH(), g.OutW()
+		for _, d := range []float64{0, 0.15, 1} {
+			e, x := randEvents(r, g.C, g.H*g.W, d)
+			for j := range e.val[:e.count()] {
+				e.val[j] = r.Float32()*2 - 0.5
+			}
+			e.scatter(x, g.H*g.W)
+			want := make([]float32, g.K*oh*ow)
+			s.denseConv.Forward(want, x, 1, make([]float32, s.denseConv.WorkspaceLen(1)))
+			acc := make([]float32, len(want))
+			s.accumulate(acc, &e)
+			got := make([]float32, len(want))
+			nhwcToNCHW(got, acc, g.K, oh*ow)
+			if diff := maxRelDiff(want, got); diff > 1e-5 {
+				t.Errorf("%+v density %v: rel diff %g", g, d, diff)
+			}
+		}
 	}
 }
 

@@ -13,7 +13,7 @@ type evPool struct {
 	c, inP, outP int
 	outStart     []int32   // [inP+1]: outputs of input position p are outs[outStart[p]:outStart[p+1]]
 	outs         []int32   // output positions, ascending
-	div          []float32 // [outP] divisor of each output (0: none)
+	div          []float32 // [outP] divisor of each output (1 where the window is empty)
 }
 
 func newEvPool(p PoolGeom) *evPool {
@@ -28,9 +28,7 @@ func newEvPool(p PoolGeom) *evPool {
 			if p.CountIncludePad {
 				d = ph * pw
 			}
-			if d > 0 {
-				e.div[oy*ow+ox] = float32(d)
-			}
+			e.div[oy*ow+ox] = float32(max(1, d))
 			for y := y0; y < y1; y++ {
 				for x := x0; x < x1; x++ {
 					lists[y*p.W+x] = append(lists[y*p.W+x], int32(oy*ow+ox))
@@ -48,8 +46,9 @@ func newEvPool(p PoolGeom) *evPool {
 
 // step pools the events in of one image into acc ([outP][C] scratch) and
 // sets out to the non-zero pooled values; d, if not nil, receives the
-// pooled NCHW map.
-func (e *evPool) step(out, in *events, acc, d []float32) {
+// pooled NCHW map. With asm (and C%8 == 0, d nil) a vector kernel emits
+// the outputs, left-packing them with lut.
+func (e *evPool) step(out, in *events, acc, d []float32, lut *packLUT, asm bool) {
 	C := e.c
 	acc = acc[:e.outP*C]
 	clear(acc)
@@ -65,25 +64,50 @@ func (e *evPool) step(out, in *events, acc, d []float32) {
 			}
 		}
 	}
-	out.reset()
-	if d != nil {
-		clear(d)
+	if d == nil {
+		chs, vals := out.ch[:cap(out.ch)], out.val[:cap(out.val)]
+		var n int
+		if asm && C%8 == 0 {
+			n = emitNonzero(acc, e.div, C, e.outP, chs, vals, out.start, lut)
+		} else {
+			n = emitNonzeroGo(acc, e.div, C, e.outP, chs, vals, out.start)
+		}
+		out.ch, out.val = chs[:n], vals[:n]
+		return
 	}
+	out.reset()
+	clear(d)
 	for o := 0; o < e.outP; o++ {
 		div := e.div[o]
 		for c, v := range acc[o*C : (o+1)*C] {
 			if v == 0 {
 				continue
 			}
-			if div > 0 {
-				v /= div
-			}
+			v /= div
 			out.ch = append(out.ch, int32(c))
 			out.val = append(out.val, v)
-			if d != nil {
-				d[c*e.outP+o] = v
-			}
+			d[c*e.outP+o] = v
 		}
 		out.closePos(o)
 	}
+}
+
+// emitNonzeroGo is the portable twin of emitNonzero8 (simpool_amd64.s;
+// keep in sync): for p positions of c channels of pooled sums acc
+// ([p][c]), it stores the channels and values sum/div[q] of the non-zero
+// sums at ch[n:], val[n:] (n from 0), with start[q+1] = n after position
+// q, and returns n.
+func emitNonzeroGo(acc, div []float32, c, p int, ch []int32, val []float32, start []int32) int {
+	n := 0
+	for q := 0; q < p; q++ {
+		dq := div[q]
+		for k, v := range acc[q*c : (q+1)*c] {
+			if v != 0 {
+				ch[n], val[n] = int32(k), v/dq
+				n++
+			}
+		}
+		start[q+1] = int32(n)
+	}
+	return n
 }

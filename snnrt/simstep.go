@@ -56,7 +56,7 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 			if sl.needDense {
 				d = w.dense[i][img*L : (img+1)*L]
 			}
-			sl.pool.step(&w.ev[i][img], &w.ev[l.Inputs[0]][img], w.pool, d)
+			sl.pool.step(&w.ev[i][img], &w.ev[l.Inputs[0]][img], w.pool, d, s.lut, s.asm)
 		}
 	case execMaxPool:
 		dst := w.out[i][:nimg*l.Shape.Len()]
@@ -77,17 +77,18 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 		}
 		switch {
 		case sl.conv != nil && sl.needNHWC:
-			// Batched (the GEMM is bit-identical whatever the batch), then
-			// transposed image by image. Without NCHW consumers the NCHW
-			// result only passes through the chunk's scratch buffer.
-			d := w.tmp[:nimg*L]
-			if sl.needDense {
-				d = dst
-			}
-			sl.conv.Forward(d, w.ins[0], nimg, w.ws)
-			hw := l.Shape.H * l.Shape.W
+			// Image by image (the GEMM is bit-identical whatever the
+			// batch), each transposed while its NCHW result is still in
+			// cache. Without NCHW consumers the NCHW result only passes
+			// through one image of scratch.
+			hw, inL := l.Shape.H*l.Shape.W, m.shapeOf(l.Inputs[0]).Len()
 			for img := 0; img < nimg; img++ {
-				nchwToNHWC(w.nhwc[i][img*L:(img+1)*L], d[img*L:], l.Shape.C, hw)
+				d := w.tmp[:L]
+				if sl.needDense {
+					d = dst[img*L : (img+1)*L]
+				}
+				sl.conv.Forward(d, w.ins[0][img*inL:(img+1)*inL], 1, w.ws)
+				nchwToNHWC(w.nhwc[i][img*L:(img+1)*L], d, l.Shape.C, hw)
 			}
 		case sl.conv != nil: // Conv, or Linear as a 1×1 conv: no allocation
 			sl.conv.Forward(dst, w.ins[0], nimg, w.ws)

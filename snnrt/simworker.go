@@ -27,7 +27,7 @@ type simWorker struct {
 	pool  []float32   // execPoolEv accumulator of one image
 	eAcc  [][]float32 // event-driven images of the current layer: accumulators
 	eEv   []*events   // and their events
-	tmp   []float32   // a constant layer's NCHW output (chunk) when only its NHWC copy is kept
+	tmp   []float32   // a constant layer's NCHW output (one image) when only its NHWC copy is kept
 	ws    []float32   // conv workspace
 	in    []float32   // Poisson input
 	acc   []float32   // accumulated output
@@ -115,7 +115,7 @@ func (s *Simulator) newWorker() *simWorker {
 		}
 		if sl.needNHWC {
 			w.nhwc[i] = make([]float32, c*L)
-			tmp = max(tmp, c*L)
+			tmp = max(tmp, L)
 			if !sl.needDense && sl.conv != nil {
 				w.out[i], w.dense[i] = nil, nil
 			}
