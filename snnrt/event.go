@@ -8,12 +8,13 @@ import (
 
 // This file holds the event-driven synaptic layers of the Simulator.
 //
-// A conv layer keeps its weights transposed to [group][tap][C/Group][K/Group]
-// so that the fan-out of one input channel at one kernel tap is a contiguous
-// row of K/Group floats, and its output (the accumulator) channels-last
-// (NHWC), so that the outputs that row reaches are contiguous too. A spike
-// thus costs one vectorised row update (value · weight row, one FMA per
-// element) per tap that reads it, with no work for silent inputs.
+// A conv layer keeps its weights transposed so that the fan-out of one
+// input channel at one kernel tap to a block of up to 64 output channels is
+// a contiguous row (see newEventSyn for the exact layout), and its output
+// (the accumulator) channels-last (NHWC), so that the outputs that row
+// reaches are contiguous too. A spike thus costs one vectorised row update
+// (value · weight row, one FMA per element) per tap that reads it, with no
+// work for silent inputs.
 //
 // The accumulation is blocked so that the weights it reads come from the
 // L1 cache: for each kernel tap t, block of input channels (cb, sized so
@@ -23,9 +24,10 @@ import (
 // held in registers meanwhile (a "visit"). Unblocked, the weight rows of a
 // whole layer stream from L2 once per event, which bounds the event rate
 // well below the FMA rate (measured: about 16 cycles per 64-wide event
-// here). Per output element the terms still arrive taps ascending, then
-// channels ascending, so the blocking does not change a single bit. A
-// Linear layer is the 1×1 convolution of a 1×1 image with In channels.
+// here, against 5–6 blocked). Per output element the terms still arrive
+// taps ascending, then channels ascending, so the blocking does not change
+// a single bit. A Linear layer is the 1×1 convolution of a 1×1 image with
+// In channels.
 
 // visitRef is one (input position, output position) pair of a kernel tap:
 // the events bs[in] … bs[in+1]−1 of one channel block (in = input position
@@ -108,7 +110,8 @@ type eventSyn struct {
 	inP, outP int              // input and output positions per channel
 	cg, kg    int              // channels per group in and out
 	ntap      int              // KH·KW
-	wT        []float32        // [group][tap][cg][kg]
+	wT        []float32        // [group][tap][⌈kg/64⌉][cg][ld]: see newEventSyn
+	ld        int              // row stride of wT: min(64, kg)
 	bias      []float32        // [outP][K]: the bias of every output position
 	inTaps    []int64          // per input position: the (output, tap) pairs that read it
 	// Blocking (see the top of this file): nbg channel blocks per group,
@@ -133,7 +136,7 @@ type eventSyn struct {
 // l1WeightBytes bounds the weights one visit block reads: a block of
 // input channels × output channels that stays in the 32 KiB L1 data cache
 // beside the accumulators and events.
-const l1WeightBytes = 16 << 10
+const l1WeightBytes = 32 << 10
 
 // tapMajorBytes is the weight size above which event accumulation runs
 // kernel-tap-major (about half of a 512 KiB L2 cache).
@@ -154,12 +157,19 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 		ntap: g.KH * g.KW, useAsm: haveEventAsm()}
 	s.denseMACs = int64(s.outP) * int64(g.K) * int64(s.cg*s.ntap)
 	s.denseConv = kernels.NewConv(g, w, b)
-	s.wT = make([]float32, len(w))
+	// Output channels come in storage blocks of 64 (fewer if kg < 64): the
+	// weights one visit block reads (one tap, a block of input channels,
+	// up to 64 output channels) are then contiguous. With rows of all kg
+	// outputs instead, a power-of-two row stride of 512 B or more maps the
+	// block's rows onto a few L1 sets, which evict each other.
+	s.ld = min(64, s.kg)
+	nsb := (s.kg + 63) / 64
+	s.wT = make([]float32, g.Group*s.ntap*nsb*s.cg*s.ld)
 	for k := 0; k < g.K; k++ {
 		gi, kl := k/s.kg, k%s.kg
 		for c := 0; c < s.cg; c++ {
 			for t := 0; t < s.ntap; t++ {
-				s.wT[((gi*s.ntap+t)*s.cg+c)*s.kg+kl] = w[(k*s.cg+c)*s.ntap+t]
+				s.wT[s.rowOffset(gi, t, kl)+c*s.ld+kl%64] = w[(k*s.cg+c)*s.ntap+t]
 			}
 		}
 	}
@@ -182,7 +192,7 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 		s.kblk = append(s.kblk, kBlock{k0, width})
 		k0 += width
 	}
-	cb := max(8, l1WeightBytes/(4*min(64, s.kg)))
+	cb := max(8, l1WeightBytes/(4*s.ld))
 	s.nbg = (s.cg + cb - 1) / cb
 	s.nb = g.Group * s.nbg
 	for gi := 0; gi < g.Group; gi++ {
@@ -213,24 +223,35 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 			s.visStart[ky*g.KW+kx+1] = int32(len(s.visits))
 		}
 	}
+	// A sentinel beyond the last tap's visits: the assembly kernels load
+	// one visit ahead.
+	s.visits = append(s.visits, visitRef{})
 	return s
 }
 
+// rowOffset returns the index in wT of the storage block of group gi, tap
+// t and output channel kl (within the group): its row of input channel c
+// starts c·ld later.
+func (s *eventSyn) rowOffset(gi, t, kl int) int {
+	nsb := (s.kg + 63) / 64
+	return ((gi*s.ntap+t)*nsb + kl/64) * s.cg * s.ld
+}
+
 // prepare sets, for accumulating e into this layer, e.off to the weight-row
-// offset (c mod C/Group)·K/Group of each event (channel c), so that the
+// offset (c mod C/Group)·ld of each event (channel c), so that the
 // kernels need no multiplication per event, and e.bs to the event ranges
 // per (position, channel block). It allocates only when e.bstart is too
 // small, that is, once.
 func (s *eventSyn) prepare(e *events) {
-	kg, cg := int32(s.kg), int32(s.cg)
+	ld, cg := int32(s.ld), int32(s.cg)
 	off := e.off[:len(e.ch)]
 	if s.g.Group == 1 {
 		for j, c := range e.ch {
-			off[j] = c * kg
+			off[j] = c * ld
 		}
 	} else {
 		for j, c := range e.ch {
-			off[j] = c % cg * kg
+			off[j] = c % cg * ld
 		}
 	}
 	nb := s.nb
@@ -313,20 +334,20 @@ func (s *eventSyn) accumulateTap(accs [][]float32, evs []*events, t int) {
 		return
 	}
 	for gi := 0; gi < s.g.Group; gi++ {
-		w := s.wT[(gi*s.ntap+t)*s.cg*s.kg:]
 		for cb := 0; cb < s.nbg; cb++ {
 			b := gi*s.nbg + cb
 			for _, kb := range s.kblk {
 				k0 := gi*s.kg + kb.k0
+				w := s.wT[s.rowOffset(gi, t, kb.k0)+kb.k0%64:]
 				for i, e := range evs {
 					if e.count() == 0 {
 						continue
 					}
 					off, val := e.off, e.val[:cap(e.val)]
 					if s.useAsm && kb.w >= 8 {
-						visitAsm(kb.w, accs[i][k0:], w[kb.k0:], vis, e.bs[b:], off, val)
+						visitAsm(kb.w, accs[i][k0:], w, vis, e.bs[b:], off, val)
 					} else {
-						visitGo(accs[i][k0:], w[kb.k0:], kb.w, vis, e.bs[b:], off, val)
+						visitGo(accs[i][k0:], w, kb.w, vis, e.bs[b:], off, val)
 					}
 				}
 			}

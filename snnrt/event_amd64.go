@@ -24,10 +24,15 @@ func visit8(acc, w *float32, vis *visitRef, nvis int, bs, off *int32, val *float
 func haveEventAsm() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
 // visitAsm runs the assembly kernel of width 64, 32, 16 or 8. off and val
-// must not be empty (pad them by one element).
+// must not be empty (pad them by one element), and vis must have capacity
+// for one more visit, whose input index is valid in bs (the kernels load
+// the range of the next visit ahead).
 func visitAsm(width int, acc, w []float32, vis []visitRef, bs, off []int32, val []float32) {
 	if len(vis) == 0 {
 		return
+	}
+	if cap(vis) == len(vis) {
+		panic("snnrt: visitAsm: no visit beyond the last")
 	}
 	a, wp, vp, bp, op, xp := &acc[0], &w[0], &vis[0], &bs[0], &off[0], &val[0]
 	switch width {

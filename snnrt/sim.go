@@ -73,6 +73,10 @@ type simLayer struct {
 	needDense bool
 	// needNHWC: a constant layer whose NHWC transpose an NHWC IF reads.
 	needNHWC bool
+	// fuseIF: an execEvent layer (not tap-major, no NCHW readers) whose
+	// only reader is the NHWC IF layer right after it; the two run image
+	// by image (simWorker.eventIFStep).
+	fuseIF bool
 	// fromEvents: execEvent reading the event lists of an NHWC IF layer
 	// (else it scans the NCHW map of its input).
 	fromEvents bool
@@ -252,6 +256,19 @@ func (s *Simulator) planLayouts() {
 		for i := range s.layers {
 			s.layers[i].needDense = true
 		}
+	}
+	readers := make([]int, len(m.Layers))
+	for _, l := range m.Layers {
+		for _, src := range l.Inputs {
+			if src != InputIndex {
+				readers[src]++
+			}
+		}
+	}
+	for i := 0; i+1 < len(m.Layers); i++ {
+		sl, next := &s.layers[i], &s.layers[i+1]
+		sl.fuseIF = sl.exec == execEvent && !sl.ev.tapMajor && !sl.needDense && readers[i] == 1 &&
+			next.exec == execIF && next.nhwc && m.Layers[i+1].Inputs[0] == i
 	}
 }
 

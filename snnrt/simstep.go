@@ -1,5 +1,7 @@
 package snnrt
 
+import "time"
+
 // layerStep evaluates layer i at step t (0-based) for nimg images; cur is
 // the encoded model input.
 func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
@@ -137,14 +139,7 @@ func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
 			continue
 		}
 		w.prof[i].Dense++
-		d := w.dIn[nd*inLen : (nd+1)*inLen]
-		if in != nil {
-			copy(d, in[img*inLen:])
-		} else if dm := w.dense[src]; dm != nil {
-			copy(d, dm[img*inLen:])
-		} else {
-			ev.scatter(d, e.inP)
-		}
+		w.denseInput(w.dIn[nd*inLen:(nd+1)*inLen], in, src, img, ev, e.inP)
 		w.dImg[nd] = img
 		nd++
 	}
@@ -162,6 +157,75 @@ func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
 			nhwcToNCHW(w.dense[i][img*L:(img+1)*L], w.out[i][img*L:], l.Shape.C, e.outP)
 		}
 	}
+}
+
+// denseInput writes the NCHW input map of image img of an event layer
+// into d: from in (its dense source, nil when it reads event lists), from
+// the source's NCHW map, or by scattering its events ev.
+func (w *simWorker) denseInput(d, in []float32, src, img int, ev *events, positions int) {
+	switch {
+	case in != nil:
+		copy(d, in[img*len(d):])
+	case w.dense[src] != nil:
+		copy(d, w.dense[src][img*len(d):])
+	default:
+		ev.scatter(d, positions)
+	}
+}
+
+// eventIFStep evaluates the event layer i together with the NHWC IF layer
+// i+1, its only reader (simLayer.fuseIF), image by image: each image's
+// accumulator is charged into the membranes while it is still in cache,
+// and one image's accumulator is all the layer keeps. Event or dense, per
+// image, is chosen as in eventStep; a dense image runs the dense conv on
+// its own (bit-identical whatever the batch).
+func (w *simWorker) eventIFStep(i, t int, cur []float32, nimg int) {
+	s := w.s
+	l, sl := &s.m.Layers[i], &s.layers[i]
+	e := sl.ev
+	src := l.Inputs[0]
+	inLen, L := e.g.C*e.inP, l.Shape.Len()
+	var in []float32
+	if !sl.fromEvents {
+		in = w.denseOf(src, cur)
+	}
+	acc := w.out[i][:L]
+	prof := s.cfg.Profile
+	var spikes, sops int64
+	for img := 0; img < nimg; img++ {
+		var t0 time.Duration
+		if prof {
+			t0 = profClock()
+		}
+		ev := &w.scan
+		if sl.fromEvents {
+			ev = &w.ev[src][img]
+		} else {
+			ev.scan(in[img*inLen:(img+1)*inLen], e.g.C, e.inP)
+		}
+		if e.cost(ev)*s.costRatio <= e.denseMACs {
+			w.prof[i].Event++
+			e.accumulate(acc, ev)
+		} else {
+			w.prof[i].Dense++
+			d := w.dIn[:inLen]
+			w.denseInput(d, in, src, img, ev, e.inP)
+			e.denseConv.Forward(w.dOut[:L], d, 1, w.ws)
+			nchwToNHWC(acc, w.dOut, l.Shape.C, e.outP)
+		}
+		var t1 time.Duration
+		if prof {
+			t1 = profClock()
+			w.prof[i].Time += t1 - t0
+		}
+		a, b := w.ifNHWC(i+1, img, acc)
+		spikes += a
+		sops += b
+		if prof {
+			w.prof[i+1].Time += profClock() - t1
+		}
+	}
+	w.addSpikes(i+1, t, spikes, sops)
 }
 
 // ifNHWC runs one step of the NHWC IF layer i for image img with input

@@ -70,6 +70,9 @@ func (s *Simulator) newWorker() *simWorker {
 		case execEvent:
 			e := sl.ev
 			w.out[i] = make([]float32, c*L)
+			if sl.fuseIF {
+				w.out[i] = make([]float32, L) // one image (eventIFStep)
+			}
 			if sl.needDense {
 				w.dense[i] = w.out[i]
 				if e.outP > 1 {
@@ -213,7 +216,12 @@ func (w *simWorker) step(t int, xs []float32, nimg int) {
 	if cfg.Observe != nil {
 		cfg.Observe(InputIndex, t+1, w.first, nimg, cur)
 	}
-	for i := range m.Layers {
+	for i := 0; i < len(m.Layers); i++ {
+		if s.layers[i].fuseIF {
+			w.eventIFStep(i, t, cur, nimg) // layers i and i+1; Observe is nil
+			i++
+			continue
+		}
 		if !s.layers[i].constant || t == 0 {
 			var t0 time.Duration
 			if cfg.Profile {
