@@ -117,7 +117,7 @@ func ifBurstEmit(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val [
 }
 
 //go:noescape
-func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int)
+func transpose8Strip(dst *float32, dstStride int, src *float32, srcStride int, n int)
 
 // transposeBlocks transposes the [c][p] image src into [p][c] dst for
 // c and p multiples of 8 and reports true, or does nothing and reports
@@ -128,9 +128,7 @@ func transposeBlocks(dst, src []float32, c, p int) bool {
 	}
 	_, _ = dst[c*p-1], src[c*p-1]
 	for c0 := 0; c0 < c; c0 += 8 {
-		for p0 := 0; p0 < p; p0 += 8 {
-			transpose8x8(&dst[p0*c+c0], c, &src[c0*p+p0], p)
-		}
+		transpose8Strip(&dst[c0], c, &src[c0*p], p, p/8)
 	}
 	return true
 }

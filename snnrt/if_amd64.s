@@ -47,33 +47,34 @@ done:
 	VZEROUPPER
 	RET
 
-// func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int)
+// func transpose8Strip(dst *float32, dstStride int, src *float32, srcStride int, n int)
 //
-// Transposes an 8×8 block: dst[i·dstStride+j] = src[j·srcStride+i]
-// (strides in floats). Keep in sync with the scalar loop of nchwToNHWC
-// (TestTranspose compares them).
-TEXT ·transpose8x8(SB), NOSPLIT, $0-32
+// Transposes n 8×8 blocks along a strip of 8 rows: for each block b < n,
+// dst[(8b+i)·dstStride+j] = src[j·srcStride+8b+i] (strides in floats).
+// Keep in sync with the scalar loop of nchwToNHWC (TestTranspose compares
+// them).
+TEXT ·transpose8Strip(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ dstStride+8(FP), DX
 	SHLQ $2, DX
 	MOVQ src+16(FP), SI
 	MOVQ srcStride+24(FP), CX
 	SHLQ $2, CX
+	MOVQ n+32(FP), R9
+	LEAQ (CX)(CX*2), R10         // 3 rows
+	LEAQ (SI)(CX*4), R11         // row 4
+	TESTQ R9, R9
+	JLE  tdone
+
+tblk:
 	VMOVUPS (SI), Y0
-	ADDQ    CX, SI
-	VMOVUPS (SI), Y1
-	ADDQ    CX, SI
-	VMOVUPS (SI), Y2
-	ADDQ    CX, SI
-	VMOVUPS (SI), Y3
-	ADDQ    CX, SI
-	VMOVUPS (SI), Y4
-	ADDQ    CX, SI
-	VMOVUPS (SI), Y5
-	ADDQ    CX, SI
-	VMOVUPS (SI), Y6
-	ADDQ    CX, SI
-	VMOVUPS (SI), Y7
+	VMOVUPS (SI)(CX*1), Y1
+	VMOVUPS (SI)(CX*2), Y2
+	VMOVUPS (SI)(R10*1), Y3
+	VMOVUPS (R11), Y4
+	VMOVUPS (R11)(CX*1), Y5
+	VMOVUPS (R11)(CX*2), Y6
+	VMOVUPS (R11)(R10*1), Y7
 	VUNPCKLPS Y1, Y0, Y8
 	VUNPCKHPS Y1, Y0, Y9
 	VUNPCKLPS Y3, Y2, Y10
@@ -113,6 +114,13 @@ TEXT ·transpose8x8(SB), NOSPLIT, $0-32
 	VMOVUPS Y14, (DI)
 	ADDQ    DX, DI
 	VMOVUPS Y15, (DI)
+	ADDQ    DX, DI
+	ADDQ    $32, SI
+	ADDQ    $32, R11
+	DECQ    R9
+	JNZ     tblk
+
+tdone:
 	VZEROUPPER
 	RET
 

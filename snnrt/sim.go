@@ -73,6 +73,9 @@ type simLayer struct {
 	needDense bool
 	// needNHWC: a constant layer whose NHWC transpose an NHWC IF reads.
 	needNHWC bool
+	// alias: a Flatten of a layer's NCHW map, which it shares instead of
+	// copying (flattening NCHW moves no data).
+	alias bool
 	// fuseIF: an execEvent layer (not tap-major, no NCHW readers) whose
 	// only reader is the NHWC IF layer right after it; the two run image
 	// by image (simWorker.eventIFStep).
@@ -252,6 +255,9 @@ func (s *Simulator) planLayouts() {
 		}
 	}
 	s.layers[m.Output].needDense = true
+	for i, l := range m.Layers {
+		s.layers[i].alias = l.Kind == KindFlatten && l.Inputs[0] != InputIndex
+	}
 	if s.cfg.Observe != nil {
 		for i := range s.layers {
 			s.layers[i].needDense = true

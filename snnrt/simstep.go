@@ -67,6 +67,9 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 			w.addSpikes(i, t, ev, eventSOPs(dst, s.fan[i+1], l.Shape.Len()))
 		}
 	default:
+		if sl.alias {
+			return // the output is the input's buffer
+		}
 		w.ins, w.shp = w.ins[:0], w.shp[:0]
 		for _, src := range l.Inputs {
 			w.ins = append(w.ins, w.denseOf(src, cur)[:nimg*m.shapeOf(src).Len()])

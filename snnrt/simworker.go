@@ -59,6 +59,9 @@ func (s *Simulator) newWorker() *simWorker {
 		switch sl.exec {
 		case execDense, execMaxPool:
 			w.out[i] = make([]float32, c*L)
+			if sl.alias {
+				w.out[i] = w.dense[l.Inputs[0]] // the same floats, read as (C·H·W)×1×1
+			}
 			w.dense[i] = w.out[i]
 			if sl.conv != nil {
 				ws = max(ws, sl.conv.WorkspaceLen(c))
