@@ -67,20 +67,28 @@
 //
 //   - Event-driven synapses. A Conv or Linear layer whose input is a spike
 //     train accumulates, per image and step, only its non-zero inputs: its
-//     weights are stored [tap][C][K] so that the fan-out of one input
-//     channel at one kernel tap is a contiguous row, its output
-//     channels-last (NHWC), and for every output position a block of up to
-//     64 channels is kept in AVX2 registers while every (tap, event) pair
-//     adds value·row with one FMA per element. A spike's value s·θ is the
-//     FMA's multiplier, so a spike costs exactly what a pure add of a
-//     θ-scaled weight copy would (one vector op per 8 synapses) without a
-//     second copy of the weights and without the extra rounding of scaled
-//     weights. Linear layers are 1×1 convolutions of 1×1 images.
+//     weights are stored so that the fan-out of one input channel at one
+//     kernel tap to up to 64 output channels is a contiguous row, its
+//     output channels-last (NHWC). The work is blocked so that weights come
+//     from L1: per kernel tap, block of input channels (32 KiB of weights)
+//     and block of up to 64 output channels, each output position keeps
+//     its accumulator block in AVX2 registers while the events of the input
+//     position the tap connects it to add value·row, one FMA per element.
+//     Per output element the terms arrive taps ascending, then channels
+//     ascending, whatever the blocking. A spike's value s·θ is the FMA's
+//     multiplier, so a spike costs exactly what a pure add of a θ-scaled
+//     weight copy would (one vector op per 8 synapses) without a second
+//     copy of the weights and without the extra rounding of scaled
+//     weights. Linear layers are 1×1 convolutions of 1×1 images. Layers
+//     with more than 256 KiB of weights walk taps outermost and the chunk's
+//     images innermost, so each block of weights serves every image.
 //   - Per image, layer and step the runtime counts the SOPs the events would
 //     cost and runs the layer densely instead (kernels.Conv, batched over
 //     the chunk's dense images) when that is cheaper: SOPs·2 > dense MACs.
 //   - IF layers fed by event layers keep their state NHWC and emit their
-//     spikes directly as event lists. The classic neuron (one spike, reset
+//     spikes directly as event lists; an event layer read only by such an
+//     IF layer runs with it image by image, so that the accumulator is
+//     charged into the membranes while it is in cache. The classic neuron (one spike, reset
 //     by subtraction) and the default signed burst neuron (up to two
 //     spikes, reset by subtraction) run 8 at a time in AVX2; for the
 //     latter one kernel charges, fires (comparisons with θ and 2θ instead
@@ -91,9 +99,10 @@
 //     alone. An AvgPool behind such an
 //     IF layer pools only the spikes and emits its non-zero outputs as
 //     events (bit-identical to kernels.AvgPool: events arrive in row-major
-//     window order). Other routing layers (global pooling, add, concat,
-//     flatten) and spiking MaxPool run densely on NCHW spike maps, and the
-//     synaptic layer behind them scans their output for non-zeros.
+//     window order; a vector kernel left-packs the non-zero outputs). Other routing layers (global pooling, add,
+//     concat) and spiking MaxPool run densely on NCHW spike maps, and the
+//     synaptic layer behind them scans their output for non-zeros; Flatten
+//     shares its input's NCHW map.
 //   - Layers whose inputs do not change over time (under Direct encoding,
 //     the analog first layer) are evaluated once per chunk, not every step.
 //   - Config.Dense switches the event path off (every synaptic layer runs

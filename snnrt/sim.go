@@ -73,6 +73,9 @@ type simLayer struct {
 	needDense bool
 	// needNHWC: a constant layer whose NHWC transpose an NHWC IF reads.
 	needNHWC bool
+	// convNHWC: a constant Conv with needNHWC and no NCHW readers computes
+	// its NHWC output directly (no transpose).
+	convNHWC *kernels.ConvNHWC
 	// alias: a Flatten of a layer's NCHW map, which it shares instead of
 	// copying (flattening NCHW moves no data).
 	alias bool
@@ -255,12 +258,18 @@ func (s *Simulator) planLayouts() {
 		}
 	}
 	s.layers[m.Output].needDense = true
-	for i, l := range m.Layers {
-		s.layers[i].alias = l.Kind == KindFlatten && l.Inputs[0] != InputIndex
-	}
 	if s.cfg.Observe != nil {
 		for i := range s.layers {
 			s.layers[i].needDense = true
+		}
+	}
+	for i, l := range m.Layers {
+		sl := &s.layers[i]
+		sl.alias = l.Kind == KindFlatten && l.Inputs[0] != InputIndex
+		if sl.needNHWC && !sl.needDense && l.Kind == KindConv {
+			if g := l.Conv; !(one(g.Group) == g.C && g.C == g.K) { // not depthwise
+				sl.convNHWC = kernels.NewConvNHWC(g, l.W, l.B)
+			}
 		}
 	}
 	readers := make([]int, len(m.Layers))

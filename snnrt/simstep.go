@@ -81,6 +81,8 @@ func (w *simWorker) layerStep(i, t int, cur []float32, nimg int) {
 			dst = w.out[i][:nimg*L]
 		}
 		switch {
+		case sl.convNHWC != nil:
+			sl.convNHWC.Forward(w.nhwc[i][:nimg*L], w.ins[0], nimg, w.ws)
 		case sl.conv != nil && sl.needNHWC:
 			// Image by image (the GEMM is bit-identical whatever the
 			// batch), each transposed while its NCHW result is still in

@@ -119,9 +119,14 @@ func (s *Simulator) newWorker() *simWorker {
 			}
 			pool = max(pool, L)
 		}
+		if sl.convNHWC != nil {
+			ws = max(ws, sl.convNHWC.WorkspaceLen(c))
+		}
 		if sl.needNHWC {
 			w.nhwc[i] = make([]float32, c*L)
-			tmp = max(tmp, L)
+			if sl.convNHWC == nil {
+				tmp = max(tmp, L)
+			}
 			if !sl.needDense && sl.conv != nil {
 				w.out[i], w.dense[i] = nil, nil
 			}

@@ -126,7 +126,7 @@ func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
 					}
 				}
 				for gi := 0; gi < g.Group; gi++ {
-					c.im2col(bp, x, gi*c.cg, i*p+p0, nc)
+					c.im2col(bp, x, gi*c.cg, i*p+p0, nc, nr)
 					gemmPacked(asm, c.kg, nc, c.kdim, 1, c.wp[gi*per:], bp, 1, d[gi*c.kg*p:], p)
 				}
 			}
@@ -137,7 +137,7 @@ func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
 	for j0 := 0; j0 < n*p; j0 += cb {
 		nc := min(cb, n*p-j0)
 		for gi := 0; gi < g.Group; gi++ {
-			c.im2col(bp, x, gi*c.cg, j0, nc)
+			c.im2col(bp, x, gi*c.cg, j0, nc, nr)
 			gemmPacked(asm, c.kg, nc, c.kdim, 1, c.wp[gi*per:], bp, 0, out[gi*c.kg*nc:], nc)
 		}
 		c.scatter(dst, out, j0, nc)
@@ -153,15 +153,16 @@ type segment struct {
 }
 
 // im2col writes the columns j0..j0+nc-1 (output pixels counted across the
-// batch) of the im2col matrix of channels c0..c0+cg-1 into bp as packed B
-// micro-panels of kdim×nr floats (row r = (c·KH+ky)·KW+kx); lanes beyond nc
-// are zero.
-func (c *Conv) im2col(bp, x []float32, c0, j0, nc int) {
+// batch) of the im2col matrix of channels c0..c0+cg-1 into bp as packed
+// micro-panels of kdim×lanes floats (row r = (c·KH+ky)·KW+kx): B panels of
+// the GEMM W·col with lanes = nr, or A panels of col^T·W^T with lanes = mr
+// (ForwardNHWC). Lanes beyond nc are zero.
+func (c *Conv) im2col(bp, x []float32, c0, j0, nc, lanes int) {
 	g := c.g
 	p, hw := c.oh*c.ow, g.H*g.W
 	var segs [nr]segment
-	for q := 0; q < nc; q += nr {
-		used := min(nr, nc-q)
+	for q := 0; q < nc; q += lanes {
+		used := min(lanes, nc-q)
 		// Split the panel's columns into runs along output rows.
 		ns := 0
 		j := j0 + q
@@ -178,17 +179,17 @@ func (c *Conv) im2col(bp, x []float32, c0, j0, nc int) {
 				oy, img = 0, img+1
 			}
 		}
-		panel := bp[q*c.kdim : q*c.kdim+c.kdim*nr]
+		panel := bp[q*c.kdim : q*c.kdim+c.kdim*lanes]
 		if ns > 2 && g.KH*g.KW <= maxGatherTaps {
-			c.fillGather(panel, x, segs[:ns])
+			c.fillGather(panel, x, segs[:ns], lanes)
 			continue
 		}
 		for _, s := range segs[:ns] {
-			c.fillRun(panel, x, s)
+			c.fillRun(panel, x, s, lanes)
 		}
-		if used < nr {
+		if used < lanes {
 			for r := 0; r < c.kdim; r++ {
-				clear(panel[r*nr+used : r*nr+nr])
+				clear(panel[r*lanes+used : r*lanes+lanes])
 			}
 		}
 	}
@@ -196,8 +197,9 @@ func (c *Conv) im2col(bp, x []float32, c0, j0, nc int) {
 
 // fillRun writes, for every im2col row r = (c·KH+ky)·KW+kx, the input values
 // that the output pixels of run s see into lanes s.lane..s.lane+s.n-1 of row
-// r of the B micro-panel panel (zero where the tap falls into padding).
-func (c *Conv) fillRun(panel, x []float32, s segment) {
+// r of the micro-panel panel (rows of lanes floats; zero where the tap
+// falls into padding).
+func (c *Conv) fillRun(panel, x []float32, s segment, lanes int) {
 	g := c.g
 	hw, n, sw := g.H*g.W, s.n, g.StrideW
 	r := 0
@@ -206,14 +208,14 @@ func (c *Conv) fillRun(panel, x []float32, s segment) {
 			iy := s.iy0 + ky*g.DilH
 			if uint(iy) >= uint(g.H) {
 				for kx := 0; kx < g.KW; kx++ {
-					clear(panel[r*nr+s.lane : r*nr+s.lane+n])
+					clear(panel[r*lanes+s.lane : r*lanes+s.lane+n])
 					r++
 				}
 				continue
 			}
 			src := x[s.xoff+ch*hw+iy*g.W : s.xoff+ch*hw+(iy+1)*g.W]
 			for kx := 0; kx < g.KW; kx++ {
-				d := panel[r*nr+s.lane : r*nr+s.lane+n]
+				d := panel[r*lanes+s.lane : r*lanes+s.lane+n]
 				r++
 				ix := s.ix0 + kx*g.DilW // input column of lane t: ix + t·sw
 				if sw == 1 && ix >= 0 && ix+n <= g.W {
@@ -241,11 +243,12 @@ func (c *Conv) fillRun(panel, x []float32, s segment) {
 	}
 }
 
-// fillGather fills the whole B micro-panel panel like fillRun does for
-// each run, for panels made of many short runs: it first tabulates, per
-// kernel tap and lane, the input offset and whether the tap is padding, then
-// gathers every channel with that table. Lanes not covered by segs are zero.
-func (c *Conv) fillGather(panel, x []float32, segs []segment) {
+// fillGather fills the whole micro-panel panel (rows of lanes floats) like
+// fillRun does for each run, for panels made of many short runs: it first
+// tabulates, per kernel tap and lane, the input offset and whether the tap
+// is padding, then gathers every channel with that table. Lanes not covered
+// by segs are zero.
+func (c *Conv) fillGather(panel, x []float32, segs []segment, lanes int) {
 	g := c.g
 	var offs [maxGatherTaps * nr]int
 	var mask [maxGatherTaps]uint32
@@ -271,9 +274,9 @@ func (c *Conv) fillGather(panel, x []float32, segs []segment) {
 	for ch := 0; ch < c.cg; ch++ {
 		choff := ch * hw
 		for t := 0; t < tap; t++ {
-			row := panel[r*nr : r*nr+nr : r*nr+nr]
+			row := panel[r*lanes : r*lanes+lanes : r*lanes+lanes]
 			r++
-			m, o := mask[t], offs[t*nr:t*nr+nr:t*nr+nr]
+			m, o := mask[t], offs[t*nr:t*nr+lanes:t*nr+lanes]
 			for l := range row {
 				v := float32(0)
 				if m&(1<<l) != 0 {

@@ -136,3 +136,42 @@ func TestConvGeomValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestConvNHWCMatchesForward checks that ConvNHWC is bit-identical to
+// Conv.Forward followed by a transpose, for every geometry but depthwise,
+// batch sizes that split the im2col blocks differently, and with and
+// without bias.
+func TestConvNHWCMatchesForward(t *testing.T) {
+	for i, g := range convCases {
+		gn := g
+		gn.Group = one(g.Group)
+		if gn.Group == g.C && gn.Group == g.K {
+			continue // depthwise
+		}
+		t.Run(geomName(g), func(t *testing.T) {
+			kdim := g.C / one(g.Group) * g.KH * g.KW
+			w := randSlice(g.K*kdim, uint64(40+i))
+			bias := randSlice(g.K, uint64(50+i))
+			if i%2 == 1 {
+				bias = nil
+			}
+			c, cn := NewConv(g, w, bias), NewConvNHWC(g, w, bias)
+			p := g.OutH() * g.OutW()
+			for _, n := range []int{1, 3, 7} {
+				x := randSlice(n*g.C*g.H*g.W, uint64(60+i+n))
+				nchw := runConv(c, x, n)
+				got := make([]float32, len(nchw))
+				cn.Forward(got, x, n, make([]float32, cn.WorkspaceLen(n)))
+				for img := 0; img < n; img++ {
+					for k := 0; k < g.K; k++ {
+						for q := 0; q < p; q++ {
+							if a, b := got[(img*p+q)*g.K+k], nchw[(img*g.K+k)*p+q]; a != b {
+								t.Fatalf("n=%d image %d channel %d pixel %d: NHWC %g, Forward %g", n, img, k, q, a, b)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
