@@ -1,6 +1,7 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
+#include "leftpack_amd64.h"
 
 // func ifSubtract8(v, x, theta *float32, c, p int, mask *uint8)
 //
@@ -320,19 +321,7 @@ efire:
 	VMOVMSKPS Y3, AX
 	XORL      $0xff, AX          // k ≠ 0
 	JZ        enext
-	POPCNTL   AX, R9
-	SHLQ      $5, AX
-	ADDQ      lut+80(FP), AX
-	VMOVDQU   (AX), Y5           // indices of the firing lanes
-	VPERMPS   Y9, Y5, Y6
-	VMOVUPS   Y6, (R11)          // their values
-	VMOVD     CX, X7
-	VPBROADCASTD X7, Y7
-	VPADDD    Y12, Y7, Y7        // channels CX … CX+7
-	VPERMD    Y7, Y5, Y7
-	VMOVDQU   Y7, (R10)          // their channels
-	LEAQ      (R10)(R9*4), R10
-	LEAQ      (R11)(R9*4), R11
+	LEFT_PACK(Y9, lut+80(FP), R9) // the firing lanes' values k·θ and channels
 
 enext:
 	ADDQ $32, DI

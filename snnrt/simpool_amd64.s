@@ -1,6 +1,7 @@
 //go:build amd64 && !noasm
 
 #include "textflag.h"
+#include "leftpack_amd64.h"
 
 // func emitNonzero8(acc, div *float32, c, p int, ch *int32, val *float32, start *int32, lut *packLUT) (n int)
 //
@@ -37,18 +38,7 @@ zblk:
 	TESTL     AX, AX
 	JZ        znext
 	VDIVPS    Y1, Y0, Y0
-	POPCNTL   AX, R14
-	SHLQ      $5, AX
-	VMOVDQU   (BX)(AX*1), Y5     // indices of the non-zero lanes
-	VPERMPS   Y0, Y5, Y6
-	VMOVUPS   Y6, (R11)          // their values
-	VMOVD     CX, X7
-	VPBROADCASTD X7, Y7
-	VPADDD    Y12, Y7, Y7        // channels CX … CX+7
-	VPERMD    Y7, Y5, Y7
-	VMOVDQU   Y7, (R10)          // their channels
-	LEAQ      (R10)(R14*4), R10
-	LEAQ      (R11)(R14*4), R11
+	LEFT_PACK(Y0, BX, R14)       // the non-zero lanes' values and channels
 
 znext:
 	ADDQ $32, DI

@@ -120,21 +120,12 @@ func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
 	e := sl.ev
 	src := l.Inputs[0]
 	inLen, L := e.g.C*e.inP, l.Shape.Len()
-	var in []float32
-	if !sl.fromEvents {
-		in = w.denseOf(src, cur)
-	}
+	in := w.eventInput(i, cur)
 	nd := 0
 	w.eAcc, w.eEv = w.eAcc[:0], w.eEv[:0]
 	for img := 0; img < nimg; img++ {
-		ev := &w.scan
-		if sl.fromEvents {
-			ev = &w.ev[src][img]
-		} else {
-			ev.scan(in[img*inLen:(img+1)*inLen], e.g.C, e.inP)
-		}
-		if e.cost(ev)*s.costRatio <= e.denseMACs {
-			w.prof[i].Event++
+		ev := w.imageEvents(i, img, in)
+		if w.useEvents(i, ev) {
 			if !sl.fromEvents {
 				e.accumulate(w.out[i][img*L:(img+1)*L], ev) // w.scan is reused
 				continue
@@ -143,7 +134,6 @@ func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
 			w.eEv = append(w.eEv, ev)
 			continue
 		}
-		w.prof[i].Dense++
 		w.denseInput(w.dIn[nd*inLen:(nd+1)*inLen], in, src, img, ev, e.inP)
 		w.dImg[nd] = img
 		nd++
@@ -162,6 +152,42 @@ func (w *simWorker) eventStep(i int, cur []float32, nimg int) {
 			nhwcToNCHW(w.dense[i][img*L:(img+1)*L], w.out[i][img*L:], l.Shape.C, e.outP)
 		}
 	}
+}
+
+// eventInput returns the NCHW maps that event layer i scans for events,
+// or nil when it reads its source's event lists.
+func (w *simWorker) eventInput(i int, cur []float32) []float32 {
+	if w.s.layers[i].fromEvents {
+		return nil
+	}
+	return w.denseOf(w.s.m.Layers[i].Inputs[0], cur)
+}
+
+// imageEvents returns the input events of image img of event layer i: its
+// source's event list, or the non-zeros of its NCHW map in (scanned into
+// w.scan, which the next call reuses).
+func (w *simWorker) imageEvents(i, img int, in []float32) *events {
+	sl := &w.s.layers[i]
+	if sl.fromEvents {
+		return &w.ev[w.s.m.Layers[i].Inputs[0]][img]
+	}
+	e := sl.ev
+	n := e.g.C * e.inP
+	w.scan.scan(in[img*n:(img+1)*n], e.g.C, e.inP)
+	return &w.scan
+}
+
+// useEvents reports whether event layer i accumulates ev event-driven:
+// when its events cost fewer operations than eventCostRatio⁻¹ × the dense
+// MACs. It counts the choice in the layer's profile.
+func (w *simWorker) useEvents(i int, ev *events) bool {
+	e := w.s.layers[i].ev
+	if e.cost(ev)*w.s.costRatio <= e.denseMACs {
+		w.prof[i].Event++
+		return true
+	}
+	w.prof[i].Dense++
+	return false
 }
 
 // denseInput writes the NCHW input map of image img of an event layer
@@ -188,12 +214,8 @@ func (w *simWorker) eventIFStep(i, t int, cur []float32, nimg int) {
 	s := w.s
 	l, sl := &s.m.Layers[i], &s.layers[i]
 	e := sl.ev
-	src := l.Inputs[0]
 	inLen, L := e.g.C*e.inP, l.Shape.Len()
-	var in []float32
-	if !sl.fromEvents {
-		in = w.denseOf(src, cur)
-	}
+	in := w.eventInput(i, cur)
 	acc := w.out[i][:L]
 	prof := s.cfg.Profile
 	var spikes, sops int64
@@ -202,19 +224,12 @@ func (w *simWorker) eventIFStep(i, t int, cur []float32, nimg int) {
 		if prof {
 			t0 = profClock()
 		}
-		ev := &w.scan
-		if sl.fromEvents {
-			ev = &w.ev[src][img]
-		} else {
-			ev.scan(in[img*inLen:(img+1)*inLen], e.g.C, e.inP)
-		}
-		if e.cost(ev)*s.costRatio <= e.denseMACs {
-			w.prof[i].Event++
+		ev := w.imageEvents(i, img, in)
+		if w.useEvents(i, ev) {
 			e.accumulate(acc, ev)
 		} else {
-			w.prof[i].Dense++
 			d := w.dIn[:inLen]
-			w.denseInput(d, in, src, img, ev, e.inP)
+			w.denseInput(d, in, l.Inputs[0], img, ev, e.inP)
 			e.denseConv.Forward(w.dOut[:L], d, 1, w.ws)
 			nchwToNHWC(acc, w.dOut, l.Shape.C, e.outP)
 		}
