@@ -81,3 +81,33 @@ func BenchmarkConvForward(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvNHWC compares ConvNHWC.Forward with Conv.Forward on the
+// first VGG layer and a middle one (16 images).
+func BenchmarkConvNHWC(b *testing.B) {
+	const n = 16
+	for _, l := range []struct{ c, k, hw int }{{3, 32, 32}, {64, 64, 16}} {
+		g := ConvGeom{C: l.c, H: l.hw, W: l.hw, K: l.k, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+		w, bias := randSlice(l.k*l.c*9, 1), randSlice(l.k, 2)
+		x := randSlice(n*l.c*l.hw*l.hw, 3)
+		dst := make([]float32, n*l.k*l.hw*l.hw)
+		flops := 2 * float64(n*l.k*l.hw*l.hw*l.c*9)
+		c, cn := NewConv(g, w, bias), NewConvNHWC(g, w, bias)
+		b.Run(fmt.Sprintf("NCHW/C%d_K%d_%dx%d", l.c, l.k, l.hw, l.hw), func(b *testing.B) {
+			ws := make([]float32, c.WorkspaceLen(n))
+			t0 := cpuSeconds()
+			for b.Loop() {
+				c.Forward(dst, x, n, ws)
+			}
+			reportGFLOPS(b, flops, t0)
+		})
+		b.Run(fmt.Sprintf("NHWC/C%d_K%d_%dx%d", l.c, l.k, l.hw, l.hw), func(b *testing.B) {
+			ws := make([]float32, cn.WorkspaceLen(n))
+			t0 := cpuSeconds()
+			for b.Loop() {
+				cn.Forward(dst, x, n, ws)
+			}
+			reportGFLOPS(b, flops, t0)
+		})
+	}
+}
