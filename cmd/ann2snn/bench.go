@@ -278,6 +278,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		if rep == 0 {
 			res.SNNPeakRSSBytes = peakRSS()
 		}
+		// One worker right after two, so that the scaling ratio compares
+		// them under the same machine load.
+		if one != nil {
+			o, oc, err := timed(sim(one))
+			if err != nil {
+				return err
+			}
+			oneR, oneC, scaling = append(oneR, o), append(oneC, oc), append(scaling, e/o)
+		}
 		d, dc, err := timed(sim(dense))
 		if err != nil {
 			return err
@@ -289,13 +298,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 				return err
 			}
 			annR, annC, vsANN = append(annR, a), append(annC, ac), append(vsANN, e/a)
-		}
-		if one != nil {
-			o, oc, err := timed(sim(one))
-			if err != nil {
-				return err
-			}
-			oneR, oneC, scaling = append(oneR, o), append(oneC, oc), append(scaling, e/o)
 		}
 		fmt.Fprintf(stderr, "bench: pass %d/%d: snn %.1f, dense %.1f images/s\n", rep+1, f.repeat, e, d)
 	}
