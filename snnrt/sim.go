@@ -97,10 +97,11 @@ type simLayer struct {
 // eventCostRatio bounds the cost of one event-driven synaptic operation
 // relative to one dense GEMM multiply-accumulate (im2col included): a layer
 // runs event-driven for an image when SOPs·eventCostRatio ≤ dense MACs.
-// BenchmarkEventConv measures the two (here event SOPs ran at roughly
-// 0.5–1× the dense MAC rate), so with 2 the event path is chosen only where
-// it should cost at most about the dense one, and the dense kernel takes
-// over at spike densities above roughly 0.5.
+// BenchmarkEventChunk measures the two (here event SOPs ran at 0.55–1.25×
+// the dense MAC rate, the small-image 256-channel layers slowest), so with
+// 2 the event path is chosen only where it should cost at most about the
+// dense one, and the dense kernel takes over at spike densities above
+// roughly 0.5.
 const eventCostRatio = 2
 
 // defaultSimChunk is the largest chunk a Simulator picks when Config.Chunk
