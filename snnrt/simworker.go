@@ -58,9 +58,10 @@ func (s *Simulator) newWorker() *simWorker {
 		L := l.Shape.Len()
 		switch sl.exec {
 		case execDense, execMaxPool:
-			w.out[i] = make([]float32, c*L)
 			if sl.alias {
 				w.out[i] = w.dense[l.Inputs[0]] // the same floats, read as (C·H·W)×1×1
+			} else {
+				w.out[i] = make([]float32, c*L)
 			}
 			w.dense[i] = w.out[i]
 			if sl.conv != nil {
@@ -72,9 +73,10 @@ func (s *Simulator) newWorker() *simWorker {
 			}
 		case execEvent:
 			e := sl.ev
-			w.out[i] = make([]float32, c*L)
 			if sl.fuseIF {
 				w.out[i] = make([]float32, L) // one image (eventIFStep)
+			} else {
+				w.out[i] = make([]float32, c*L)
 			}
 			if sl.needDense {
 				w.dense[i] = w.out[i]
