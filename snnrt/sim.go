@@ -107,7 +107,8 @@ const eventCostRatio = 2
 // defaultSimChunk is the largest chunk a Simulator picks when Config.Chunk
 // is 0. Layers with large weights read each block of weights once per
 // chunk and step (see eventSyn.accumulateChunk), so larger chunks save
-// weight traffic; 16 measured best on vgg16h (8 ran about 10% slower).
+// weight traffic; on vgg16h 16 ran up to 10 % faster than 8 (about this
+// VM's noise) and 32 no faster, with twice the state per worker.
 const defaultSimChunk = 16
 
 // chunking returns the chunk size and chunk count for n images on workers
@@ -310,11 +311,10 @@ func (s *Simulator) ResetProfile() { clear(s.prof) }
 // Run simulates n images x ([n, Input] in NCHW order) for Config.T steps
 // and returns a new Result, as the package-level Run does. Images are
 // split into chunks (Config.Chunk, or see NewSimulator) over
-// Config.Workers goroutines; every
-// image is simulated on its own (event lists, dense fallbacks and neuron
-// updates are per image, dense kernels are bit-identical whatever the
-// batch), so every output is bit-identical whatever the worker count and
-// chunk size.
+// Config.Workers goroutines; every image is simulated on its own (event
+// lists, dense fallbacks and neuron updates are per image, dense kernels
+// are bit-identical whatever the batch), so every output is bit-identical
+// whatever the worker count and chunk size.
 //
 // It returns an error if len(x) != n·Input.Len() or x holds a non-finite
 // value.

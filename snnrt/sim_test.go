@@ -622,3 +622,26 @@ func TestIFBurstEmitKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestChunking checks the default chunking: chunks of at most
+// defaultSimChunk images, a multiple of the workers, covering every image.
+func TestChunking(t *testing.T) {
+	for _, tc := range []struct{ cfg, n, workers, chunk, nchunks int }{
+		{0, 64, 2, 16, 4},
+		{0, 40, 2, 10, 4},
+		{0, 33, 2, 9, 4},
+		{0, 1, 2, 1, 1},
+		{0, 100, 1, 15, 7},
+		{0, 256, 4, 16, 16},
+		{8, 64, 2, 8, 8},
+		{5, 12, 3, 5, 3},
+	} {
+		chunk, nchunks := chunking(tc.cfg, tc.n, tc.workers)
+		if chunk != tc.chunk || nchunks != tc.nchunks {
+			t.Errorf("chunking(%d, %d, %d) = %d, %d; want %d, %d", tc.cfg, tc.n, tc.workers, chunk, nchunks, tc.chunk, tc.nchunks)
+		}
+		if chunk > max(tc.cfg, defaultSimChunk) || (nchunks-1)*chunk >= tc.n || nchunks*chunk < tc.n {
+			t.Errorf("chunking(%d, %d, %d) = %d, %d: does not cover the images exactly", tc.cfg, tc.n, tc.workers, chunk, nchunks)
+		}
+	}
+}
