@@ -156,7 +156,7 @@ type segment struct {
 // batch) of the im2col matrix of channels c0..c0+cg-1 into bp as packed
 // micro-panels of kdim×lanes floats (row r = (c·KH+ky)·KW+kx): B panels of
 // the GEMM W·col with lanes = nr, or A panels of col^T·W^T with lanes = mr
-// (ForwardNHWC). Lanes beyond nc are zero.
+// (ConvNHWC.Forward). Lanes beyond nc are zero.
 func (c *Conv) im2col(bp, x []float32, c0, j0, nc, lanes int) {
 	g := c.g
 	p, hw := c.oh*c.ow, g.H*g.W

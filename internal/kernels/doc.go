@@ -14,6 +14,9 @@
 // lowers each group to a GEMM over an im2col matrix that it writes directly
 // in packed form into a caller-provided workspace, a block of output pixels
 // at a time, and never allocates. Depthwise convolutions use direct loops.
+// ConvNHWC runs the same GEMM the other way round (im2col as the A operand,
+// the weights as B), so that its tiles are pixels × channels and the output
+// comes out channels-last, bit-identical to Conv's transposed.
 // ConvRef is the slow reference that defines the semantics; AvgPool,
 // MaxPool and GlobalAvgPool follow ONNX (ceil mode, count_include_pad).
 //

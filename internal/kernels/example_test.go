@@ -30,6 +30,19 @@ func ExampleConv() {
 	// Output: [12.5 21.5 16.5 27.5 45.5 33.5 24.5 39.5 28.5]
 }
 
+func ExampleConvNHWC() {
+	// Two 1×1 filters (identity and doubling) over one 1-channel 2×2
+	// image: the output is channels-last, one row of K = 2 values per
+	// pixel.
+	g := kernels.ConvGeom{C: 1, H: 2, W: 2, K: 2, KH: 1, KW: 1}
+	conv := kernels.NewConvNHWC(g, []float32{1, 2}, nil)
+	x := []float32{1, 2, 3, 4}
+	dst := make([]float32, 4*2)
+	conv.Forward(dst, x, 1, make([]float32, conv.WorkspaceLen(1)))
+	fmt.Println(dst)
+	// Output: [1 2 2 4 3 6 4 8]
+}
+
 func ExampleMaxPool() {
 	p := kernels.PoolGeom{C: 1, H: 3, W: 3, KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true}
 	x := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9}
