@@ -55,7 +55,8 @@ type Config struct {
 	// not depend on it.
 	Workers int
 	// Chunk is the number of images a worker simulates together; 0 means
-	// 16. Results do not depend on it.
+	// 16 for Run, and for a Simulator chunks of at most 16 that share the
+	// images evenly among the workers. Results do not depend on it.
 	Chunk int
 	// Observe, if not nil, is called after every layer at every step with
 	// the layer's output for images first..first+n−1 ([n, Shape], valid
