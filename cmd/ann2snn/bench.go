@@ -241,11 +241,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if perr := stopProfile(); err == nil {
-			err = perr
-		}
-	}()
+	defer finishCPUProfile(stopProfile, &err)
 	// timed runs fn over all images and returns images per wall second and
 	// per CPU second of the process (0 where CPU time is unknown).
 	timed := func(fn func(x []float32, n int) error) (wall, cpu float64, err error) {
@@ -539,4 +535,13 @@ func startCPUProfile(path string) (stop func() error, err error) {
 		pprof.StopCPUProfile() // returns once the profile is in buf
 		return atomicfile.WriteFile(path, buf.Bytes())
 	}, nil
+}
+
+// finishCPUProfile stops a profile started by startCPUProfile and, if *err
+// is nil, sets it to the error of writing the profile. Commands defer it
+// with their named error result.
+func finishCPUProfile(stop func() error, err *error) {
+	if perr := stop(); *err == nil {
+		*err = perr
+	}
 }

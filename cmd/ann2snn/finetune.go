@@ -156,11 +156,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if perr := stopProfile(); err == nil {
-			err = perr
-		}
-	}()
+	defer finishCPUProfile(stopProfile, &err)
 	for !tr.Done() {
 		epoch, _ := tr.Position()
 		bar := progress.New(stderr, fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Epochs), tr.StepsPerEpoch()*min(cfg.Batch, tr.TrainImages()))

@@ -92,22 +92,21 @@ func BenchmarkConvNHWC(b *testing.B) {
 		x := randSlice(n*l.c*l.hw*l.hw, 3)
 		dst := make([]float32, n*l.k*l.hw*l.hw)
 		flops := 2 * float64(n*l.k*l.hw*l.hw*l.c*9)
-		c, cn := NewConv(g, w, bias), NewConvNHWC(g, w, bias)
-		b.Run(fmt.Sprintf("NCHW/C%d_K%d_%dx%d", l.c, l.k, l.hw, l.hw), func(b *testing.B) {
-			ws := make([]float32, c.WorkspaceLen(n))
-			t0 := cpuSeconds()
-			for b.Loop() {
-				c.Forward(dst, x, n, ws)
+		for _, e := range []struct {
+			layout string
+			conv   interface {
+				Forward(dst, x []float32, n int, ws []float32)
+				WorkspaceLen(n int) int
 			}
-			reportGFLOPS(b, flops, t0)
-		})
-		b.Run(fmt.Sprintf("NHWC/C%d_K%d_%dx%d", l.c, l.k, l.hw, l.hw), func(b *testing.B) {
-			ws := make([]float32, cn.WorkspaceLen(n))
-			t0 := cpuSeconds()
-			for b.Loop() {
-				cn.Forward(dst, x, n, ws)
-			}
-			reportGFLOPS(b, flops, t0)
-		})
+		}{{"NCHW", NewConv(g, w, bias)}, {"NHWC", NewConvNHWC(g, w, bias)}} {
+			b.Run(fmt.Sprintf("%s/C%d_K%d_%dx%d", e.layout, l.c, l.k, l.hw, l.hw), func(b *testing.B) {
+				ws := make([]float32, e.conv.WorkspaceLen(n))
+				t0 := cpuSeconds()
+				for b.Loop() {
+					e.conv.Forward(dst, x, n, ws)
+				}
+				reportGFLOPS(b, flops, t0)
+			})
+		}
 	}
 }
