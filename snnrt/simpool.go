@@ -46,8 +46,8 @@ func newEvPool(p PoolGeom) *evPool {
 
 // step pools the events in of one image into acc ([outP][C] scratch) and
 // sets out to the non-zero pooled values; d, if not nil, receives the
-// pooled NCHW map. With asm (and C%8 == 0, d nil) a vector kernel emits
-// the outputs, left-packing them with lut.
+// pooled NCHW map. With asm (and C%8 == 0) a vector kernel emits the
+// outputs, left-packing them with lut.
 func (e *evPool) step(out, in *events, acc, d []float32, lut *packLUT, asm bool) {
 	C := e.c
 	acc = acc[:e.outP*C]
@@ -64,31 +64,16 @@ func (e *evPool) step(out, in *events, acc, d []float32, lut *packLUT, asm bool)
 			}
 		}
 	}
-	if d == nil {
-		chs, vals := out.ch[:cap(out.ch)], out.val[:cap(out.val)]
-		var n int
-		if asm && C%8 == 0 {
-			n = emitNonzero(acc, e.div, C, e.outP, chs, vals, out.start, lut)
-		} else {
-			n = emitNonzeroGo(acc, e.div, C, e.outP, chs, vals, out.start)
-		}
-		out.ch, out.val = chs[:n], vals[:n]
-		return
+	chs, vals := out.ch[:cap(out.ch)], out.val[:cap(out.val)]
+	var n int
+	if asm && C%8 == 0 {
+		n = emitNonzero(acc, e.div, C, e.outP, chs, vals, out.start, lut)
+	} else {
+		n = emitNonzeroGo(acc, e.div, C, e.outP, chs, vals, out.start)
 	}
-	out.reset()
-	clear(d)
-	for o := 0; o < e.outP; o++ {
-		div := e.div[o]
-		for c, v := range acc[o*C : (o+1)*C] {
-			if v == 0 {
-				continue
-			}
-			v /= div
-			out.ch = append(out.ch, int32(c))
-			out.val = append(out.val, v)
-			d[c*e.outP+o] = v
-		}
-		out.closePos(o)
+	out.ch, out.val = chs[:n], vals[:n]
+	if d != nil {
+		out.scatter(d, e.outP)
 	}
 }
 
