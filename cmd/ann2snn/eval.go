@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/importer"
 	"github.com/ann2snn/ann2snn/internal/ann"
+	"github.com/ann2snn/ann2snn/internal/atomicfile"
 	"github.com/ann2snn/ann2snn/internal/progress"
 )
 
@@ -24,6 +28,7 @@ type evalFlags struct {
 	report    bool
 	reportN   int
 	asNIR     bool
+	logits    string
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,6 +42,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&f.reportN, "report-images", 256, "SNN: images used by --report (the first N of the evaluated set)")
 	fs.BoolVar(&f.asNIR, "as-nir", false, "SNN: evaluate the model as its NIR export describes it (reset to zero, no initial potential; see docs/nir.md)")
 	fs.StringVar(&f.ann, "ann", "", "SNN: the ANN (.onnx) to compare against (default: the recorded source model)")
+	fs.StringVar(&f.logits, "logits", "", "write the output logits to this file: float32 little-endian, row-major images × classes, no header (SNN: the output summed over the largest T steps; divide by T for the ANN scale)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -45,6 +51,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return &usageError{"want exactly one model argument"}
 	}
 	path := pos[0]
+	if err := checkOutput("--logits", f.logits, path); err != nil {
+		return err
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".onnx":
 		return evalANN(ctx, path, &f, stdout, stderr)
@@ -80,12 +89,19 @@ func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	acc, rate, err := annAccuracy(ctx, ex, ds, pre, f.batch, progress.New(stderr, "eval", ds.Len()))
+	var logits []float32
+	if f.logits != "" {
+		logits = make([]float32, 0, ds.Len()*shapeLen(ex.OutputShape()))
+	}
+	c, err := annCount(ctx, ex, ds, pre, f.batch, &logits, progress.New(stderr, "eval", ds.Len()))
 	if err != nil {
 		return err
 	}
+	if err := writeLogits(f.logits, logits); err != nil {
+		return err
+	}
 	res := annEval{Model: path, Kind: "ann", Data: f.data, Split: f.split, Images: ds.Len(),
-		Accuracy: acc, ImagesPerS: rate, Batch: f.batch}
+		Accuracy: float64(c.correct) / float64(ds.Len()), ImagesPerS: float64(ds.Len()) / c.busy.Seconds(), Batch: f.batch}
 	if f.json {
 		return json.NewEncoder(stdout).Encode(res)
 	}
@@ -94,45 +110,101 @@ func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	return nil
 }
 
-// annAccuracy runs every image of ds through ex and returns the top-1
-// accuracy and the throughput of the executor alone (data preparation
-// excluded).
-func annAccuracy(ctx context.Context, ex *ann.Executor, ds *dataset.Dataset, pre dataset.Preprocess, batch int, bar *progress.Bar) (acc, imagesPerS float64, err error) {
-	per := 1
-	for _, d := range ex.InputShape() {
-		per *= d
-	}
-	classes := 1
-	for _, d := range ex.OutputShape() {
-		classes *= d
-	}
+// annCounts are the exact counts of an ANN evaluation.
+type annCounts struct {
+	correct int64         // images whose argmax equals the label
+	busy    time.Duration // time in the executor alone (data preparation excluded)
+}
+
+// annCount runs every image of ds through ex and counts the correct top-1
+// predictions. If logits is not nil, the output of every image is appended
+// to *logits (row-major images × classes).
+func annCount(ctx context.Context, ex *ann.Executor, ds *dataset.Dataset, pre dataset.Preprocess, batch int, logits *[]float32, bar *progress.Bar) (annCounts, error) {
+	per := shapeLen(ex.InputShape())
+	classes := shapeLen(ex.OutputShape())
 	buf := make([]float32, batch*per)
-	var correct int
-	var busy time.Duration
+	var c annCounts
 	for start := 0; start < ds.Len(); start += batch {
 		if err := ctx.Err(); err != nil {
-			return 0, 0, err
+			return c, err
 		}
 		n := min(batch, ds.Len()-start)
 		x := buf[:n*per]
 		if _, err := ds.Batch(x, start, n, pre); err != nil {
-			return 0, 0, badInput(err)
+			return c, badInput(err)
 		}
 		t0 := time.Now()
 		out, err := ex.Run(x, n)
-		busy += time.Since(t0)
+		c.busy += time.Since(t0)
 		if err != nil {
-			return 0, 0, err
+			return c, err
 		}
 		for i := range n {
 			if argmax(out[i*classes:(i+1)*classes]) == ds.Label(start+i) {
-				correct++
+				c.correct++
 			}
+		}
+		if logits != nil {
+			*logits = append(*logits, out[:n*classes]...)
 		}
 		bar.Add(n)
 	}
 	bar.Done()
-	return float64(correct) / float64(ds.Len()), float64(ds.Len()) / busy.Seconds(), nil
+	return c, nil
+}
+
+// shapeLen returns the product of the dimensions of s.
+func shapeLen(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// checkOutput reports a usage error when path (the value of flag) cannot
+// be an output file: its directory does not exist, it is a directory, or
+// it is the model itself. An empty path is no output and passes.
+func checkOutput(flag, path, model string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return &usageError{fmt.Sprintf("%s %s: its directory does not exist", flag, path)}
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return &usageError{fmt.Sprintf("%s %s: is a directory, want a file name", flag, path)}
+	}
+	if same, _ := samePath(model, path); same {
+		return &usageError{fmt.Sprintf("%s %s would overwrite the model", flag, path)}
+	}
+	return nil
+}
+
+// writeLogits writes v as float32 little-endian to path, atomically
+// (nothing when path is empty).
+func writeLogits(path string, v []float32) error {
+	if path == "" {
+		return nil
+	}
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		var b [4 << 10]byte
+		for len(v) > 0 {
+			k := min(len(v), len(b)/4)
+			for i, x := range v[:k] {
+				binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+			}
+			if _, err := w.Write(b[:4*k]); err != nil {
+				return err
+			}
+			v = v[k:]
+		}
+		return nil
+	})
+	if err != nil {
+		return badInput(fmt.Errorf("--logits: %w", err))
+	}
+	return nil
 }
 
 // argmax returns the index of the largest value, the first on ties.

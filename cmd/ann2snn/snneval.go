@@ -141,10 +141,11 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		if err != nil {
 			return badInput(err)
 		}
-		res.ANNAccuracy, res.ANNImagesPerS, err = annAccuracy(ctx, ex, ds, pre, f.batch, progress.New(stderr, "ann", ds.Len()))
+		c, err := annCount(ctx, ex, ds, pre, f.batch, nil, progress.New(stderr, "ann", ds.Len()))
 		if err != nil {
 			return err
 		}
+		res.ANNAccuracy, res.ANNImagesPerS = float64(c.correct)/float64(ds.Len()), float64(ds.Len())/c.busy.Seconds()
 		res.ANNReference = ref
 	}
 	T := ts[len(ts)-1]
@@ -155,6 +156,10 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	macs := make([]int64, len(ts))
 	spikes := make([]int64, len(m.Layers))
 	analogCorrect := 0
+	var logits []float32
+	if f.logits != "" {
+		logits = make([]float32, 0, ds.Len()*m.Layers[m.Output].Shape.Len())
+	}
 	sim, err := snnrt.NewSimulator(m, snnrt.Config{T: T})
 	if err != nil {
 		return badInput(err)
@@ -188,6 +193,9 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		for i, l := range r.Layers {
 			spikes[i] += l.Spikes
 		}
+		if f.logits != "" {
+			logits = append(logits, r.Logits(T)...)
+		}
 		if ref == "" {
 			out, err := m.Analog(x, n)
 			if err != nil {
@@ -203,6 +211,9 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		bar.Add(n)
 	}
 	bar.Done()
+	if err := writeLogits(f.logits, logits); err != nil {
+		return err
+	}
 	N := float64(ds.Len())
 	if ref == "" {
 		res.ANNAccuracy = float64(analogCorrect) / N
