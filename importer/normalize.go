@@ -1,6 +1,9 @@
 package importer
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // normalize rewrites a freshly decoded graph into the one form that later
 // stages see, whatever the opset and exporter (see doc.go), and folds
@@ -18,6 +21,9 @@ func normalize(g *Graph) error {
 				return err
 			}
 		}
+		if err := checkTrainingInput(g, n); err != nil {
+			return err
+		}
 	}
 	removeAliases(g, func(n *Node) bool { return n.Op == "Identity" || n.Op == "Dropout" })
 	if err := fold(g); err != nil {
@@ -29,9 +35,41 @@ func normalize(g *Graph) error {
 	return staticCheck(g)
 }
 
+// checkTrainingInput refuses a Dropout whose training_mode input (opset
+// 12+) is true or only known at run time: Dropout is removed as an identity
+// below, which is right only in inference mode.
+func checkTrainingInput(g *Graph, n *Node) error {
+	if n.Op != "Dropout" {
+		return nil
+	}
+	t, ok, absent := g.constInput(n, 2)
+	if !ok && !absent { // a Constant node, not folded yet
+		for _, p := range g.Nodes {
+			if p.Op == "Constant" && len(p.Outputs) > 0 && p.Outputs[0] == n.Inputs[2] {
+				var err error
+				if t, err = constantValue(p); err != nil {
+					return nodeErr(p, err)
+				}
+				ok = true
+			}
+		}
+	}
+	switch {
+	case absent:
+		return nil
+	case !ok:
+		return unsupportedAttr(n, "training_mode input computed at run time")
+	case t.Len() != 1:
+		return nodeErr(n, fmt.Errorf("training_mode has shape %v, want a scalar", t.Shape))
+	case intsOf(t)[0] != 0:
+		return unsupportedAttr(n, "training_mode=true")
+	}
+	return nil
+}
+
 // optionalOutputs lists, per operator, the index from which outputs are
 // optional and unused in inference.
-var optionalOutputs = map[string]int{"BatchNormalization": 1, "Dropout": 1, "MaxPool": 1}
+var optionalOutputs = map[string]int{"BatchNormalization": 1, "Dropout": 1, "MaxPool": 1, "LayerNormalization": 1}
 
 // dropUnusedOutputs removes optional outputs that nothing reads.
 func dropUnusedOutputs(g *Graph) {
@@ -82,6 +120,10 @@ func legacyAttrs(g *Graph) {
 		case "BatchNormalization":
 			delete(n.Attrs, "spatial")
 			delete(n.Attrs, "is_test")
+		case "Resize":
+			if g.Opset < 11 { // X, scales with Upsample-like semantics: refused by checkResize
+				n.Attrs["opset10"] = int64(1)
+			}
 		}
 	}
 }
@@ -214,12 +256,17 @@ func inputsToAttrs(g *Graph) {
 		float bool
 	}
 	params := map[string][]param{
-		"Clip":      {{"min", true}, {"max", true}},
-		"Reshape":   {{"shape", false}},
-		"Squeeze":   {{"axes", false}},
-		"Unsqueeze": {{"axes", false}},
-		"Pad":       {{"pads", false}, {"value", true}, {"axes", false}},
-		"Slice":     {{"starts", false}, {"ends", false}, {"axes", false}, {"steps", false}},
+		"Clip":       {{"min", true}, {"max", true}},
+		"Reshape":    {{"shape", false}},
+		"Squeeze":    {{"axes", false}},
+		"Unsqueeze":  {{"axes", false}},
+		"Pad":        {{"pads", false}, {"value", true}, {"axes", false}},
+		"Slice":      {{"starts", false}, {"ends", false}, {"axes", false}, {"steps", false}},
+		"Split":      {{"split", false}},
+		"ReduceMean": {{"axes", false}},
+		"ReduceSum":  {{"axes", false}},
+		"ReduceMax":  {{"axes", false}},
+		"ReduceMin":  {{"axes", false}},
 	}
 	for _, n := range g.Nodes {
 		ps, ok := params[n.Op]

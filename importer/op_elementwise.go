@@ -201,6 +201,32 @@ func unaryFunc(n *Node) func(float32) float32 {
 		return func(x float32) float32 { return float32(math.Log(float64(x))) }
 	case "Sqrt":
 		return func(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+	case "Erf":
+		return func(x float32) float32 { return float32(math.Erf(float64(x))) }
+	case "HardSigmoid":
+		alpha, beta := float64(n.Attrs.Float("alpha", 0.2)), float64(n.Attrs.Float("beta", 0.5))
+		return func(x float32) float32 { return float32(max(0, min(1, alpha*float64(x)+beta))) }
+	case "HardSwish":
+		return func(x float32) float32 { return float32(float64(x) * max(0, min(1, float64(x)/6+0.5))) }
+	case "Gelu":
+		if n.Attrs.String("approximate", "none") == "tanh" {
+			c := math.Sqrt(2 / math.Pi)
+			return func(x float32) float32 {
+				v := float64(x)
+				return float32(0.5 * v * (1 + math.Tanh(c*(v+0.044715*v*v*v))))
+			}
+		}
+		return func(x float32) float32 {
+			v := float64(x)
+			return float32(0.5 * v * (1 + math.Erf(v/math.Sqrt2)))
+		}
+	}
+	return nil
+}
+
+func checkGelu(n *Node) error {
+	if a := n.Attrs.String("approximate", "none"); a != "none" && a != "tanh" {
+		return unsupportedAttr(n, "approximate=%q", a)
 	}
 	return nil
 }

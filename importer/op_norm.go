@@ -103,3 +103,125 @@ func evalSoftmax(n *Node, in []*Tensor) ([]*Tensor, error) {
 	}
 	return []*Tensor{out}, nil
 }
+
+func shapeLayerNorm(n *Node, in []shapeVal) ([][]int, error) {
+	x := in[0].shape
+	if len(n.Outputs) > 3 {
+		return nil, fmt.Errorf("%d outputs, want at most 3", len(n.Outputs))
+	}
+	axis, err := normAxis(n.Attrs.Int("axis", -1), len(x), false)
+	if err != nil {
+		return nil, err
+	}
+	norm := x[axis:]
+	for i := 1; i < len(in); i++ {
+		if in[i].absent {
+			continue
+		}
+		if _, err := broadcastUni(in[i].shape, norm); err != nil {
+			return nil, fmt.Errorf("parameter %d: %v", i, err)
+		}
+	}
+	stat := clone(x)
+	for i := axis; i < len(stat); i++ {
+		stat[i] = 1
+	}
+	out := [][]int{clone(x)}
+	for i := 1; i < len(n.Outputs); i++ {
+		out = append(out, clone(stat))
+	}
+	return out, nil
+}
+
+// broadcastUni checks that shape s broadcasts to target without changing
+// it (ONNX unidirectional broadcasting) and returns its strides in the
+// target's index space.
+func broadcastUni(s, target []int) ([]int, error) {
+	b, err := broadcastShapes(target, s)
+	if err != nil || len(b) != len(target) {
+		return nil, fmt.Errorf("shape %v does not broadcast to %v", s, target)
+	}
+	for i := range b {
+		if b[i] != target[i] {
+			return nil, fmt.Errorf("shape %v does not broadcast to %v", s, target)
+		}
+	}
+	return bcastStrides(s, target), nil
+}
+
+// evalLayerNorm computes LayerNormalization (opset 17) over the dimensions
+// [axis, rank): with μ and σ² the mean and (biased) variance of each
+// normalized group, Y = (X − μ)/sqrt(σ² + epsilon)·Scale + B; the optional
+// outputs are μ and 1/sqrt(σ² + epsilon). Statistics are computed in
+// float64 whatever stash_type says.
+func evalLayerNorm(n *Node, in []*Tensor) ([]*Tensor, error) {
+	x := in[0]
+	axis, err := normAxis(n.Attrs.Int("axis", -1), len(x.Shape), false)
+	if err != nil {
+		return nil, err
+	}
+	eps := float64(n.Attrs.Float("epsilon", 1e-5))
+	norm := x.Shape[axis:]
+	size := NumElements(norm)
+	groups := NumElements(x.Shape[:axis])
+	var params [2][]float32
+	var pst [2][]int
+	for i := range params {
+		t := tensorAt(in, i+1)
+		if t == nil {
+			continue
+		}
+		if pst[i], err = broadcastUni(t.Shape, norm); err != nil {
+			return nil, err
+		}
+		params[i] = t.Floats()
+	}
+	// Flat index of each normalized position into the broadcast parameters.
+	pidx := [2][]int{make([]int, size), make([]int, size)}
+	for i := range params {
+		if params[i] == nil {
+			continue
+		}
+		for j := 0; j < size; j++ {
+			off, r := 0, j
+			for d := len(norm) - 1; d >= 0; d-- {
+				off += (r % norm[d]) * pst[i][d]
+				r /= norm[d]
+			}
+			pidx[i][j] = off
+		}
+	}
+	xs := x.Floats()
+	y := NewTensor(x.Shape...)
+	stat := clone(x.Shape)
+	for i := axis; i < len(stat); i++ {
+		stat[i] = 1
+	}
+	mean, inv := NewTensor(stat...), NewTensor(stat...)
+	for g := 0; g < groups; g++ {
+		v := xs[g*size : (g+1)*size]
+		var m, s2 float64
+		for _, f := range v {
+			m += float64(f)
+		}
+		m /= float64(max(size, 1))
+		for _, f := range v {
+			d := float64(f) - m
+			s2 += d * d
+		}
+		s2 /= float64(max(size, 1))
+		r := 1 / math.Sqrt(s2+eps)
+		mean.Data[g], inv.Data[g] = float32(m), float32(r)
+		for j, f := range v {
+			o := (float64(f) - m) * r
+			if params[0] != nil {
+				o *= float64(params[0][pidx[0][j]])
+			}
+			if params[1] != nil {
+				o += float64(params[1][pidx[1][j]])
+			}
+			y.Data[g*size+j] = float32(o)
+		}
+	}
+	return []*Tensor{y, mean, inv}[:len(n.Outputs)], nil
+}

@@ -37,23 +37,27 @@ type opSpec struct {
 // opTable maps ONNX operator types to their specs. It is read-only.
 var opTable = map[string]*opSpec{
 	// op_elementwise.go
-	"Add":        binarySpec(),
-	"Sub":        binarySpec(),
-	"Mul":        binarySpec(),
-	"Div":        binarySpec(),
-	"Relu":       unarySpec(),
-	"Floor":      unarySpec(),
-	"Ceil":       unarySpec(),
-	"Reciprocal": unarySpec(),
-	"Sigmoid":    unarySpec(),
-	"Tanh":       unarySpec(),
-	"Neg":        unarySpec(),
-	"Abs":        unarySpec(),
-	"Exp":        unarySpec(),
-	"Log":        unarySpec(),
-	"Sqrt":       unarySpec(),
-	"LeakyRelu":  unarySpec(),
-	"Clip":       {minIn: 1, maxIn: 3, eval: evalClip, shape: shapeSame, elementwise: true},
+	"Add":         binarySpec(),
+	"Sub":         binarySpec(),
+	"Mul":         binarySpec(),
+	"Div":         binarySpec(),
+	"Relu":        unarySpec(),
+	"Floor":       unarySpec(),
+	"Ceil":        unarySpec(),
+	"Reciprocal":  unarySpec(),
+	"Sigmoid":     unarySpec(),
+	"Tanh":        unarySpec(),
+	"Neg":         unarySpec(),
+	"Abs":         unarySpec(),
+	"Exp":         unarySpec(),
+	"Log":         unarySpec(),
+	"Sqrt":        unarySpec(),
+	"LeakyRelu":   unarySpec(),
+	"Erf":         unarySpec(),
+	"HardSigmoid": unarySpec(),
+	"HardSwish":   unarySpec(),
+	"Gelu":        {minIn: 1, maxIn: 1, eval: evalUnary, shape: shapeSame, check: checkGelu, elementwise: true},
+	"Clip":        {minIn: 1, maxIn: 3, eval: evalClip, shape: shapeSame, elementwise: true},
 	// op_conv.go
 	"Conv": {minIn: 2, maxIn: 3, eval: evalConv, shape: shapeConv, check: checkConv},
 	// op_gemm.go
@@ -80,6 +84,51 @@ var opTable = map[string]*opSpec{
 	"Gather":    {minIn: 2, maxIn: 2, eval: evalGather, shape: shapeGather},
 	"Slice":     {minIn: 1, maxIn: 5, eval: evalSlice, shape: shapeSlice},
 	"Pad":       {minIn: 1, maxIn: 4, eval: evalPad, shape: shapePad, check: checkPad},
+	// op_split.go, op_generate.go
+	"Split":           {minIn: 1, maxIn: 2, eval: evalSplit, shape: shapeSplit},
+	"Expand":          {minIn: 2, maxIn: 2, eval: evalExpand, shape: shapeExpand},
+	"ConstantOfShape": {minIn: 1, maxIn: 1, eval: evalConstantOfShape, shape: shapeConstantOfShape},
+	"Range":           {minIn: 3, maxIn: 3, eval: evalRange, shape: shapeRangeOp},
+	// op_cast.go
+	"Cast": {minIn: 1, maxIn: 1, eval: evalCast, shape: shapeSame, check: checkCast, elementwise: true},
+	// op_reduce.go
+	"ReduceMean": reduceSpec(),
+	"ReduceSum":  reduceSpec(),
+	"ReduceMax":  reduceSpec(),
+	"ReduceMin":  reduceSpec(),
+	// op_logic.go
+	"Equal":          compareSpec(),
+	"Less":           compareSpec(),
+	"Greater":        compareSpec(),
+	"LessOrEqual":    compareSpec(),
+	"GreaterOrEqual": compareSpec(),
+	"Not":            {minIn: 1, maxIn: 1, eval: evalLogic, shape: shapeSame, elementwise: true},
+	"And":            {minIn: 2, maxIn: 2, eval: evalLogic, shape: shapeBinary, elementwise: true},
+	"Or":             {minIn: 2, maxIn: 2, eval: evalLogic, shape: shapeBinary, elementwise: true},
+	"Xor":            {minIn: 2, maxIn: 2, eval: evalLogic, shape: shapeBinary, elementwise: true},
+	"Where":          {minIn: 3, maxIn: 3, eval: evalWhere, shape: shapeBroadcastAll, elementwise: true},
+	// op_variadic.go
+	"Sum":  variadicSpec(),
+	"Max":  variadicSpec(),
+	"Min":  variadicSpec(),
+	"Mean": variadicSpec(),
+	"Pow":  {minIn: 2, maxIn: 2, eval: evalPow, shape: shapeBinary, elementwise: true},
+	// op_norm.go
+	"LayerNormalization": {minIn: 2, maxIn: 3, eval: evalLayerNorm, shape: shapeLayerNorm},
+	// op_resize.go
+	"Resize": {minIn: 1, maxIn: 4, eval: evalResize, shape: shapeResize, check: checkResize},
+}
+
+func reduceSpec() *opSpec {
+	return &opSpec{minIn: 1, maxIn: 2, eval: evalReduce, shape: shapeReduce, check: checkReduce}
+}
+
+func compareSpec() *opSpec {
+	return &opSpec{minIn: 2, maxIn: 2, eval: evalCompare, shape: shapeBinary, elementwise: true}
+}
+
+func variadicSpec() *opSpec {
+	return &opSpec{minIn: 1, maxIn: -1, eval: evalVariadic, shape: shapeBroadcastAll, elementwise: true}
 }
 
 func unarySpec() *opSpec {

@@ -106,6 +106,7 @@ func (wt *wireTensor) decode(dir, where string) (*Tensor, error) {
 				t.Ints[i] = int64(binary.LittleEndian.Uint64(b))
 			}
 		}
+		boolify(t, dt)
 		return t, nil
 	}
 	var got int
@@ -156,7 +157,20 @@ func (wt *wireTensor) decode(dir, where string) (*Tensor, error) {
 	if got != n {
 		return nil, formatErrorf(where, "has %d %s values, shape %v needs %d", got, dtypeName(dt), shape, n)
 	}
+	boolify(t, dt)
 	return t, nil
+}
+
+// boolify maps the values of a bool tensor to 0 and 1.
+func boolify(t *Tensor, dt int32) {
+	if dt != dtBool {
+		return
+	}
+	for i, v := range t.Ints {
+		if v != 0 {
+			t.Ints[i] = 1
+		}
+	}
 }
 
 // readExternal reads want bytes of external tensor data described by the

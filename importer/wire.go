@@ -50,10 +50,12 @@ func dtypeName(t int32) string {
 }
 
 // graphDtype reports whether element type t can live in the graph: floats
-// become float32 (Tensor.Data), int32/int64 become Tensor.Ints.
+// become float32 (Tensor.Data), int32/int64 become Tensor.Ints, bool
+// becomes Tensor.Ints holding 0 or 1. 8- and 16-bit integers and uint32/64
+// are refused: their wrap-around arithmetic is not implemented.
 func graphDtype(t int32) bool {
 	switch t {
-	case dtFloat, dtDouble, dtFloat16, dtBfloat16, dtInt32, dtInt64:
+	case dtFloat, dtDouble, dtFloat16, dtBfloat16, dtInt32, dtInt64, dtBool:
 		return true
 	}
 	return false
