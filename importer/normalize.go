@@ -29,6 +29,9 @@ func normalize(g *Graph) error {
 	if err := fold(g); err != nil {
 		return err
 	}
+	if err := foldStaticShapes(g); err != nil {
+		return err
+	}
 	inputsToAttrs(g)
 	removeAliases(g, isNoOpPad)
 	prune(g)
@@ -233,6 +236,50 @@ func fold(g *Graph) error {
 	}
 	g.Nodes = kept
 	return nil
+}
+
+// foldStaticShapes replaces every Shape node by its value when all graph
+// inputs have fully known declared shapes, then folds what depends on it
+// (the Gather/Cast/Concat/Range/ConstantOfShape/Expand chains of torch
+// exports). With a dynamic dimension it does nothing: those chains stay
+// and InferShapes evaluates them by value. If shape inference fails, the
+// graph is left as it is for staticCheck and run time to report.
+func foldStaticShapes(g *Graph) error {
+	in := map[string][]int{}
+	for _, v := range g.Inputs {
+		if len(v.Shape) == 0 && len(g.Inputs) > 0 {
+			return nil // rank not declared
+		}
+		for _, d := range v.Shape {
+			if d < 0 {
+				return nil
+			}
+		}
+		in[v.Name] = v.Shape
+	}
+	found := false
+	for _, n := range g.Nodes {
+		found = found || n.Op == "Shape"
+	}
+	if !found {
+		return nil
+	}
+	shapes, err := g.InferShapesMap(in)
+	if err != nil {
+		return nil
+	}
+	kept := g.Nodes[:0]
+	for _, n := range g.Nodes {
+		if n.Op == "Shape" {
+			if s, ok := shapes[n.Inputs[0]]; ok {
+				g.Consts[n.Outputs[0]] = shapeOf(n, s)
+				continue
+			}
+		}
+		kept = append(kept, n)
+	}
+	g.Nodes = kept
+	return fold(g)
 }
 
 // constInts returns the value of input i of n as int64s when it is a
