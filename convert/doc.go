@@ -12,15 +12,33 @@
 //     Mul/Div → Add → Floor → Clip(0, L) → Mul, recognised by composing the
 //     affine maps around Floor and Clip into c·clip(floor(x/c + b), 0, L):
 //     θ = c·L = λ and initial potential b·θ, the exact conversion of Bu et
-//     al. 2022. Conv and Gemm/MatMul (+ bias Add) become synaptic layers;
-//     AveragePool, GlobalAveragePool, MaxPool (spiking), residual Add,
-//     channel Concat and Flatten map one to one; a zero Pad is merged into
-//     the pool or conv it feeds; a Softmax at the output is dropped (it does
-//     not change the arg max). Anything else is a *ConvertError naming the
-//     node. Input normalisation is not folded into the first layer (zero
-//     padding would then differ at the borders): the .snn file records the
-//     preprocessing instead, and the first layer receives normalised
-//     analog input.
+//     al. 2022. Conv (grouped, depthwise) and Gemm/MatMul (+ bias Add)
+//     become synaptic layers; AveragePool, GlobalAveragePool, MaxPool
+//     (spiking; ceil mode too), residual Add, channel Concat and Flatten
+//     map one to one, ReduceMean over H,W is global average pooling; a zero
+//     Pad is merged into the pool or conv it feeds; a Softmax at the output
+//     is dropped (it does not change the arg max). A BatchNormalization
+//     that FoldBatchNorm could not fold (DenseNet's pre-activation BN after
+//     a Concat) is a per-channel affine synapse in front of the neurons: a
+//     depthwise 1×1 convolution with bias. Data movement (ShuffleNet's
+//     channel shuffle Reshape → Transpose → Reshape, Split, Slice, Gather,
+//     Squeeze, ...) is evaluated on an index tensor, each element holding
+//     its flat position in the layer the chain reads; a result that selects
+//     whole channels at unchanged H×W positions becomes a 1×1 convolution
+//     with a 0/1 selection matrix (one synapse of weight 1 per output
+//     neuron, exact), any other movement is refused. Shape arithmetic
+//     (Shape → Gather → Concat → Reshape) is evaluated for one image.
+//     Activations without an IF equivalent are refused before anything is
+//     lowered, with a *ConvertError wrapping ErrNoIFEquivalent that names
+//     the activation and its node: SiLU (x·sigmoid(x)), HardSwish, GELU
+//     (Gelu, or Erf), sigmoid and hard-sigmoid gates (squeeze-and-
+//     excitation), LayerNorm (LayerNormalization, or x − ReduceMean(x)),
+//     softmax inside the network, products of two activations, tanh and
+//     the other non-ReLU activations. Anything else is a *ConvertError
+//     naming the node. Input normalisation is not folded into the first
+//     layer (zero padding would then differ at the borders): the .snn file
+//     records the preprocessing instead, and the first layer receives
+//     normalised analog input.
 //  3. Threshold balancing (package calibrate) on the ANN's activations over
 //     the calibration images, for every ReLU layer.
 //  4. Threshold shift: initial potential θ/2, so neurons round rather than

@@ -50,15 +50,31 @@ type lowerer struct {
 	layer  map[string]int // ANN value -> SNN layer producing it
 	done   map[*importer.Node]bool
 	out    *Lowered
+	// shapes2 are the value shapes for a batch of two images, when the
+	// graph infers them, to tell the batch axis from others.
+	shapes2 map[string][]int
+	vals    map[string]*importer.Tensor // shape arithmetic evaluated (batch 1)
+	moved   map[string]*moved           // values computed by movement chains
 }
 
 // Lower rewrites g (with BatchNorm already folded, see FoldBatchNorm) into
-// SNN layers. Every ReLU-like activation (Relu, Clip(0,λ), QCFS quantisers)
-// becomes an IF layer; Conv and Gemm/MatMul become synaptic layers;
-// AveragePool, GlobalAveragePool, MaxPool, Add, Concat and Flatten map to
-// their SNN kinds; a zero Pad in front of a pool or conv is merged into it;
-// a Softmax that produces the graph output is dropped (it does not change
-// the arg max). Anything else is a *ConvertError naming the node.
+// SNN layers. Every ReLU-like activation (Relu, Clip(0,λ) such as ReLU6,
+// QCFS quantisers) becomes an IF layer; Conv (grouped and depthwise
+// included) and Gemm/MatMul become synaptic layers; AveragePool,
+// GlobalAveragePool, MaxPool (ceil mode included), Add, Concat and Flatten
+// map to their SNN kinds; ReduceMean over H and W is global average
+// pooling; a BatchNormalization that could not be folded (DenseNet's,
+// after a Concat) becomes a depthwise 1×1 convolution with bias; a zero Pad
+// in front of a pool or conv is merged into it; chains of data-movement
+// ops (Reshape, Transpose, Split, Slice, Gather, ...: ShuffleNet's channel
+// shuffle) are evaluated on an index tensor and, when they select channels
+// at unchanged positions, become a 1×1 convolution with a 0/1 matrix;
+// shape arithmetic (Shape chains) is evaluated; a Softmax that produces
+// the graph output is dropped (it does not change the arg max). An
+// activation without an IF equivalent (SiLU, HardSwish, GELU, sigmoid
+// gates, LayerNorm, softmax inside the network, ...) is refused first,
+// with a *ConvertError wrapping ErrNoIFEquivalent that names it; anything
+// else unconvertible is a *ConvertError naming the node.
 func Lower(g *importer.Graph) (*Lowered, error) {
 	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
 		return nil, fmt.Errorf("convert: the graph must have one input and one output, has %d and %d", len(g.Inputs), len(g.Outputs))
@@ -66,6 +82,9 @@ func Lower(g *importer.Graph) (*Lowered, error) {
 	in := g.Inputs[0]
 	if len(in.Shape) != 4 && len(in.Shape) != 2 {
 		return nil, fmt.Errorf("convert: input %q has shape %v, want [N,C,H,W] or [N,F]", in.Name, in.Shape)
+	}
+	if err := refuseNonIF(g); err != nil {
+		return nil, err
 	}
 	shape := append([]int{1}, in.Shape[1:]...)
 	shapes, err := g.InferShapes(shape)
@@ -83,6 +102,12 @@ func Lower(g *importer.Graph) (*Lowered, error) {
 		m:     &snnrt.Model{Input: inShape, Metadata: map[string]string{}},
 		layer: map[string]int{in.Name: snnrt.InputIndex},
 		done:  map[*importer.Node]bool{},
+		vals:  map[string]*importer.Tensor{},
+		moved: map[string]*moved{},
+	}
+	shape2 := append([]int{2}, in.Shape[1:]...)
+	if s2, err := g.InferShapes(shape2); err == nil {
+		l.shapes2 = s2
 	}
 	l.out = &Lowered{Model: l.m}
 	for _, n := range g.Nodes {
@@ -94,6 +119,12 @@ func Lower(g *importer.Graph) (*Lowered, error) {
 		}
 	}
 	outIdx, ok := l.layer[g.Outputs[0]]
+	if mv := l.moved[g.Outputs[0]]; mv != nil && len(g.Nodes) > 0 {
+		if outIdx, err = l.input(mv.node, g.Outputs[0]); err != nil {
+			return nil, err
+		}
+		ok = true
+	}
 	if !ok || outIdx == snnrt.InputIndex {
 		return nil, fmt.Errorf("convert: graph output %q is not computed by a layer", g.Outputs[0])
 	}
@@ -107,8 +138,9 @@ func Lower(g *importer.Graph) (*Lowered, error) {
 	return l.out, nil
 }
 
-// input returns the layer computing value v.
-func (l *lowerer) input(n *importer.Node, v string) (int, error) {
+// inputLayer returns the layer computing value v, which is not the
+// result of a movement chain.
+func (l *lowerer) inputLayer(n *importer.Node, v string) (int, error) {
 	idx, ok := l.layer[v]
 	if !ok {
 		if _, c := l.g.Consts[v]; c {
@@ -133,6 +165,12 @@ func (l *lowerer) add(n *importer.Node, v string, layer snnrt.Layer) (int, error
 
 // node lowers n (and, for activations, the chain it starts).
 func (l *lowerer) node(n *importer.Node) error {
+	if ok, err := l.shapeArith(n); ok || err != nil {
+		return err
+	}
+	if movementOps[n.Op] {
+		return l.move(n)
+	}
 	switch n.Op {
 	case "Conv":
 		return l.conv(n)
@@ -147,8 +185,10 @@ func (l *lowerer) node(n *importer.Node) error {
 		}
 		_, err = l.add(n, n.Outputs[0], snnrt.Layer{Kind: snnrt.KindGlobalAvgPool, Inputs: []int{src}})
 		return err
-	case "Flatten", "Reshape":
-		return l.flatten(n)
+	case "BatchNormalization":
+		return l.batchNorm(n)
+	case "ReduceMean":
+		return l.reduceMean(n)
 	case "Concat":
 		if ax := n.Attrs.Int("axis", 1); ax != 1 && ax != -3 {
 			return nodeErr(n, "concatenation along axis %d; only the channel axis converts", ax)
@@ -172,9 +212,19 @@ func (l *lowerer) node(n *importer.Node) error {
 		}
 		return nodeErr(n, "softmax inside the network is not convertible (only at the output)")
 	case "Relu", "Clip", "Floor", "Mul", "Div", "Sub":
+		if _, ok := l.moved[n.Inputs[0]]; ok {
+			// An activation of a moved value: lowering the
+			// movement recognises it.
+			if _, err := l.input(n, n.Inputs[0]); err != nil {
+				return err
+			}
+			if l.done[n] {
+				return nil
+			}
+		}
 		return nodeErr(n, "elementwise %s is not part of a recognised activation (ReLU, Clip(0,λ) or a QCFS quantiser after a linear layer)", n.Op)
 	}
-	return nodeErr(n, "op %s has no SNN equivalent here (convertible: Conv, Gemm, MatMul, Relu, Clip, QCFS chains, AveragePool, GlobalAveragePool, MaxPool, Add, Concat, Flatten, Reshape to 2-D, zero Pad, output Softmax)", n.Op)
+	return nodeErr(n, "op %s has no SNN equivalent here (convertible: Conv, Gemm, MatMul, Relu, Clip, QCFS chains, BatchNormalization, AveragePool, GlobalAveragePool, MaxPool, ReduceMean over H,W, Add, Concat, channel-selecting Reshape/Transpose/Split/Slice/Gather chains, Flatten, zero Pad, output Softmax)", n.Op)
 }
 
 // activation recognises an activation reading value v and, if there is one,
@@ -409,26 +459,4 @@ func (l *lowerer) routing(n *importer.Node, kind snnrt.Kind) error {
 		return err
 	}
 	return l.activation(n.Outputs[0], idx)
-}
-
-// flatten lowers Flatten(axis 1) and Reshape to [N, F].
-func (l *lowerer) flatten(n *importer.Node) error {
-	src, err := l.input(n, n.Inputs[0])
-	if err != nil {
-		return err
-	}
-	out := l.shapes[n.Outputs[0]]
-	in := l.shapes[n.Inputs[0]]
-	if len(out) != 2 || out[0] != in[0] {
-		return nodeErr(n, "reshape %v -> %v; only flattening to [N, F] converts", in, out)
-	}
-	if n.Op == "Flatten" && n.Attrs.Int("axis", 1) != 1 {
-		return nodeErr(n, "axis %d; only axis 1 converts", n.Attrs.Int("axis", 1))
-	}
-	if len(in) == 2 {
-		l.layer[n.Outputs[0]] = src
-		return nil
-	}
-	_, err = l.add(n, n.Outputs[0], snnrt.Layer{Kind: snnrt.KindFlatten, Inputs: []int{src}})
-	return err
 }
