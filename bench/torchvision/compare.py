@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""Compare two sets of logits: max relative error and top-1 agreement.
+
+  compare.py GOT REF [--classes 1000]
+
+GOT and REF are raw little-endian float32 files (images x classes, the layout
+of `ann2snn eval --logits` and ort_logits.mjs) or .npy files. Prints one JSON
+line:
+  {"images", "classes", "max_rel_err", "max_abs_err", "ref_max_abs",
+   "top1_agree", "ref_distinct_top1"}
+where max_rel_err = max|got - ref| / max|ref| over all logits, top1_agree is
+the fraction of images whose argmax agree (ties: numpy's first index) and
+ref_distinct_top1 is how many distinct classes REF's argmax takes (a
+degenerate network predicting one class everywhere makes top-1 agreement
+meaningless). Exit status 1 when the files cannot be compared (missing,
+empty, wrong size, non-finite values are reported, not fatal).
+"""
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+
+def load(path, classes):
+    if path.endswith(".npy"):
+        a = np.load(path).astype(np.float32)
+        return a.reshape(a.shape[0], -1)
+    a = np.fromfile(path, dtype="<f4")
+    if a.size == 0 or a.size % classes:
+        raise ValueError(f"{path}: {a.size} floats is not a whole number of {classes}-class rows")
+    return a.reshape(-1, classes)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("got")
+    ap.add_argument("ref")
+    ap.add_argument("--classes", type=int, default=1000)
+    a = ap.parse_args()
+    try:
+        g, r = load(a.got, a.classes), load(a.ref, a.classes)
+    except (OSError, ValueError) as e:
+        print(f"compare.py: {e}", file=sys.stderr)
+        sys.exit(1)
+    if g.shape != r.shape:
+        print(f"compare.py: {a.got} has shape {g.shape}, {a.ref} has {r.shape}", file=sys.stderr)
+        sys.exit(1)
+    gf, rf = g.astype(np.float64), r.astype(np.float64)
+    ref_max = float(np.abs(rf).max())
+    abs_err = float(np.abs(gf - rf).max())
+    out = {
+        "images": int(g.shape[0]), "classes": int(g.shape[1]),
+        "max_rel_err": abs_err / ref_max if ref_max > 0 else float("inf"),
+        "max_abs_err": abs_err, "ref_max_abs": ref_max,
+        "top1_agree": float((g.argmax(1) == r.argmax(1)).mean()),
+        "ref_distinct_top1": int(len(np.unique(r.argmax(1)))),
+        "finite": bool(np.isfinite(g).all() and np.isfinite(r).all()),
+    }
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
