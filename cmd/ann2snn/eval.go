@@ -29,6 +29,8 @@ type evalFlags struct {
 	reportN   int
 	asNIR     bool
 	logits    string
+	shardSpec string
+	shard     shard // parsed from shardSpec; 0/1 (all images) when shardSpec is ""
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,7 +44,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&f.reportN, "report-images", 256, "SNN: images used by --report (the first N of the evaluated set)")
 	fs.BoolVar(&f.asNIR, "as-nir", false, "SNN: evaluate the model as its NIR export describes it (reset to zero, no initial potential; see docs/nir.md)")
 	fs.StringVar(&f.ann, "ann", "", "SNN: the ANN (.onnx) to compare against (default: the recorded source model)")
-	fs.StringVar(&f.logits, "logits", "", "write the output logits to this file: float32 little-endian, row-major images × classes, no header (SNN: the output summed over the largest T steps; divide by T for the ANN scale)")
+	fs.StringVar(&f.logits, "logits", "", "write the output logits to this file: float32 little-endian, row-major images × classes, no header (SNN: the output summed over the largest T steps; divide by T for the ANN scale; with --shard: the shard's images only)")
+	fs.StringVar(&f.shardSpec, "shard", "", "evaluate only part K/N (K = 0..N-1) of the images: [K·n/N, (K+1)·n/N) of the n selected after --limit; with --json print a part for \"ann2snn merge\" (see docs/sharding.md)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -53,6 +56,18 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	path := pos[0]
 	if err := checkOutput("--logits", f.logits, path); err != nil {
 		return err
+	}
+	f.shard = shard{0, 1}
+	if f.shardSpec != "" {
+		if f.shard, err = parseShard(f.shardSpec); err != nil {
+			return &usageError{"--shard: " + err.Error()}
+		}
+		switch {
+		case f.report:
+			return &usageError{"--report cannot be sharded (it compares layers on the first images): run it without --shard"}
+		case f.plotDir != "":
+			return &usageError{"--plot with --shard: plot the merged result instead (ann2snn merge --plot DIR)"}
+		}
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".onnx":
@@ -76,6 +91,40 @@ type annEval struct {
 	Batch      int     `json:"batch"`
 }
 
+// annSums are the exact counts of an ANN evaluation of some images, from
+// which annResult computes every reported number; parts of a sharded run
+// add up (see merge.go).
+type annSums struct {
+	Images  int     `json:"images"`
+	Correct int64   `json:"correct"` // images whose argmax equals the label
+	BusyS   float64 `json:"busy_s"`  // seconds in the executor alone (data preparation excluded)
+}
+
+func (s *annSums) add(o *annSums) {
+	s.Images += o.Images
+	s.Correct += o.Correct
+	s.BusyS += o.BusyS
+}
+
+// annResult computes the reported result of run from its sums.
+func annResult(run *evalRun, s *annSums) annEval {
+	return annEval{Model: run.Model, Kind: "ann", Data: run.Data, Split: run.Split, Images: s.Images,
+		Accuracy: ratio(float64(s.Correct), float64(s.Images)), ImagesPerS: ratio(float64(s.Images), s.BusyS), Batch: run.Batch}
+}
+
+// ratio returns a/b, or 0 when b is 0 (no images, or no time measured).
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func printANNEval(w io.Writer, res *annEval) {
+	fmt.Fprintf(w, "model     %s (ANN)\ndata      %s (%s, %d images)\naccuracy  %.2f%%\nspeed     %.1f images/s (batch %d)\n",
+		res.Model, res.Data, res.Split, res.Images, 100*res.Accuracy, res.ImagesPerS, res.Batch)
+}
+
 func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.Writer) error {
 	g, err := importer.Load(path)
 	if err != nil {
@@ -89,24 +138,37 @@ func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	run, err := newEvalRun("ann", path, f, ds, pre)
+	if err != nil {
+		return err
+	}
+	ds, first, err := f.shard.of(ds)
+	if err != nil {
+		return err
+	}
 	var logits []float32
+	var keep *[]float32 // where annCount appends the logits, if wanted
 	if f.logits != "" {
 		logits = make([]float32, 0, ds.Len()*shapeLen(ex.OutputShape()))
+		keep = &logits
 	}
-	c, err := annCount(ctx, ex, ds, pre, f.batch, &logits, progress.New(stderr, "eval", ds.Len()))
+	c, err := annCount(ctx, ex, ds, pre, f.batch, keep, progress.New(stderr, "eval", ds.Len()))
 	if err != nil {
 		return err
 	}
 	if err := writeLogits(f.logits, logits); err != nil {
 		return err
 	}
-	res := annEval{Model: path, Kind: "ann", Data: f.data, Split: f.split, Images: ds.Len(),
-		Accuracy: float64(c.correct) / float64(ds.Len()), ImagesPerS: float64(ds.Len()) / c.busy.Seconds(), Batch: f.batch}
+	sums := annSums{Images: ds.Len(), Correct: c.correct, BusyS: c.busy.Seconds()}
+	if f.shardSpec != "" && f.json {
+		return writePart(stdout, &evalPart{Format: partFormat, Run: run, Shard: f.shard.K, First: first, ANN: &sums})
+	}
+	res := annResult(&run, &sums)
 	if f.json {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "model     %s (ANN)\ndata      %s (%s, %d images)\naccuracy  %.2f%%\nspeed     %.1f images/s (batch %d)\n",
-		res.Model, res.Data, res.Split, res.Images, 100*res.Accuracy, res.ImagesPerS, res.Batch)
+	printShard(stdout, f.shard, first, ds.Len(), run.Images)
+	printANNEval(stdout, &res)
 	return nil
 }
 

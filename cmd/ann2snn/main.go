@@ -10,6 +10,7 @@
 //	inspect   print the layers, shapes, parameters and MACs of an ONNX model
 //	convert   convert an ONNX ANN into a calibrated SNN (.snn)
 //	eval      evaluate an ONNX model (ANN) or a .snn model on a data set
+//	merge     combine the parts of a sharded eval (eval --shard K/N --json)
 //	finetune  fine-tune a .snn model with surrogate gradients (BPTT)
 //	export    export a .snn model to another format (NIR)
 //	bench     time the SNN runtime (event-driven and dense) against the ANN executor
@@ -104,6 +105,7 @@ func commands() []command {
 		{"inspect", "print the layers, shapes, parameters and MACs of an ONNX model", runInspect},
 		{"convert", "convert an ONNX ANN into a calibrated SNN (.snn)", runConvert},
 		{"eval", "evaluate an ONNX model (ANN) or a .snn model on a data set", runEval},
+		{"merge", "combine the parts of a sharded eval (eval --shard K/N --json)", runMerge},
 		{"finetune", "fine-tune a .snn model with surrogate gradients (BPTT)", runFinetune},
 		{"export", "export a .snn model to another format (NIR)", runExport},
 		{"bench", "time the SNN runtime (event-driven and dense) against the ANN executor", runBench},

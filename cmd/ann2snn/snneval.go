@@ -92,6 +92,86 @@ func parseTimesteps(s string) ([]int, error) {
 // snnInput returns the per-image input shape of m, as the data sets give it.
 func snnInput(m *snnrt.Model) []int { return []int{m.Input.C, m.Input.H, m.Input.W} }
 
+// snnInfo is what a model says about its evaluation, the same for every
+// shard of a run: part of evalRun.
+type snnInfo struct {
+	ANNMACs      int64  `json:"ann_macs_per_image"`
+	Encoding     string `json:"encoding"`
+	ANNReference string `json:"ann_reference"` // as reported
+	ANNTimed     bool   `json:"ann_timed"`     // the reference is an ONNX model run (its speed is reported)
+	// Layers are the IF layers, in model order.
+	Layers []snnLayerInfo `json:"layers"`
+}
+
+// snnLayerInfo is one IF layer of snnInfo.
+type snnLayerInfo struct {
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Neurons int    `json:"neurons"`
+}
+
+// snnSums are the exact counts of an SNN evaluation of some images, from
+// which snnResult computes every reported number; parts of a sharded run
+// add up (see merge.go). Per-T slices follow evalRun.Timesteps.
+type snnSums struct {
+	Images     int     `json:"images"`
+	Correct    []int64 `json:"correct"` // per T: images whose prediction equals the label
+	SOPs       []int64 `json:"sops"`    // per T: synaptic operations of steps 1..T, all images
+	MACs       []int64 `json:"macs"`    // per T: dense multiply-accumulates of steps 1..T, all images
+	Spikes     []int64 `json:"spikes"`  // per IF layer (snnInfo.Layers): spikes over the largest T, all images
+	ANNCorrect int64   `json:"ann_correct"`
+	BusyS      float64 `json:"busy_s"`     // seconds in the simulator alone
+	ANNBusyS   float64 `json:"ann_busy_s"` // seconds in the ANN executor alone (0 for the analog network)
+}
+
+func newSNNSums(timesteps, layers int) *snnSums {
+	return &snnSums{Correct: make([]int64, timesteps), SOPs: make([]int64, timesteps), MACs: make([]int64, timesteps),
+		Spikes: make([]int64, layers)}
+}
+
+// add adds o to s; both have the same lengths.
+func (s *snnSums) add(o *snnSums) {
+	s.Images += o.Images
+	for i := range s.Correct {
+		s.Correct[i] += o.Correct[i]
+		s.SOPs[i] += o.SOPs[i]
+		s.MACs[i] += o.MACs[i]
+	}
+	for i := range s.Spikes {
+		s.Spikes[i] += o.Spikes[i]
+	}
+	s.ANNCorrect += o.ANNCorrect
+	s.BusyS += o.BusyS
+	s.ANNBusyS += o.ANNBusyS
+}
+
+// snnResult computes the reported result of run (Kind "snn") from its
+// sums.
+func snnResult(run *evalRun, s *snnSums) snnEval {
+	info, ts := run.SNN, run.Timesteps
+	T := ts[len(ts)-1]
+	N := float64(s.Images)
+	res := snnEval{Model: run.Model, Kind: "snn", Data: run.Data, Split: run.Split, Images: s.Images,
+		ANNAccuracy: ratio(float64(s.ANNCorrect), N), ANNReference: info.ANNReference, ANNMACs: info.ANNMACs,
+		ImagesPerS: ratio(N, s.BusyS), Encoding: info.Encoding, MaxTimesteps: T}
+	res.ANNEnergyUJ = float64(res.ANNMACs) * pJPerMAC * 1e-6
+	if info.ANNTimed {
+		res.ANNImagesPerS = ratio(N, s.ANNBusyS)
+	}
+	for i, t := range ts {
+		st := snnStep{T: t, Accuracy: ratio(float64(s.Correct[i]), N), SOPsPerImage: ratio(float64(s.SOPs[i]), N), MACsPerImage: ratio(float64(s.MACs[i]), N)}
+		st.Gap = res.ANNAccuracy - st.Accuracy
+		st.EnergyUJ = (st.SOPsPerImage*pJPerAC + st.MACsPerImage*pJPerMAC) * 1e-6
+		res.Timesteps = append(res.Timesteps, st)
+	}
+	res.SOPsPerImage = res.Timesteps[len(ts)-1].SOPsPerImage
+	for i, l := range info.Layers {
+		res.Layers = append(res.Layers, snnLayer{Name: l.Name, Kind: l.Kind, Neurons: l.Neurons,
+			FiringRate: ratio(float64(s.Spikes[i]), float64(l.Neurons)*N*float64(T))})
+	}
+	return res
+}
+
 func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.Writer) error {
 	ts, err := parseTimesteps(f.timesteps)
 	if err != nil {
@@ -119,7 +199,7 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		s.Metadata = m.Metadata
 		m = s
 	}
-	ds, pre, err := f.openFor(path, snnInput(m), m.Metadata)
+	all, pre, err := f.openFor(path, snnInput(m), m.Metadata)
 	if err != nil {
 		return err
 	}
@@ -129,10 +209,29 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	if ref == "" {
 		ref = recordedSource(m.Metadata)
 	}
-	res := snnEval{Model: path, Kind: "snn", Data: f.data, Split: f.split, Images: ds.Len(),
-		ANNMACs: denseMACs(m), Encoding: snnrt.Direct.String(), MaxTimesteps: ts[len(ts)-1]}
-	res.ANNEnergyUJ = float64(res.ANNMACs) * pJPerMAC * 1e-6
+	run, err := newEvalRun("snn", path, f, all, pre)
+	if err != nil {
+		return err
+	}
+	run.Timesteps, run.AsNIR = ts, f.asNIR
+	info := &snnInfo{ANNMACs: denseMACs(m), Encoding: snnrt.Direct.String(),
+		ANNReference: "analog network of the SNN (source ONNX not found; pass --ann)"}
+	for _, l := range m.Layers {
+		if l.Kind == snnrt.KindIF {
+			info.Layers = append(info.Layers, snnLayerInfo{Name: l.Name, Kind: l.Kind.String(), Neurons: l.Shape.Len()})
+		}
+	}
+	run.SNN = info
+	ds, first, err := f.shard.of(all)
+	if err != nil {
+		return err
+	}
+	sums := newSNNSums(len(ts), len(info.Layers))
+	sums.Images = ds.Len()
 	if ref != "" {
+		if run.ANNSHA256, err = fileSHA256(ref); err != nil {
+			return badInput(err)
+		}
 		g, err := importer.Load(ref)
 		if err != nil {
 			return badInput(err)
@@ -145,96 +244,20 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		if err != nil {
 			return err
 		}
-		res.ANNAccuracy, res.ANNImagesPerS = float64(c.correct)/float64(ds.Len()), float64(ds.Len())/c.busy.Seconds()
-		res.ANNReference = ref
+		sums.ANNCorrect, sums.ANNBusyS = c.correct, c.busy.Seconds()
+		info.ANNReference, info.ANNTimed = ref, true
 	}
-	T := ts[len(ts)-1]
-	per := m.Input.Len()
-	buf := make([]float32, f.batch*per)
-	correct := make([]int, len(ts))
-	sops := make([]int64, len(ts))
-	macs := make([]int64, len(ts))
-	spikes := make([]int64, len(m.Layers))
-	analogCorrect := 0
-	var logits []float32
-	if f.logits != "" {
-		logits = make([]float32, 0, ds.Len()*m.Layers[m.Output].Shape.Len())
-	}
-	sim, err := snnrt.NewSimulator(m, snnrt.Config{T: T})
+	logits, err := snnCount(ctx, m, ds, pre, f.batch, ts, ref == "", f.logits != "", sums, progress.New(stderr, "snn", ds.Len()))
 	if err != nil {
-		return badInput(err)
+		return err
 	}
-	bar := progress.New(stderr, "snn", ds.Len())
-	var busy time.Duration
-	for start := 0; start < ds.Len(); start += f.batch {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n := min(f.batch, ds.Len()-start)
-		x := buf[:n*per]
-		if _, err := ds.Batch(x, start, n, pre); err != nil {
-			return badInput(err)
-		}
-		t0 := time.Now()
-		r, err := sim.Run(x, n)
-		busy += time.Since(t0)
-		if err != nil {
-			return err
-		}
-		for i, t := range ts {
-			for j, p := range r.Predictions(t) {
-				if p == ds.Label(start+j) {
-					correct[i]++
-				}
-			}
-			sops[i] += r.SOPs(t)
-			macs[i] += r.MACs(t)
-		}
-		for i, l := range r.Layers {
-			spikes[i] += l.Spikes
-		}
-		if f.logits != "" {
-			logits = append(logits, r.Logits(T)...)
-		}
-		if ref == "" {
-			out, err := m.Analog(x, n)
-			if err != nil {
-				return err
-			}
-			c := len(out) / n
-			for j := range n {
-				if argmax(out[j*c:(j+1)*c]) == ds.Label(start+j) {
-					analogCorrect++
-				}
-			}
-		}
-		bar.Add(n)
-	}
-	bar.Done()
 	if err := writeLogits(f.logits, logits); err != nil {
 		return err
 	}
-	N := float64(ds.Len())
-	if ref == "" {
-		res.ANNAccuracy = float64(analogCorrect) / N
-		res.ANNReference = "analog network of the SNN (source ONNX not found; pass --ann)"
+	if f.shardSpec != "" && f.json {
+		return writePart(stdout, &evalPart{Format: partFormat, Run: run, Shard: f.shard.K, First: first, SNN: sums})
 	}
-	res.ImagesPerS = N / busy.Seconds()
-	for i, t := range ts {
-		st := snnStep{T: t, Accuracy: float64(correct[i]) / N, SOPsPerImage: float64(sops[i]) / N, MACsPerImage: float64(macs[i]) / N}
-		st.Gap = res.ANNAccuracy - st.Accuracy
-		st.EnergyUJ = (st.SOPsPerImage*pJPerAC + st.MACsPerImage*pJPerMAC) * 1e-6
-		res.Timesteps = append(res.Timesteps, st)
-	}
-	res.SOPsPerImage = res.Timesteps[len(ts)-1].SOPsPerImage
-	for i, l := range m.Layers {
-		if l.Kind != snnrt.KindIF {
-			continue
-		}
-		neurons := l.Shape.Len()
-		res.Layers = append(res.Layers, snnLayer{Name: l.Name, Kind: l.Kind.String(), Neurons: neurons,
-			FiringRate: float64(spikes[i]) / (float64(neurons) * N * float64(T))})
-	}
+	res := snnResult(&run, sums)
 	if f.report {
 		if ref == "" {
 			return badInput(fmt.Errorf("--report needs the source ONNX model: pass --ann"))
@@ -251,8 +274,81 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	if f.json {
 		return json.NewEncoder(stdout).Encode(res)
 	}
+	printShard(stdout, f.shard, first, ds.Len(), run.Images)
 	printSNNEval(stdout, &res)
 	return nil
+}
+
+// snnCount simulates every image of ds for the largest of ts steps and
+// adds to s the images, correct predictions, SOPs and MACs at each T,
+// the spikes of each IF layer, the simulator's busy time and, if analog,
+// the correct predictions of m's analog network (as ANNCorrect). If
+// logits, it returns the output summed over the largest T of every image
+// (row-major images × classes).
+func snnCount(ctx context.Context, m *snnrt.Model, ds *dataset.Dataset, pre dataset.Preprocess, batch int, ts []int, analog, logits bool, s *snnSums, bar *progress.Bar) ([]float32, error) {
+	T := ts[len(ts)-1]
+	per := m.Input.Len()
+	buf := make([]float32, batch*per)
+	var out []float32
+	if logits {
+		out = make([]float32, 0, ds.Len()*m.Layers[m.Output].Shape.Len())
+	}
+	sim, err := snnrt.NewSimulator(m, snnrt.Config{T: T})
+	if err != nil {
+		return nil, badInput(err)
+	}
+	var busy time.Duration
+	for start := 0; start < ds.Len(); start += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n := min(batch, ds.Len()-start)
+		x := buf[:n*per]
+		if _, err := ds.Batch(x, start, n, pre); err != nil {
+			return nil, badInput(err)
+		}
+		t0 := time.Now()
+		r, err := sim.Run(x, n)
+		busy += time.Since(t0)
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range ts {
+			for j, p := range r.Predictions(t) {
+				if p == ds.Label(start+j) {
+					s.Correct[i]++
+				}
+			}
+			s.SOPs[i] += r.SOPs(t)
+			s.MACs[i] += r.MACs(t)
+		}
+		k := 0
+		for i, l := range r.Layers {
+			if m.Layers[i].Kind == snnrt.KindIF {
+				s.Spikes[k] += l.Spikes
+				k++
+			}
+		}
+		if logits {
+			out = append(out, r.Logits(T)...)
+		}
+		if analog {
+			y, err := m.Analog(x, n)
+			if err != nil {
+				return nil, err
+			}
+			c := len(y) / n
+			for j := range n {
+				if argmax(y[j*c:(j+1)*c]) == ds.Label(start+j) {
+					s.ANNCorrect++
+				}
+			}
+		}
+		bar.Add(n)
+	}
+	bar.Done()
+	s.BusyS += busy.Seconds()
+	return out, nil
 }
 
 // writeSNNPlots draws accuracy against T and the firing rate per IF layer
