@@ -7,31 +7,110 @@ import (
 	"github.com/ann2snn/ann2snn/internal/ann"
 )
 
-// Sample holds the activations of one ANN value over the calibration
-// images, split by channel: Positive[c] has every positive value of channel
-// c, Count[c] the number of values (zeros and negatives included).
-// Vectors ([N,F]) have one channel per feature.
+// Images is a calibration set read batch by batch, so that no more than
+// one batch of preprocessed images needs to be in memory.
+type Images interface {
+	// Len returns the number of images.
+	Len() int
+	// Read writes images start, …, start+n−1 (preprocessed, NCHW) into
+	// dst, whose length is n times the per-image size.
+	Read(dst []float32, start, n int) error
+}
+
+// Slice returns the n images held in x (NCHW) as Images.
+func Slice(x []float32, n int) Images { return slice{x, n} }
+
+type slice struct {
+	x []float32
+	n int
+}
+
+func (s slice) Len() int { return s.n }
+
+func (s slice) Read(dst []float32, start, n int) error {
+	if s.n <= 0 || len(s.x)%s.n != 0 {
+		return fmt.Errorf("calibrate: %d values do not split into %d images", len(s.x), s.n)
+	}
+	per := len(s.x) / s.n
+	if start < 0 || n < 0 || start+n > s.n || len(dst) != n*per {
+		return fmt.Errorf("calibrate: read of images [%d, %d) into %d values: out of range of %d images of %d values", start, start+n, len(dst), s.n, per)
+	}
+	copy(dst, s.x[start*per:(start+n)*per])
+	return nil
+}
+
+// Head returns the first k images of src (all if it has fewer).
+func Head(src Images, k int) Images { return head{src, min(k, src.Len())} }
+
+type head struct {
+	Images
+	n int
+}
+
+func (h head) Len() int { return h.n }
+
+// batches reads src in batches of at most batch images of per values each
+// and calls f with the first image's index, the count and the values; the
+// buffer is reused, so f must not keep it.
+func batches(src Images, per, batch int, f func(first, k int, x []float32) error) error {
+	if batch < 1 {
+		return fmt.Errorf("calibrate: batch size %d, must be at least 1", batch)
+	}
+	n := src.Len()
+	buf := make([]float32, min(batch, n)*per)
+	for start := 0; start < n; start += batch {
+		k := min(batch, n-start)
+		x := buf[:k*per]
+		if err := src.Read(x, start, k); err != nil {
+			return fmt.Errorf("calibrate: images %d..%d: %w", start, start+k-1, err)
+		}
+		if err := f(start, k, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sample summarises the activations of one ANN value over the calibration
+// images, split by channel, in memory that does not grow with the number
+// of images: Layer summarises the positive values of all channels,
+// Channel[c] (only when collected per channel) those of channel c, and
+// Count[c] is the number of values of channel c (zeros and negatives
+// included). Vectors ([N,F]) have one channel per feature.
 type Sample struct {
-	Positive [][]float32
-	Count    []int
+	Layer   *Hist
+	Channel []*Hist
+	Count   []int
 }
 
 // Channels returns the number of channels.
 func (s *Sample) Channels() int { return len(s.Count) }
 
-// Collect runs the n images x through ex, batch images at a time, and
-// samples the values named in names.
-func Collect(ex *ann.Executor, x []float32, n, batch int, names []string) (map[string]*Sample, error) {
-	per := importer.NumElements(ex.InputShape())
-	if len(x) != n*per {
-		return nil, fmt.Errorf("calibrate: %d values for %d images of shape %v", len(x), n, ex.InputShape())
+// CollectOptions control Collect. The zero value collects per layer in
+// batches of 64.
+type CollectOptions struct {
+	// Batch is the number of images run through the ANN at once; 0
+	// means 64. Memory grows with it; results do not depend on it.
+	Batch int
+	// PerChannel also keeps one histogram per channel (for per-channel
+	// thresholds), at ChannelBits resolution.
+	PerChannel bool
+}
+
+// Collect runs the images of src through ex, one batch at a time, and
+// summarises the values named in names. Only one batch of images and its
+// kept values are in memory at once; the summaries are the same for every
+// batch size and worker count.
+func Collect(ex *ann.Executor, src Images, names []string, opt CollectOptions) (map[string]*Sample, error) {
+	if opt.Batch <= 0 {
+		opt.Batch = 64
 	}
+	per := importer.NumElements(ex.InputShape())
 	out := make(map[string]*Sample, len(names))
-	for start := 0; start < n; start += batch {
-		k := min(batch, n-start)
-		_, kept, err := ex.Forward(x[start*per:(start+k)*per], k, names)
+	err := batches(src, per, opt.Batch, func(_, k int, x []float32) error {
+		_, kept, err := ex.Forward(x, k, names)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, name := range names {
 			t := kept[name]
@@ -41,15 +120,26 @@ func Collect(ex *ann.Executor, x []float32, n, batch int, names []string) (map[s
 				if len(t.Shape) > 1 {
 					c = t.Shape[1]
 				}
-				s = &Sample{Positive: make([][]float32, c), Count: make([]int, c)}
+				s = &Sample{Layer: NewHist(LayerBits, LayerExact), Count: make([]int, c)}
+				if opt.PerChannel {
+					s.Channel = make([]*Hist, c)
+					for i := range s.Channel {
+						s.Channel[i] = NewHist(ChannelBits, ChannelExact)
+					}
+				}
 				out[name] = s
 			}
 			s.add(t)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
+// add adds one batch of values, image by image and channel by channel.
 func (s *Sample) add(t *importer.Tensor) {
 	c := len(s.Count)
 	inner := 1
@@ -60,10 +150,9 @@ func (s *Sample) add(t *importer.Tensor) {
 		for ch := range c {
 			vals := t.Data[(i*c+ch)*inner : (i*c+ch+1)*inner]
 			s.Count[ch] += len(vals)
-			for _, v := range vals {
-				if v > 0 {
-					s.Positive[ch] = append(s.Positive[ch], v)
-				}
+			s.Layer.Add(vals)
+			if s.Channel != nil {
+				s.Channel[ch].Add(vals)
 			}
 		}
 	}
@@ -71,25 +160,25 @@ func (s *Sample) add(t *importer.Tensor) {
 
 // Threshold returns θ for the sample: one value (perChannel false) from all
 // channels pooled, or one per channel. A channel without positive values
-// gets the layer-wide threshold; a layer without any gets 1.
-func (s *Sample) Threshold(norm Norm, perChannel bool) []float32 {
-	var all []float32
-	for _, p := range s.Positive {
-		all = append(all, p...)
-	}
-	layer := norm.Threshold(all)
+// gets the layer-wide threshold; a layer without any gets 1. Per channel
+// needs a Sample collected with CollectOptions.PerChannel.
+func (s *Sample) Threshold(norm Norm, perChannel bool) ([]float32, error) {
+	layer := s.Layer.Threshold(norm)
 	if layer <= 0 {
 		layer = 1
 	}
 	if !perChannel {
-		return []float32{layer}
+		return []float32{layer}, nil
 	}
-	th := make([]float32, len(s.Positive))
-	for c, p := range s.Positive {
-		th[c] = norm.Threshold(append([]float32(nil), p...))
+	if s.Channel == nil {
+		return nil, fmt.Errorf("calibrate: per-channel thresholds of a sample collected per layer")
+	}
+	th := make([]float32, len(s.Channel))
+	for c, h := range s.Channel {
+		th[c] = h.Threshold(norm)
 		if th[c] <= 0 {
 			th[c] = layer
 		}
 	}
-	return th
+	return th, nil
 }

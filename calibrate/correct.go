@@ -16,18 +16,23 @@ type Target struct {
 	Mean  []float64
 }
 
-// ClippedMeans runs the n images x through ex and returns, for each value
-// in names, the per-channel mean of min(a, limit[c]) over images and
-// positions; limits[i] holds one value or one per channel.
-func ClippedMeans(ex *ann.Executor, x []float32, n, batch int, names []string, limits [][]float32) ([][]float64, error) {
+// ClippedMeans runs the images of src through ex, batch images at a time,
+// and returns, for each value in names, the per-channel mean of
+// min(max(a, 0), limit[c]) over images and positions; limits[i] holds one
+// value or one per channel. Sums are float64, one per image and channel,
+// added in image order, so the result does not depend on batch or the
+// number of workers.
+func ClippedMeans(ex *ann.Executor, src Images, batch int, names []string, limits [][]float32) ([][]float64, error) {
+	if len(limits) != len(names) {
+		return nil, fmt.Errorf("calibrate: %d limits for %d values", len(limits), len(names))
+	}
 	per := importer.NumElements(ex.InputShape())
 	sums := make([][]float64, len(names))
 	counts := make([]int, len(names))
-	for start := 0; start < n; start += batch {
-		k := min(batch, n-start)
-		_, kept, err := ex.Forward(x[start*per:(start+k)*per], k, names)
+	err := batches(src, per, batch, func(_, k int, x []float32) error {
+		_, kept, err := ex.Forward(x, k, names)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i, name := range names {
 			t := kept[name]
@@ -51,6 +56,10 @@ func ClippedMeans(ex *ann.Executor, x []float32, n, batch int, names []string, l
 			}
 			counts[i] += t.Shape[0] * inner
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i := range sums {
 		for ch := range sums[i] {
@@ -60,18 +69,24 @@ func ClippedMeans(ex *ann.Executor, x []float32, n, batch int, names []string, l
 	return sums, nil
 }
 
-// SNNMeans simulates m on the n images x for t steps and returns, for each
-// layer in layers, the per-channel mean of its output per step.
-// The result does not depend on the number of workers: each image's sums
-// are kept apart and added in image order.
-func SNNMeans(m *snnrt.Model, x []float32, n, t int, layers []int) ([][]float64, error) {
+// SNNMeans simulates m on the images of src for t steps, batch images at
+// a time, and returns, for each layer in layers, the per-channel mean of
+// its output per step. The result does not depend on batch or the number
+// of workers: each image's sums are kept apart and added in image order.
+func SNNMeans(m *snnrt.Model, src Images, batch, t int, layers []int) ([][]float64, error) {
 	slot := make(map[int]int, len(layers))
-	perImage := make([][][]float64, len(layers)) // [layer][image][channel]
+	sums := make([][]float64, len(layers))
+	perImage := make([][][]float64, len(layers)) // [layer][image in batch][channel]
 	for i, l := range layers {
+		if l < 0 || l >= len(m.Layers) {
+			return nil, fmt.Errorf("calibrate: layer %d of a model with %d layers", l, len(m.Layers))
+		}
 		slot[l] = i
-		perImage[i] = make([][]float64, n)
+		c := m.Layers[l].Shape.C
+		sums[i] = make([]float64, c)
+		perImage[i] = make([][]float64, min(max(batch, 1), src.Len()))
 		for img := range perImage[i] {
-			perImage[i][img] = make([]float64, m.Layers[l].Shape.C)
+			perImage[i][img] = make([]float64, c)
 		}
 	}
 	cfg := snnrt.Config{T: t, Observe: func(layer, step, first, k int, out []float32) {
@@ -92,27 +107,45 @@ func SNNMeans(m *snnrt.Model, x []float32, n, t int, layers []int) ([][]float64,
 			}
 		}
 	}}
-	if err := simulate(m, x, n, cfg); err != nil {
+	sim, err := snnrt.NewSimulator(m, cfg)
+	if err != nil {
 		return nil, err
 	}
-	means := make([][]float64, len(layers))
-	for i, l := range layers {
-		sh := m.Layers[l].Shape
-		means[i] = make([]float64, sh.C)
-		for img := range n {
-			for ch := range sh.C {
-				means[i][ch] += perImage[i][img][ch]
+	err = batches(src, m.Input.Len(), batch, func(_, k int, x []float32) error {
+		for i := range perImage {
+			for img := range k {
+				clear(perImage[i][img])
 			}
 		}
-		for ch := range sh.C {
-			means[i][ch] /= float64(n * t * sh.H * sh.W)
+		if _, err := sim.Run(x, k); err != nil {
+			return err
+		}
+		for i := range perImage {
+			for img := range k {
+				for ch, v := range perImage[i][img] {
+					sums[i][ch] += v
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := src.Len()
+	for i, l := range layers {
+		sh := m.Layers[l].Shape
+		for ch := range sums[i] {
+			sums[i][ch] /= float64(n * t * sh.H * sh.W)
 		}
 	}
-	return means, nil
+	return sums, nil
 }
 
 // CorrectBias applies the bias correction of Li et al. 2021 to m, layer by
-// layer in the order of targets: it simulates the n images x for t steps,
+// layer in the order of targets: it simulates the images of src for t
+// steps, batch images at a time (memory grows with batch, not with the
+// number of images),
 // measures e[c] = target[c] − SNN mean[c] at the target layer, and adds e
 // to the current the layer receives. When the IF layer reads a Conv or
 // Linear layer that no other layer reads, e goes into that layer's bias;
@@ -120,7 +153,7 @@ func SNNMeans(m *snnrt.Model, x []float32, n, t int, layers []int) ([][]float64,
 // t steps. Sequential correction costs one simulation per target; with
 // sequential false all targets are measured in one simulation and
 // corrected together.
-func CorrectBias(m *snnrt.Model, x []float32, n, t int, targets []Target, sequential bool) error {
+func CorrectBias(m *snnrt.Model, src Images, batch, t int, targets []Target, sequential bool) error {
 	readers := make([]int, len(m.Layers))
 	for _, l := range m.Layers {
 		for _, in := range l.Inputs {
@@ -141,7 +174,7 @@ func CorrectBias(m *snnrt.Model, x []float32, n, t int, targets []Target, sequen
 		for i, tg := range group {
 			layers[i] = tg.Layer
 		}
-		means, err := SNNMeans(m, x, n, t, layers)
+		means, err := SNNMeans(m, src, batch, t, layers)
 		if err != nil {
 			return err
 		}

@@ -3,9 +3,15 @@
 //
 // # Threshold balancing
 //
-// For every IF layer the ANN activation it replaces is sampled on the
-// calibration images (the ann executor keeps those values). A Norm turns the
-// samples into a threshold θ, per layer or per channel:
+// For every IF layer the ANN activation it replaces is summarised on the
+// calibration images. Collect streams them: it reads the images a batch at
+// a time (Images), runs each batch through the ann executor and adds the
+// kept values to a Hist per layer (and per channel when asked), then drops
+// them, so memory grows with the batch, not the number of images. A Hist
+// holds the first values themselves and, beyond LayerExact (ChannelExact),
+// counts them in bins of relative width 2^-LayerBits (2^-ChannelBits) over
+// the float32 bit pattern, with the exact count, minimum and maximum. A
+// Norm turns the summary into a threshold θ, per layer or per channel:
 //
 //   - Max: the largest activation (Diehl et al. 2015);
 //   - Percentile(p): the p-th percentile of the non-zero activations
@@ -15,6 +21,12 @@
 //     q(a) = θ/T·clip(round(a·T/θ), 0, T), searched over a grid of
 //     percentiles. It balances clipping error against quantisation error
 //     for the time budget the SNN will run with.
+//
+// Max is exact; a binned percentile is within one bin (relative 2^-bits)
+// of the sorted-values one; MinError's search over binned percentiles may
+// pick a neighbouring grid point when two are within the binning error.
+// Bins are counts, so a summary does not depend on the batch size or the
+// number of workers.
 //
 // Clip(0, λ) and QCFS activations keep their trained λ.
 //
@@ -28,4 +40,6 @@
 // SNN's firing rate × θ (with all earlier layers already corrected) is added
 // to the current the layer receives, through the bias of the synaptic layer
 // in front of it or, where there is none, through the initial potential.
+// ClippedMeans and SNNMeans stream too: float64 sums per image and channel,
+// added in image order, so the means do not depend on the batch size.
 package calibrate

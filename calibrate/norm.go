@@ -13,6 +13,10 @@ type Norm interface {
 	// Threshold returns θ > 0 for the activations a (which it may reorder),
 	// or 0 when a holds no positive value.
 	Threshold(a []float32) float32
+	// HistThreshold returns θ for the positive values h summarises, or 0
+	// when it holds none. It is Threshold computed from h's bins: equal
+	// to it up to h's resolution (see Hist.Quantile).
+	HistThreshold(h *Hist) float32
 	// String names the norm as the --norm flag spells it.
 	String() string
 }
@@ -28,6 +32,9 @@ func (Max) Threshold(a []float32) float32 {
 	}
 	return m
 }
+
+// HistThreshold returns the exact maximum of h.
+func (Max) HistThreshold(h *Hist) float32 { return h.Max() }
 
 func (Max) String() string { return "max" }
 
@@ -45,6 +52,9 @@ func (p Percentile) Threshold(a []float32) float32 {
 	slices.Sort(pos)
 	return quantile(pos, float64(p)/100)
 }
+
+// HistThreshold returns the p-th percentile of the values h summarises.
+func (p Percentile) HistThreshold(h *Hist) float32 { return h.Quantile(float64(p) / 100) }
 
 func (p Percentile) String() string { return "p" + strconv.FormatFloat(float64(p), 'g', -1, 64) }
 
@@ -70,13 +80,42 @@ func (m MinError) Threshold(a []float32) float32 {
 			sample[i] = pos[int(float64(i)*step)]
 		}
 	}
-	best, bestErr := pos[len(pos)-1], math.Inf(1)
+	return m.search(pos[len(pos)-1], func(q float64) float32 { return quantile(pos, q) },
+		func(th float32) float64 { return quantError(sample, th, m.T) })
+}
+
+// HistThreshold searches the same percentiles of the values h summarises;
+// the error is summed over h's bins, each bin's count at its midpoint
+// (the in-memory Threshold uses 65,536 evenly spaced order statistics
+// instead: both estimate the same mean error).
+func (m MinError) HistThreshold(h *Hist) float32 {
+	if h.N() == 0 {
+		return 0
+	}
+	return m.search(h.Max(), h.Quantile, func(th float32) float64 {
+		step := float64(th) / float64(m.T)
+		var s float64
+		h.bins(func(lo, hi float32, c uint64) bool {
+			v := (float64(lo) + float64(hi)) / 2
+			k := math.Min(math.Max(math.Round(v/step), 0), float64(m.T))
+			d := k*step - v
+			s += float64(c) * d * d
+			return true
+		})
+		return s
+	})
+}
+
+// search returns the candidate θ = quantile(q), q = 0.90, 0.9025, …, 1,
+// with the least err(θ); def if none is positive.
+func (m MinError) search(def float32, quantile func(q float64) float32, err func(th float32) float64) float32 {
+	best, bestErr := def, math.Inf(1)
 	for q := 0.90; q <= 1.0000001; q += 0.0025 {
-		th := quantile(pos, min(q, 1))
+		th := quantile(min(q, 1))
 		if th <= 0 {
 			continue
 		}
-		if e := quantError(sample, th, m.T); e < bestErr {
+		if e := err(th); e < bestErr {
 			best, bestErr = th, e
 		}
 	}

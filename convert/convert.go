@@ -124,6 +124,13 @@ func (o Options) Metadata() map[string]string {
 // The pipeline: FoldBatchNorm, Lower, threshold balancing on the ANN's
 // activations, threshold shift, bias correction; see the package doc.
 func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, error) {
+	return ConvertImages(g, calibrate.Slice(x, n), opt)
+}
+
+// ConvertImages is Convert with calibration images read batch by batch
+// from src (opt.Batch at a time), so that memory does not grow with their
+// number.
+func ConvertImages(g *importer.Graph, src calibrate.Images, opt Options) (*snnrt.Model, error) {
 	opt = opt.withDefaults()
 	g = Clone(g)
 	if err := FoldBatchNorm(g); err != nil {
@@ -146,7 +153,8 @@ func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, 
 	}
 	var samples map[string]*calibrate.Sample
 	if len(names) > 0 {
-		if samples, err = calibrate.Collect(ex, x, n, opt.Batch, names); err != nil {
+		copt := calibrate.CollectOptions{Batch: opt.Batch, PerChannel: opt.PerChannel}
+		if samples, err = calibrate.Collect(ex, src, names, copt); err != nil {
 			return nil, err
 		}
 	}
@@ -161,7 +169,9 @@ func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, 
 		// reaches it with MaxSpikes spikes of θ = λ/MaxSpikes.
 		lambda := neuron.Theta
 		if nr.Act.Kind == ActReLU {
-			lambda = samples[nr.Act.Output].Threshold(opt.Norm, opt.PerChannel)
+			if lambda, err = samples[nr.Act.Output].Threshold(opt.Norm, opt.PerChannel); err != nil {
+				return nil, err
+			}
 		}
 		neuron.Theta = make([]float32, len(lambda))
 		for i, v := range lambda {
@@ -200,16 +210,15 @@ func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, 
 		}
 	}
 	if opt.Bias != BiasOff && len(targets) > 0 {
-		k := min(opt.CorrectImages, n)
-		per := m.Input.Len()
-		means, err := calibrate.ClippedMeans(ex, x[:k*per], k, opt.Batch, targetNames, limits)
+		head := calibrate.Head(src, opt.CorrectImages)
+		means, err := calibrate.ClippedMeans(ex, head, opt.Batch, targetNames, limits)
 		if err != nil {
 			return nil, err
 		}
 		for i := range targets {
 			targets[i].Mean = means[i]
 		}
-		if err := calibrate.CorrectBias(m, x[:k*per], k, opt.T, targets, opt.Bias == BiasSequential); err != nil {
+		if err := calibrate.CorrectBias(m, head, opt.Batch, opt.T, targets, opt.Bias == BiasSequential); err != nil {
 			return nil, err
 		}
 	}

@@ -86,12 +86,11 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	x, n, err := calibrationImages(ds, pre, f.calib, f.seed)
-	if err != nil {
-		return badInput(err)
-	}
+	calib := calibrationImages(ds, pre, f.calib, f.seed)
+	n := calib.Len()
+	opt.Batch = f.batch
 	start := time.Now()
-	m, err := convert.Convert(g, x, n, opt)
+	m, err := convert.ConvertImages(g, calib, opt)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", src, err))
 	}
@@ -150,18 +149,36 @@ func (f *convertFlags) options() (convert.Options, error) {
 	return opt, nil
 }
 
-// calibrationImages draws k images of ds at random (seeded) and returns
-// them preprocessed, NCHW.
-func calibrationImages(ds *dataset.Dataset, pre dataset.Preprocess, k int, seed uint64) ([]float32, int, error) {
-	idx := ds.Sample(k, seed)
-	per := ds.ImageSize()
-	x := make([]float32, len(idx)*per)
-	for i, j := range idx {
-		if _, err := ds.Batch(x[i*per:(i+1)*per], j, 1, pre); err != nil {
-			return nil, 0, err
+// calibrationImages draws k images of ds at random (seeded). They are read
+// and preprocessed a batch at a time, when the calibration asks for them,
+// so that only the data set's own pixels and one batch of floats are in
+// memory.
+func calibrationImages(ds *dataset.Dataset, pre dataset.Preprocess, k int, seed uint64) *sampledImages {
+	return &sampledImages{ds: ds, pre: pre, idx: ds.Sample(k, seed)}
+}
+
+// sampledImages are the images idx of ds, as calibrate.Images.
+type sampledImages struct {
+	ds  *dataset.Dataset
+	pre dataset.Preprocess
+	idx []int
+}
+
+var _ calibrate.Images = (*sampledImages)(nil)
+
+func (s *sampledImages) Len() int { return len(s.idx) }
+
+func (s *sampledImages) Read(dst []float32, start, n int) error {
+	per := s.ds.ImageSize()
+	if start < 0 || n < 0 || start+n > len(s.idx) || len(dst) != n*per {
+		return fmt.Errorf("read of calibration images [%d, %d) into %d values: have %d images of %d values (does the data set fit the model?)", start, start+n, len(dst), len(s.idx), per)
+	}
+	for i, j := range s.idx[start : start+n] {
+		if _, err := s.ds.Batch(dst[i*per:(i+1)*per], j, 1, s.pre); err != nil {
+			return fmt.Errorf("calibration image %d (%d of the data set): %w", start+i, j, err)
 		}
 	}
-	return x, len(idx), nil
+	return nil
 }
 
 // preprocessMeta records pre in the ann2snn.* metadata keys.
