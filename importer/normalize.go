@@ -295,7 +295,7 @@ func (g *Graph) constInput(n *Node, i int) (t *Tensor, ok, absent bool) {
 // inputsToAttrs moves constant inputs that parametrize an operator into
 // attributes, the form of opsets before they became inputs: Clip min/max
 // (float32), Reshape shape, Squeeze/Unsqueeze axes, Pad pads/value/axes,
-// Slice starts/ends/axes/steps ([]int64). A node is rewritten only when all
+// Slice starts/ends/axes/steps, Reduce* axes, Split split ([]int64). A node is rewritten only when all
 // such inputs are constant or absent.
 func inputsToAttrs(g *Graph) {
 	type param struct {

@@ -167,7 +167,7 @@ func lookup(n *Node) (*opSpec, error) {
 }
 
 // Eval computes the outputs of node n from its input values, following
-// ONNX semantics for opsets 1..18 as normalized by Load (NCHW float32
+// ONNX semantics for opsets 1..20 as normalized by Load (NCHW float32
 // layout, batch in dimension 0; integer tensors for shape arithmetic).
 // in has one entry per n.Inputs; absent optional inputs are nil. Eval
 // never modifies in and returns freshly allocated outputs, which the
