@@ -287,6 +287,15 @@ func TestMergeCLI(t *testing.T) {
 	if !strings.Contains(out.String(), `"accuracy":0.9`) {
 		t.Errorf("merged JSON %s lacks the T=4 accuracy 0.9", out.String())
 	}
+	plots := filepath.Join(dir, "plots")
+	if err := merge(context.Background(), &mergeConfig{parts: names, plotDir: plots}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"accuracy_vs_t.png", "firing_rate.png"} {
+		if fi, err := os.Stat(filepath.Join(plots, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("merge --plot wrote no %s: %v", f, err)
+		}
+	}
 	tests := []struct {
 		name string
 		args []string
