@@ -9,15 +9,18 @@ import (
 // Dataset is N images of shape [C,H,W] with integer labels.
 //
 // Pixels are kept as stored: raw uint8 for image formats (IDX, CIFAR-10,
-// uint8 .npy) or float32 for float .npy data. Batch converts them to
-// float32 on demand. A Dataset is immutable after construction and safe for
-// concurrent use.
+// uint8 .npy) or float32 for other .npy data, or, for an image folder
+// (LoadImageFolder), left in their files and decoded to uint8 by Batch.
+// Batch converts them to float32 on demand. A Dataset is immutable after
+// construction and safe for concurrent use.
 type Dataset struct {
 	c, h, w int
 	n       int
-	u8      []uint8   // n*c*h*w raw pixels, or nil
-	f32     []float32 // n*c*h*w float pixels, or nil
-	labels  []int     // n labels, or nil when unlabeled
+	u8      []uint8     // n*c*h*w raw pixels, or nil
+	f32     []float32   // n*c*h*w float pixels, or nil
+	files   *imageFiles // n image files decoded on demand, or nil
+	labels  []int       // n labels, or nil when unlabeled
+	classes []string    // class names by label (image folders), or nil
 }
 
 // FromUint8 returns a Dataset of len(labels) images of shape [c,h,w] whose
@@ -82,8 +85,32 @@ func (d *Dataset) Shape() [3]int { return [3]int{d.c, d.h, d.w} }
 // ImageSize returns C*H*W, the number of float32 values Batch writes per image.
 func (d *Dataset) ImageSize() int { return d.c * d.h * d.w }
 
-// IsFloat reports whether pixels are stored as float32 rather than uint8.
+// IsFloat reports whether pixels are stored as float32 rather than as
+// uint8 pixels (in memory or in image files).
 func (d *Dataset) IsFloat() bool { return d.f32 != nil }
+
+// FromFiles reports whether images are decoded from image files by each
+// Batch call rather than held in memory.
+func (d *Dataset) FromFiles() bool { return d.files != nil }
+
+// ClassNames returns the class names by label of an image folder (the
+// caller must not modify them), or nil for other data sets.
+func (d *Dataset) ClassNames() []string { return d.classes }
+
+// FloatRange returns the smallest and largest stored value of a float
+// Dataset (NaN is ignored), and ok = false for pixel data or no images.
+func (d *Dataset) FloatRange() (lo, hi float32, ok bool) {
+	for _, v := range d.f32 {
+		if v != v {
+			continue
+		}
+		if !ok {
+			lo, hi, ok = v, v, true
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, ok
+}
 
 // Labeled reports whether the images have labels.
 func (d *Dataset) Labeled() bool { return d.labels != nil }
@@ -113,10 +140,13 @@ func (d *Dataset) NumClasses() int {
 // Batch writes images [start, start+n) into dst as NCHW float32, applying
 // pre to each value: x = (v*pre.Scale - pre.Mean[c]) / pre.Std[c] (see
 // Preprocess). It returns dst[:n*ImageSize()]. len(dst) must be at least
-// n*ImageSize(); dst is not grown. Batch does not allocate.
+// n*ImageSize(); dst is not grown. For images held in memory Batch does
+// not allocate; for an image folder it reads and decodes each image file,
+// which allocates.
 //
 // It returns an error if the range is outside [0, Len()), dst is too short,
-// or pre does not fit the channel count.
+// pre does not fit the channel count, or (image folder) a file cannot be
+// read, decoded, or has the wrong size; such an error names the file.
 func (d *Dataset) Batch(dst []float32, start, n int, pre Preprocess) ([]float32, error) {
 	if start < 0 || n < 0 || start > d.n-n {
 		return nil, fmt.Errorf("dataset: batch [%d,%d+%d) out of range [0,%d)", start, start, n, d.n)
@@ -130,6 +160,9 @@ func (d *Dataset) Batch(dst []float32, start, n int, pre Preprocess) ([]float32,
 		return nil, err
 	}
 	dst = dst[:need]
+	if d.files != nil {
+		return dst, d.batchFiles(dst, start, n, pre)
+	}
 	plane := d.h * d.w
 	for ch := 0; ch < d.c; ch++ {
 		scale, mean, std := pre.channel(ch)
@@ -160,6 +193,30 @@ func (d *Dataset) Batch(dst []float32, start, n int, pre Preprocess) ([]float32,
 	return dst, nil
 }
 
+// batchFiles is Batch for an image folder: it decodes each file into
+// uint8 pixels and maps them through one lookup table per channel.
+func (d *Dataset) batchFiles(dst []float32, start, n int, pre Preprocess) error {
+	size, plane := d.ImageSize(), d.h*d.w
+	luts := make([][256]float32, d.c)
+	for ch := range luts {
+		scale, mean, std := pre.channel(ch)
+		for v := range luts[ch] {
+			luts[ch][v] = (float32(v)*scale - mean) / std
+		}
+	}
+	pix := make([]uint8, size)
+	for i := 0; i < n; i++ {
+		if err := d.files.load(pix, start+i, d.w, d.h); err != nil {
+			return err
+		}
+		out := dst[i*size : (i+1)*size]
+		for j, p := range pix {
+			out[j] = luts[j/plane][p]
+		}
+	}
+	return nil
+}
+
 // First returns a Dataset of the first min(n, Len()) images (none for
 // n <= 0). It shares memory with d.
 func (d *Dataset) First(n int) *Dataset {
@@ -173,6 +230,11 @@ func (d *Dataset) First(n int) *Dataset {
 	if s.f32 != nil {
 		s.f32 = s.f32[: n*size : n*size]
 	}
+	if s.files != nil {
+		f := *s.files
+		f.paths = f.paths[:n:n]
+		s.files = &f
+	}
 	if s.labels != nil {
 		s.labels = s.labels[:n:n]
 	}
@@ -183,10 +245,15 @@ func (d *Dataset) First(n int) *Dataset {
 // in that order. It returns an error if an index is out of range.
 func (d *Dataset) Subset(idx []int) (*Dataset, error) {
 	size := d.ImageSize()
-	s := &Dataset{c: d.c, h: d.h, w: d.w, n: len(idx)}
-	if d.u8 != nil {
+	s := &Dataset{c: d.c, h: d.h, w: d.w, n: len(idx), classes: d.classes}
+	switch {
+	case d.files != nil:
+		f := *d.files
+		f.paths = make([]string, len(idx))
+		s.files = &f
+	case d.u8 != nil:
 		s.u8 = make([]uint8, len(idx)*size)
-	} else {
+	default:
 		s.f32 = make([]float32, len(idx)*size)
 	}
 	if d.labels != nil {
@@ -196,9 +263,12 @@ func (d *Dataset) Subset(idx []int) (*Dataset, error) {
 		if i < 0 || i >= d.n {
 			return nil, fmt.Errorf("dataset: subset index %d (position %d) out of range [0,%d)", i, k, d.n)
 		}
-		if d.u8 != nil {
+		switch {
+		case d.files != nil:
+			s.files.paths[k] = d.files.paths[i]
+		case d.u8 != nil:
 			copy(s.u8[k*size:(k+1)*size], d.u8[i*size:])
-		} else {
+		default:
 			copy(s.f32[k*size:(k+1)*size], d.f32[i*size:])
 		}
 		if d.labels != nil {

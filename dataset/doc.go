@@ -6,14 +6,19 @@
 // A reader decodes a file into a Dataset, which holds N images of shape
 // [C,H,W] and their labels. Pixels stay in memory as stored (raw uint8 for
 // IDX, CIFAR-10 and uint8 .npy files; float32 otherwise), so the CIFAR-10
-// test set costs 30 MB rather than 120 MB. Batch decodes a range of images
-// into a caller-owned []float32 and applies a Preprocess:
+// test set costs 30 MB rather than 120 MB. An image folder is the
+// exception: its Dataset holds file names, and Batch decodes the files it
+// needs each time (image after image), so 50,000 ImageNet images cost
+// their names. Batch decodes a range of images into a caller-owned
+// []float32 and applies a Preprocess:
 //
 //	x = (v*Scale - Mean[c]) / Std[c]
 //
 // With Scale = 1/255 raw 0..255 pixels map to [0,1]. PreprocessFromMeta
 // reads the same parameters from the ann2snn.* ONNX metadata keys
-// (MetaScale, MetaMean, MetaStd). Batch never allocates.
+// (MetaScale, MetaMean, MetaStd), and ImageOptionsFromMeta the resize and
+// crop of image files (MetaResize, MetaCrop). Batch does not allocate for data held in
+// memory.
 //
 // # Formats
 //
@@ -21,11 +26,20 @@
 //   - CIFAR-10 binary version: ReadCIFAR10, LoadCIFAR10.
 //   - NumPy .npy v1/v2/v3, C order, little-endian u1 i1 i2 i4 i8 f4 f8:
 //     ReadNPY, LoadNPY.
+//   - Image folders as torchvision.datasets.ImageFolder lists them
+//     (DIR/CLASS/…/IMAGE, classes and files in sorted order): PNG, JPEG,
+//     BMP, TIFF and WebP files, converted to RGB as Pillow's
+//     convert("RGB") does and optionally resized and centre-cropped as
+//     torchvision's Resize and CenterCrop do to PIL images (ImageOptions;
+//     Pillow's antialiased bilinear filter, reproduced bit for bit):
+//     LoadImageFolder. JPEG files are decoded by Go's image/jpeg, whose
+//     pixels differ from libjpeg's by a few levels (chroma upsampling,
+//     IDCT rounding); PNG pixels are identical to Pillow's.
 //
 // Every file may be gzip-compressed; compression is detected from the
-// first bytes, not the name. Open loads the named sets mnist, fashion-mnist
-// and cifar10 from their local copies (it never downloads) as well as user
-// files (npy:, idx:).
+// first bytes, not the name (image files are not decompressed). Open loads
+// the named sets mnist, fashion-mnist and cifar10 from their local copies
+// (it never downloads) as well as user files (npy:, idx:, imagefolder:).
 //
 // # Invariants
 //
@@ -40,7 +54,14 @@
 // A Dataset is immutable after construction and safe for concurrent use.
 // Sample is deterministic: it depends only on its arguments and Len.
 //
-// Not supported: the CIFAR-100 layout, IDX element types other than
-// unsigned byte, .npz archives, structured or object .npy dtypes, and
-// channels-last (NHWC) .npy images, which are read as NCHW without checking.
+// Image files are recognised by content; one larger than Pillow's
+// decompression-bomb limit (178,956,970 pixels) is refused from its header,
+// before pixels are decoded. A file that cannot be decoded is an error
+// naming it, returned by the Batch call that needs it.
+//
+// Not supported: netpbm (.ppm, .pgm) images, EXIF orientation (ignored,
+// as Pillow's Image.open ignores it), the CIFAR-100 layout, IDX element
+// types other than unsigned byte, .npz archives, structured or object .npy
+// dtypes, and channels-last (NHWC) .npy images, which are read as NCHW
+// without checking.
 package dataset

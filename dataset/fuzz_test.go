@@ -2,6 +2,9 @@ package dataset
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -77,6 +80,39 @@ func FuzzNPY(f *testing.F) {
 		n := len(a.Uint8) + len(a.Int64) + len(a.Float32) + len(a.Float64)
 		if a.Len() != n {
 			t.Fatalf("shape %v but %d values", a.Shape, n)
+		}
+	})
+}
+
+// FuzzImage feeds bytes to the image-folder decoding path (format sniffing,
+// header check, decoder, RGB conversion, resize and crop): a bad file is an
+// error naming it, never a panic.
+func FuzzImage(f *testing.F) {
+	for _, name := range []string{"10_ten/a_gray.PNG", "9_nine/palette.png", "9_nine/bits.png", "Zebra/rgb16.png", "apple/sub/gray.jpeg"} {
+		b, err := os.ReadFile(filepath.Join(folderDir, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("BM"))
+	f.Add([]byte("II*\x00\x08\x00\x00\x00"))
+	f.Add([]byte("RIFF\x00\x00\x00\x00WEBPVP8 "))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		const name = "class/fuzz.png"
+		img, err := decodeRGB(name, b, 1<<16)
+		if err != nil {
+			if !strings.Contains(err.Error(), name) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if img.w <= 0 || img.h <= 0 || len(img.pix) != 3*img.w*img.h || img.w*img.h > 1<<16 {
+			t.Fatalf("decoded %d×%d with %d values", img.w, img.h, len(img.pix))
+		}
+		out := ImageOptions{Resize: 5, Crop: 4}.apply(img)
+		if out.w != 4 || out.h != 4 || len(out.pix) != 48 {
+			t.Fatalf("resize 5 crop 4 gave %d×%d", out.w, out.h)
 		}
 	})
 }

@@ -227,3 +227,49 @@ func TestLoadNPY(t *testing.T) {
 		t.Errorf("Open npy: %v", err)
 	}
 }
+
+// TestNPYFromNumpy reads the uint8 and float32 files written by numpy
+// (testdata/gen_images.py): the float file holds (u8/255 - mean)/std as
+// numpy computed it, so the uint8 pixels with that preprocessing and the
+// float values with none must agree.
+func TestNPYFromNumpy(t *testing.T) {
+	u8, err := LoadNPY("testdata/npy/u8.npy", "testdata/npy/labels.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f32, err := LoadNPY("testdata/npy/f32.npy", "testdata/npy/labels.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u8.IsFloat() || !f32.IsFloat() || u8.Shape() != [3]int{3, 2, 2} || f32.Shape() != u8.Shape() {
+		t.Fatalf("u8: float %v shape %v; f32: float %v shape %v", u8.IsFloat(), u8.Shape(), f32.IsFloat(), f32.Shape())
+	}
+	for i, want := range []int{3, 0, 2, 1} {
+		if u8.Label(i) != want || f32.Label(i) != want {
+			t.Errorf("label %d: %d, %d; want %d", i, u8.Label(i), f32.Label(i), want)
+		}
+	}
+	n := u8.Len() * u8.ImageSize()
+	a, err := u8.Batch(make([]float32, n), 0, u8.Len(), Preprocess{Scale: 1.0 / 255, Mean: imagenetMean, Std: imagenetStd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f32.Batch(make([]float32, n), 0, f32.Len(), Preprocess{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		// numpy divides by 255 where Batch multiplies by float32(1/255):
+		// at most a few ulps apart on values of magnitude < 3.
+		if d := a[i] - b[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("value %d: uint8 pixels give %v, numpy's float file %v", i, a[i], b[i])
+		}
+	}
+	lo, hi, ok := f32.FloatRange()
+	if !ok || lo > -1.5 || hi < 1.5 || lo < -2.2 || hi > 2.7 {
+		t.Errorf("FloatRange = %v, %v, %v; want normalised values", lo, hi, ok)
+	}
+	if _, _, ok := u8.FloatRange(); ok {
+		t.Error("FloatRange of pixel data: ok")
+	}
+}

@@ -73,11 +73,24 @@ const (
 //	cifar10:DIR       CIFAR-10 binary batches in DIR (see LoadCIFAR10)
 //	npy:IMAGES[,LABELS]  .npy files (see LoadNPY); split is ignored
 //	idx:IMAGES,LABELS    IDX files (see LoadIDX); split is ignored
+//	imagefolder:DIR      JPEG/PNG/... files in DIR/CLASS/ as torchvision's
+//	                     ImageFolder lists them (see LoadImageFolder); split
+//	                     is ignored
 //
 // A data set that cannot be located gives an error wrapping fs.ErrNotExist.
 // MNIST-style directories hold train-images-idx3-ubyte, train-labels-idx1-ubyte,
 // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each optionally ending in .gz.
 func Open(spec string, split Split) (*Dataset, error) {
+	return OpenWith(spec, split, ImageOptions{})
+}
+
+// OpenWith is Open with the resizing and cropping of image files: opt
+// applies to imagefolder: specs, and any other spec with a nonzero opt is
+// an error (their images have one size already).
+func OpenWith(spec string, split Split, opt ImageOptions) (*Dataset, error) {
+	if !opt.IsZero() && !strings.HasPrefix(strings.TrimSpace(spec), "imagefolder:") {
+		return nil, fmt.Errorf("dataset: spec %q: %s applies only to imagefolder:DIR data", spec, opt)
+	}
 	if split != Train && split != Test {
 		return nil, fmt.Errorf("dataset: invalid split %v", split)
 	}
@@ -122,8 +135,13 @@ func Open(spec string, split Split) (*Dataset, error) {
 			labels = parts[1]
 		}
 		return LoadNPY(parts[0], labels)
+	case "imagefolder":
+		if !hasArg {
+			return nil, fmt.Errorf("dataset: spec %q: want imagefolder:DIR", spec)
+		}
+		return LoadImageFolder(arg, opt)
 	}
-	return nil, fmt.Errorf("dataset: unknown data set %q (want mnist, fashion-mnist, cifar10[:DIR], npy:IMAGES[,LABELS] or idx:IMAGES,LABELS)", spec)
+	return nil, fmt.Errorf("dataset: unknown data set %q (want mnist, fashion-mnist, cifar10[:DIR], npy:IMAGES[,LABELS], idx:IMAGES,LABELS or imagefolder:DIR)", spec)
 }
 
 // loadMNISTDir loads a split from a directory of MNIST-named IDX files.

@@ -14,6 +14,8 @@ const (
 	MetaScale   = "ann2snn.scale"   // factor applied to raw 0..255 pixels
 	MetaMean    = "ann2snn.mean"    // comma-separated per-channel means
 	MetaStd     = "ann2snn.std"     // comma-separated per-channel stds
+	MetaResize  = "ann2snn.resize"  // shorter image side after resizing (ImageOptions.Resize)
+	MetaCrop    = "ann2snn.crop"    // side of the centre crop (ImageOptions.Crop)
 )
 
 // Preprocess maps a stored pixel value v of channel c to the network input
@@ -128,6 +130,52 @@ func PreprocessFromMeta(meta map[string]string) (Preprocess, bool, error) {
 		}
 	}
 	return p, found, nil
+}
+
+// ImageOptionsFromMeta reads the keys MetaResize and MetaCrop of ONNX
+// metadata_props (decimal integers >= 0; 0 or absent means no resize or
+// crop). It reports whether either is present and returns an error, naming
+// the key, for a value that does not parse.
+func ImageOptionsFromMeta(meta map[string]string) (ImageOptions, bool, error) {
+	var o ImageOptions
+	found := false
+	for _, k := range []struct {
+		key string
+		dst *int
+	}{{MetaResize, &o.Resize}, {MetaCrop, &o.Crop}} {
+		s, ok := meta[k.key]
+		if !ok {
+			continue
+		}
+		found = true
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || v < 0 {
+			return ImageOptions{}, true, fmt.Errorf("dataset: metadata %s = %q: not an integer >= 0", k.key, s)
+		}
+		*k.dst = v
+	}
+	if err := o.validate(); err != nil {
+		return ImageOptions{}, true, fmt.Errorf("dataset: metadata: %w", err)
+	}
+	return o, found, nil
+}
+
+// ParseScale parses a pixel multiplier: a finite number ("0.0039") or a
+// fraction of two ("1/255"). The fraction is computed in float64 and then
+// rounded to float32.
+func ParseScale(s string) (float32, error) {
+	s = strings.TrimSpace(s)
+	num, den, frac := strings.Cut(s, "/")
+	a, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	b := 1.0
+	if err == nil && frac {
+		b, err = strconv.ParseFloat(strings.TrimSpace(den), 64)
+	}
+	v := a / b
+	if err != nil || b == 0 || math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > math.MaxFloat32 {
+		return 0, fmt.Errorf("dataset: scale %q is not a finite number or fraction such as 1/255", s)
+	}
+	return float32(v), nil
 }
 
 // ParseFloats parses a comma-separated list of finite numbers such as

@@ -114,3 +114,59 @@ func TestValueMatchesBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestImageOptionsFromMeta(t *testing.T) {
+	tests := []struct {
+		name  string
+		meta  map[string]string
+		want  ImageOptions
+		found bool
+		err   string
+	}{
+		{"none", map[string]string{MetaScale: "1"}, ImageOptions{}, false, ""},
+		{"imagenet", map[string]string{MetaResize: "256", MetaCrop: " 224 "}, ImageOptions{Resize: 256, Crop: 224}, true, ""},
+		{"crop only", map[string]string{MetaCrop: "32"}, ImageOptions{Crop: 32}, true, ""},
+		{"zero", map[string]string{MetaResize: "0"}, ImageOptions{}, true, ""},
+		{"negative", map[string]string{MetaResize: "-1"}, ImageOptions{}, true, MetaResize},
+		{"float", map[string]string{MetaCrop: "224.0"}, ImageOptions{}, true, MetaCrop},
+		{"huge", map[string]string{MetaCrop: "100000"}, ImageOptions{}, true, "out of range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, found, err := ImageOptionsFromMeta(tt.meta)
+			checkErr(t, err, tt.err)
+			if got != tt.want || found != tt.found {
+				t.Errorf("got %+v, %v; want %+v, %v", got, found, tt.want, tt.found)
+			}
+		})
+	}
+}
+
+func TestParseScale(t *testing.T) {
+	tests := []struct {
+		in   string
+		want float32
+		err  string
+	}{
+		{"1", 1, ""},
+		{"1/255", float32(1.0 / 255), ""},
+		{" 2 / 4 ", 0.5, ""},
+		{"0.00392156862745098", float32(1.0 / 255), ""},
+		{"-1", -1, ""},
+		{"1/0", 0, "not a finite number"},
+		{"", 0, "not a finite number"},
+		{"1/", 0, "not a finite number"},
+		{"a/255", 0, "not a finite number"},
+		{"1e40", 0, "not a finite number"},
+		{"NaN", 0, "not a finite number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseScale(tt.in)
+			checkErr(t, err, tt.err)
+			if got != tt.want {
+				t.Errorf("ParseScale(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
