@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -31,6 +32,19 @@ type evalFlags struct {
 	logits    string
 	shardSpec string
 	shard     shard // parsed from shardSpec; 0/1 (all images) when shardSpec is ""
+	// settings are the values of all flags that can change the numbers
+	// (see resultFlag), part of a sharded run's identity.
+	settings map[string]string
+}
+
+// resultFlag reports whether the eval flag name can change the reported
+// numbers; the others only choose outputs or the part of the images.
+func resultFlag(name string) bool {
+	switch name {
+	case "json", "logits", "shard", "plot", "report", "report-images":
+		return false
+	}
+	return true
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,6 +68,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return &usageError{"want exactly one model argument"}
 	}
 	path := pos[0]
+	f.settings = map[string]string{}
+	fs.VisitAll(func(fl *flag.Flag) {
+		if resultFlag(fl.Name) {
+			f.settings[fl.Name] = fl.Value.String()
+		}
+	})
 	if err := checkOutput("--logits", f.logits, path); err != nil {
 		return err
 	}
@@ -120,6 +140,7 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
+// printANNEval prints res as the table of eval and merge.
 func printANNEval(w io.Writer, res *annEval) {
 	fmt.Fprintf(w, "model     %s (ANN)\ndata      %s (%s, %d images)\naccuracy  %.2f%%\nspeed     %.1f images/s (batch %d)\n",
 		res.Model, res.Data, res.Split, res.Images, 100*res.Accuracy, res.ImagesPerS, res.Batch)

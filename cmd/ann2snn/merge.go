@@ -96,7 +96,11 @@ type evalRun struct {
 	LabelsSHA256 string `json:"labels_sha256"` // of the labels of those images, as int64 little-endian
 	Preprocess   string `json:"preprocess"`
 	Batch        int    `json:"batch"`
-	Shards       int    `json:"shards"`
+	// Flags holds the value of every eval flag that can change the
+	// numbers (given or default), so that a data or model flag added
+	// later is part of the identity too.
+	Flags  map[string]string `json:"flags"`
+	Shards int               `json:"shards"`
 	// SNN evaluation only.
 	Timesteps []int    `json:"timesteps,omitempty"`
 	AsNIR     bool     `json:"as_nir,omitempty"`
@@ -120,7 +124,7 @@ func newEvalRun(kind, path string, f *evalFlags, ds *dataset.Dataset, pre datase
 	return evalRun{Kind: kind, Model: path, ModelSHA256: sum, Data: f.data, Split: f.split, Limit: f.limit,
 		Images: ds.Len(), LabelsSHA256: hex.EncodeToString(h.Sum(nil)),
 		Preprocess: fmt.Sprintf("scale=%v mean=%v std=%v", pre.Scale, pre.Mean, pre.Std),
-		Batch:      f.batch, Shards: f.shard.N}, nil
+		Batch:      f.batch, Flags: f.settings, Shards: f.shard.N}, nil
 }
 
 // fileSHA256 returns the hex SHA-256 of the file at path.
@@ -154,7 +158,11 @@ func writePart(w io.Writer, p *evalPart) error { return json.NewEncoder(w).Encod
 // printShard says which images a sharded table covers (nothing for the
 // whole set).
 func printShard(w io.Writer, s shard, first, n, total int) {
-	if s.N > 1 || first != 0 || n != total {
+	switch {
+	case s.N == 1:
+	case n == 0:
+		fmt.Fprintf(w, "shard     %d/%d: no images (of %d)\n", s.K, s.N, total)
+	default:
 		fmt.Fprintf(w, "shard     %d/%d: images %d..%d of %d (--json prints a part for ann2snn merge)\n", s.K, s.N, first, first+n-1, total)
 	}
 }
@@ -194,38 +202,64 @@ func (p *evalPart) check() error {
 	return nil
 }
 
-// runDiff returns the first field (by JSON name) in which a and b differ,
-// with both values, or "" if they are equal.
+// runDiff returns where a and b differ, the first differing field by its
+// JSON path ("snn.ann_reference", "flags.limit") with both values, or ""
+// if they are equal.
 func runDiff(a, b *evalRun) string {
 	if reflect.DeepEqual(a, b) {
 		return ""
 	}
-	var ma, mb map[string]json.RawMessage
+	var va, vb any
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
-	json.Unmarshal(ja, &ma)
-	json.Unmarshal(jb, &mb)
-	keys := make([]string, 0, len(ma)+len(mb))
-	for k := range ma {
-		keys = append(keys, k)
-	}
-	for k := range mb {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !bytes.Equal(ma[k], mb[k]) {
-			return fmt.Sprintf("%s is %s in one and %s in the other", k, orNone(ma[k]), orNone(mb[k]))
-		}
+	json.Unmarshal(ja, &va)
+	json.Unmarshal(jb, &vb)
+	if d := jsonDiff("", va, vb); d != "" {
+		return d
 	}
 	return "they differ"
 }
 
-func orNone(v json.RawMessage) string {
+// jsonDiff returns the first difference between the decoded JSON values a
+// and b at path, descending into objects in key order.
+func jsonDiff(path string, a, b any) string {
+	ma, aok := a.(map[string]any)
+	mb, bok := b.(map[string]any)
+	if aok && bok {
+		keys := make([]string, 0, len(ma)+len(mb))
+		for k := range ma {
+			keys = append(keys, k)
+		}
+		for k := range mb {
+			if _, ok := ma[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if d := jsonDiff(p, ma[k], mb[k]); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if reflect.DeepEqual(a, b) {
+		return ""
+	}
+	return fmt.Sprintf("%s is %s in one and %s in the other", path, jsonText(a), jsonText(b))
+}
+
+// jsonText returns v as JSON, or "absent" for a missing value.
+func jsonText(v any) string {
 	if v == nil {
 		return "absent"
 	}
-	return string(v)
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // mergeParts checks that parts (read from the files names, same order) are

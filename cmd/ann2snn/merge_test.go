@@ -192,7 +192,7 @@ func TestShardedEvalMatches(t *testing.T) {
 // 3 and 4 images (bounds 0, 10/3 = 3, 20/3 = 6, 10) with hand-made counts.
 func handParts() []evalPart {
 	run := evalRun{Kind: "snn", Model: "m.snn", ModelSHA256: "aa", Data: "mnist", Split: "test", Limit: 10, Images: 10,
-		LabelsSHA256: "bb", Preprocess: "scale=1", Batch: 4, Shards: 3, Timesteps: []int{2, 4},
+		LabelsSHA256: "bb", Preprocess: "scale=1", Batch: 4, Flags: map[string]string{"scale": "1"}, Shards: 3, Timesteps: []int{2, 4},
 		SNN: &snnInfo{ANNMACs: 100, Encoding: "direct", ANNReference: "analog", Layers: []snnLayerInfo{{"if1", "IF", 5}}}}
 	mk := func(k, first, n int, correct2, correct4, spikes int64) evalPart {
 		return evalPart{Format: partFormat, Run: run, Shard: k, First: first, SNN: &snnSums{Images: n,
@@ -233,12 +233,17 @@ func TestMergeRefuses(t *testing.T) {
 		{"other limit", func(p []evalPart) []evalPart { p[0].Run.Limit = 20; return p }, nil, "limit is 20 in one and 10"},
 		{"other labels", func(p []evalPart) []evalPart { p[2].Run.LabelsSHA256 = "x"; return p }, nil, "labels_sha256"},
 		{"other preprocessing", func(p []evalPart) []evalPart { p[2].Run.Preprocess = "scale=2"; return p }, nil, "preprocess"},
+		{"other flag", func(p []evalPart) []evalPart {
+			p[1].Run.Flags = map[string]string{"scale": "1", "mean": "0.5"}
+			return p
+		}, nil,
+			`flags.mean is absent in one and "0.5" in the other`},
 		{"other reference", func(p []evalPart) []evalPart {
 			info := *p[1].Run.SNN
 			info.ANNReference = "lenet.onnx"
 			p[1].Run.SNN = &info
 			return p
-		}, nil, "snn is"},
+		}, nil, "snn.ann_reference is \"analog\" in one and \"lenet.onnx\" in the other"},
 		{"wrong range", func(p []evalPart) []evalPart { p[1].First = 4; return p }, nil, "want 3..5"},
 		{"wrong format", func(p []evalPart) []evalPart { p[0].Format = "x"; return p }, nil, "not a part"},
 		{"no sums", func(p []evalPart) []evalPart { p[0].SNN = nil; return p }, nil, "without its sums"},
