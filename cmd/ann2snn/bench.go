@@ -58,6 +58,7 @@ type benchLayer struct {
 type benchResult struct {
 	Model             string       `json:"model"`
 	Data              string       `json:"data"`
+	DataInfo          *dataInfo    `json:"data_info,omitempty"` // the data and the preprocessing applied
 	Images            int          `json:"images"`
 	Timesteps         int          `json:"timesteps"`
 	Batch             int          `json:"batch"`
@@ -144,7 +145,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if _, err := ds.Batch(x, 0, N, pre); err != nil {
 		return badInput(err)
 	}
-	res := benchResult{Model: path, Data: f.data, Images: N, Timesteps: f.timesteps, Batch: f.batch,
+	res := benchResult{Model: path, Data: f.data, DataInfo: &f.applied, Images: N, Timesteps: f.timesteps, Batch: f.batch,
 		Workers: f.workers, Repeats: f.repeat}
 	if res.Workers == 0 {
 		res.Workers = runtime.GOMAXPROCS(0)
@@ -393,6 +394,9 @@ func benchLayers(m *snnrt.Model, ev, de []snnrt.LayerProfile, spikes []int64, n,
 }
 
 func printBench(w io.Writer, r *benchResult) {
+	if r.DataInfo != nil {
+		fmt.Fprintln(w, r.DataInfo)
+	}
 	fmt.Fprintf(w, "model     %s\ndata      %s, %d images, batch %d, T=%d, %d workers, %d passes\n",
 		r.Model, r.Data, r.Images, r.Batch, r.Timesteps, r.Workers, r.Repeats)
 	fmt.Fprintf(w, "\n%-22s %10s  %s\n", "engine", "images/s", "range over passes")

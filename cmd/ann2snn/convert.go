@@ -78,14 +78,11 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", src, err))
 	}
-	ds, err := f.open()
+	ds, pre, err := f.load(g.Meta)
 	if err != nil {
 		return err
 	}
-	pre, err := f.preprocess(g.Meta)
-	if err != nil {
-		return err
-	}
+	fmt.Fprintln(stdout, f.applied)
 	calib := calibrationImages(ds, pre, f.calib, f.seed)
 	n := calib.Len()
 	opt.Batch = f.batch
@@ -101,7 +98,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	m.Metadata["calibrate.data"] = f.data + ":" + f.split
 	m.Metadata["calibrate.images"] = strconv.Itoa(n)
 	m.Metadata["calibrate.seed"] = strconv.FormatUint(f.seed, 10)
-	for k, v := range preprocessMeta(pre) {
+	for k, v := range f.applied.meta(g.Meta) {
 		m.Metadata[k] = v
 	}
 	if err := ctx.Err(); err != nil {
@@ -179,25 +176,6 @@ func (s *sampledImages) Read(dst []float32, start, n int) error {
 		}
 	}
 	return nil
-}
-
-// preprocessMeta records pre in the ann2snn.* metadata keys.
-func preprocessMeta(pre dataset.Preprocess) map[string]string {
-	join := func(v []float32) string {
-		s := make([]string, len(v))
-		for i, x := range v {
-			s[i] = strconv.FormatFloat(float64(x), 'g', -1, 32)
-		}
-		return strings.Join(s, ",")
-	}
-	m := map[string]string{dataset.MetaScale: strconv.FormatFloat(float64(pre.Scale), 'g', -1, 32)}
-	if len(pre.Mean) > 0 {
-		m[dataset.MetaMean] = join(pre.Mean)
-	}
-	if len(pre.Std) > 0 {
-		m[dataset.MetaStd] = join(pre.Std)
-	}
-	return m
 }
 
 // outputPath returns out, or, if it is empty, src with its extension

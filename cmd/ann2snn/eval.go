@@ -109,6 +109,8 @@ type annEval struct {
 	Accuracy   float64 `json:"accuracy"`
 	ImagesPerS float64 `json:"images_per_s"`
 	Batch      int     `json:"batch"`
+	// DataInfo is the data and the preprocessing applied.
+	DataInfo *dataInfo `json:"data_info,omitempty"`
 }
 
 // annSums are the exact counts of an ANN evaluation of some images, from
@@ -129,7 +131,8 @@ func (s *annSums) add(o *annSums) {
 // annResult computes the reported result of run from its sums.
 func annResult(run *evalRun, s *annSums) annEval {
 	return annEval{Model: run.Model, Kind: "ann", Data: run.Data, Split: run.Split, Images: s.Images,
-		Accuracy: ratio(float64(s.Correct), float64(s.Images)), ImagesPerS: ratio(float64(s.Images), s.BusyS), Batch: run.Batch}
+		Accuracy: ratio(float64(s.Correct), float64(s.Images)), ImagesPerS: ratio(float64(s.Images), s.BusyS), Batch: run.Batch,
+		DataInfo: run.DataInfo}
 }
 
 // ratio returns a/b, or 0 when b is 0 (no images, or no time measured).
@@ -142,6 +145,9 @@ func ratio(a, b float64) float64 {
 
 // printANNEval prints res as the table of eval and merge.
 func printANNEval(w io.Writer, res *annEval) {
+	if res.DataInfo != nil {
+		fmt.Fprintln(w, res.DataInfo)
+	}
 	fmt.Fprintf(w, "model     %s (ANN)\ndata      %s (%s, %d images)\naccuracy  %.2f%%\nspeed     %.1f images/s (batch %d)\n",
 		res.Model, res.Data, res.Split, res.Images, 100*res.Accuracy, res.ImagesPerS, res.Batch)
 }

@@ -53,6 +53,7 @@ type finetuneEpoch struct {
 type finetuneResult struct {
 	Model      string          `json:"model"`
 	Output     string          `json:"output"`
+	DataInfo   *dataInfo       `json:"data_info,omitempty"` // the training data and the preprocessing applied
 	T          int             `json:"t"`
 	Images     int             `json:"train_images"`
 	InitialAcc *float64        `json:"initial_test_accuracy,omitempty"`
@@ -106,9 +107,9 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if err != nil {
 		return err
 	}
-	test, err := dataset.Open(f.data, dataset.Test)
+	test, err := f.openSplit(dataset.Test, m.Metadata)
 	if err != nil {
-		return badInput(err)
+		return err
 	}
 	if err := checkShapes(test, snnInput(m)); err != nil {
 		return badInput(fmt.Errorf("%s with %s: %w", src, f.data, err))
@@ -131,12 +132,13 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if err != nil {
 		return badInput(err)
 	}
-	res := finetuneResult{Model: src, Output: out, T: cfg.T, Images: tr.TrainImages()}
+	res := finetuneResult{Model: src, Output: out, DataInfo: &f.applied, T: cfg.T, Images: tr.TrainImages()}
 	logf := func(format string, a ...any) {
 		if !f.json {
 			fmt.Fprintf(stdout, format, a...)
 		}
 	}
+	logf("%s\n", f.applied)
 	evalLimit := f.evalLimit
 	if evalLimit <= 0 || evalLimit > test.Len() {
 		evalLimit = test.Len()

@@ -95,7 +95,9 @@ type evalRun struct {
 	Images       int    `json:"images"`        // in the evaluated set (after --limit), all shards together
 	LabelsSHA256 string `json:"labels_sha256"` // of the labels of those images, as int64 little-endian
 	Preprocess   string `json:"preprocess"`
-	Batch        int    `json:"batch"`
+	// DataInfo is the data and the preprocessing applied (see dataInfo).
+	DataInfo *dataInfo `json:"data_info,omitempty"`
+	Batch    int       `json:"batch"`
 	// Flags holds the value of every eval flag that can change the
 	// numbers (given or default), so that a data or model flag added
 	// later is part of the identity too.
@@ -115,6 +117,7 @@ func newEvalRun(kind, path string, f *evalFlags, ds *dataset.Dataset, pre datase
 	if err != nil {
 		return evalRun{}, badInput(err)
 	}
+	info := f.applied
 	h := sha256.New()
 	var b [8]byte
 	for i := range ds.Len() {
@@ -124,7 +127,7 @@ func newEvalRun(kind, path string, f *evalFlags, ds *dataset.Dataset, pre datase
 	return evalRun{Kind: kind, Model: path, ModelSHA256: sum, Data: f.data, Split: f.split, Limit: f.limit,
 		Images: ds.Len(), LabelsSHA256: hex.EncodeToString(h.Sum(nil)),
 		Preprocess: fmt.Sprintf("scale=%v mean=%v std=%v", pre.Scale, pre.Mean, pre.Std),
-		Batch:      f.batch, Flags: f.settings, Shards: f.shard.N}, nil
+		DataInfo:   &info, Batch: f.batch, Flags: f.settings, Shards: f.shard.N}, nil
 }
 
 // fileSHA256 returns the hex SHA-256 of the file at path.

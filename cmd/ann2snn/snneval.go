@@ -71,6 +71,8 @@ type snnEval struct {
 	ANNImagesPerS float64    `json:"ann_images_per_s,omitempty"`
 	// Report is the per-layer conversion error (--report).
 	Report []calibrate.LayerError `json:"report,omitempty"`
+	// DataInfo is the data and the preprocessing applied.
+	DataInfo *dataInfo `json:"data_info,omitempty"`
 }
 
 // parseTimesteps parses "4" or "1,2,4,8".
@@ -153,7 +155,7 @@ func snnResult(run *evalRun, s *snnSums) snnEval {
 	N := float64(s.Images)
 	res := snnEval{Model: run.Model, Kind: "snn", Data: run.Data, Split: run.Split, Images: s.Images,
 		ANNAccuracy: ratio(float64(s.ANNCorrect), N), ANNReference: info.ANNReference, ANNMACs: info.ANNMACs,
-		ImagesPerS: ratio(N, s.BusyS), Encoding: info.Encoding, MaxTimesteps: T}
+		ImagesPerS: ratio(N, s.BusyS), Encoding: info.Encoding, MaxTimesteps: T, DataInfo: run.DataInfo}
 	res.ANNEnergyUJ = float64(res.ANNMACs) * pJPerMAC * 1e-6
 	if info.ANNTimed {
 		res.ANNImagesPerS = ratio(N, s.ANNBusyS)
@@ -393,6 +395,9 @@ func writeSNNPlots(dir string, r *snnEval) error {
 }
 
 func printSNNEval(w io.Writer, r *snnEval) {
+	if r.DataInfo != nil {
+		fmt.Fprintln(w, r.DataInfo)
+	}
 	fmt.Fprintf(w, "model     %s (SNN)\ndata      %s (%s, %d images)\n", r.Model, r.Data, r.Split, r.Images)
 	fmt.Fprintf(w, "ANN       %.2f%% (%s), %d MACs/image, %.2f µJ/image\n", 100*r.ANNAccuracy, r.ANNReference, r.ANNMACs, r.ANNEnergyUJ)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
