@@ -327,7 +327,7 @@ type dataInfo struct {
 
 // String returns the header line, e.g.
 //
-//	data imagefolder:/x (1000 images, 10 classes, pixels) preprocessing: resize 256, crop 224, scale 1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225 (flags)
+//	data imagefolder:/x (1000 images, 10 classes, uint8 pixels) preprocessing: resize 256, crop 224, scale 1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225 (flags)
 func (i dataInfo) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "data %s (", i.Spec)
@@ -343,7 +343,11 @@ func (i dataInfo) String() string {
 	default:
 		fmt.Fprintf(&b, "%d classes, ", i.Classes)
 	}
-	fmt.Fprintf(&b, "%s) preprocessing: ", i.Values)
+	if i.Values == "pixels" {
+		b.WriteString("uint8 pixels) preprocessing: ")
+	} else {
+		b.WriteString("float values) preprocessing: ")
+	}
 	var parts []string
 	if o := (dataset.ImageOptions{Resize: i.Resize, Crop: i.Crop}).String(); o != "" {
 		parts = append(parts, o)

@@ -154,11 +154,11 @@ func TestImageFolderFlags(t *testing.T) {
 		line, err    string
 	}{
 		{name: "flags", resize: "16", crop: "12", meta: imagenetMeta,
-			line: "data " + imgFolder + " (12 images, 4 classes, pixels) preprocessing: resize 16, crop 12, scale 1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225 (model metadata)"},
+			line: "data " + imgFolder + " (12 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225 (model metadata)"},
 		{name: "from model", meta: map[string]string{dataset.MetaResize: "16", dataset.MetaCrop: "12"},
-			line: "data " + imgFolder + " (12 images, 4 classes, pixels) preprocessing: resize 16, crop 12, scale 1/255 (default for pixels)"},
+			line: "data " + imgFolder + " (12 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255 (default for pixels)"},
 		{name: "flag overrides model", crop: "12", meta: map[string]string{dataset.MetaResize: "16", dataset.MetaCrop: "99"},
-			line: "data " + imgFolder + " (12 images, 4 classes, pixels) preprocessing: resize 16, crop 12, scale 1/255 (default for pixels)"},
+			line: "data " + imgFolder + " (12 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255 (default for pixels)"},
 		{name: "sizes differ", resize: "16", err: "use a centre crop"},
 		{name: "model input differs", crop: "10", err: "images have shape [3 10 10], model wants [3 12 12] (use --resize/--crop"},
 	}
@@ -211,10 +211,10 @@ func TestDataInfoLineAndMeta(t *testing.T) {
 		line string
 		meta map[string]string
 	}{
-		{named, "data cifar10 (test, 10000 images, 10 classes, pixels) preprocessing: scale 1/255, mean 0.4914,0.4822,0.4465, std 0.247,0.2435,0.2616 (flags)",
+		{named, "data cifar10 (test, 10000 images, 10 classes, uint8 pixels) preprocessing: scale 1/255, mean 0.4914,0.4822,0.4465, std 0.247,0.2435,0.2616 (flags)",
 			map[string]string{dataset.MetaScale: "0.003921569", dataset.MetaMean: "0.4914,0.4822,0.4465", dataset.MetaStd: "0.247,0.2435,0.2616"}},
 		// Float data record the source's pixel preprocessing, unchanged.
-		{float, "data npy:x.npy (32 images, unlabeled, float) preprocessing: scale 1 (float values used as given)",
+		{float, "data npy:x.npy (32 images, unlabeled, float values) preprocessing: scale 1 (float values used as given)",
 			map[string]string{dataset.MetaScale: "0.00392156862745098", dataset.MetaMean: "0.485,0.456,0.406", dataset.MetaStd: "0.229,0.224,0.225"}},
 	} {
 		if got := tc.info.String(); got != tc.line {
