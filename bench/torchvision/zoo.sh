@@ -5,7 +5,8 @@
 #
 # For each architecture (default: all of export.py's, ReLU family first) and
 # each opset in $OPSETS (default "13 17"):
-#   1. export.py writes $OUT/{arch}_op{N}.onnx if missing (and the data);
+#   1. export.py writes $OUT/{arch}_op{N}.onnx and PyTorch's logits if
+#      missing (and, once, the data);
 #   2. `ann2snn inspect` -> import status;
 #   3. onnxruntime logits (ort_logits.mjs) and the ANN executor's logits
 #      (`ann2snn eval --logits`) on $OUT/x224.npy -> max relative error
@@ -88,9 +89,9 @@ if [ -z "${ANN2SNN:-}" ]; then
 	fi
 fi
 
-# Models and data.
-$PY "$HERE/export.py" --out "$OUT" --arch "$(IFS=,; echo "${ARCHS[*]}")" --opsets "$(echo $OPSETS | tr ' ' ,)" \
-	>"$OUT/logs/export.log" 2>&1 || log "export.py failed: see $OUT/logs/export.log"
+# Data (models are exported per architecture below).
+$PY "$HERE/export.py" --out "$OUT" --arch "${ARCHS[0]}" --opsets "$(echo $OPSETS | tr ' ' ,)" \
+	>>"$OUT/logs/export.log" 2>&1 || log "export.py failed: see $OUT/logs/export.log"
 
 HAVE_LOGITS=0
 "$ANN2SNN" eval -h 2>&1 | grep -q -- '-logits' && HAVE_LOGITS=1
@@ -152,6 +153,8 @@ pct() { $PY -c "print('%d/%d' % (round(float('$1')*$2), $2))"; }
 for arch in "${ARCHS[@]}"; do
 	relu=0
 	case " $RELU " in *" $arch "*) relu=1 ;; esac
+	$PY "$HERE/export.py" --out "$OUT" --arch "$arch" --opsets "$(echo $OPSETS | tr ' ' ,)" \
+		>>"$OUT/logs/export.log" 2>&1 || log "export.py $arch failed: see $OUT/logs/export.log"
 	for op in $OPSETS; do
 		M=$OUT/${arch}_op$op.onnx L=$OUT/logs/${arch}_op$op
 		imp="" err="" top1="" conv="" snn="" notes=()
