@@ -50,11 +50,11 @@ type lowerer struct {
 	layer  map[string]int // ANN value -> SNN layer producing it
 	done   map[*importer.Node]bool
 	out    *Lowered
-	// shapes2 are the value shapes for a batch of two images, when the
-	// graph infers them, to tell the batch axis from others.
-	shapes2 map[string][]int
-	vals    map[string]*importer.Tensor // shape arithmetic evaluated (batch 1)
-	moved   map[string]*moved           // values computed by movement chains
+	// views evaluate shape arithmetic and movement chains for a batch of
+	// one image and, when the graph's shapes allow it, of two, which
+	// tells a chain that keeps images apart from one that mixes them.
+	views []*batchView
+	moved map[string]*moved // values computed by movement chains
 }
 
 // Lower rewrites g (with BatchNorm already folded, see FoldBatchNorm) into
@@ -102,12 +102,11 @@ func Lower(g *importer.Graph) (*Lowered, error) {
 		m:     &snnrt.Model{Input: inShape, Metadata: map[string]string{}},
 		layer: map[string]int{in.Name: snnrt.InputIndex},
 		done:  map[*importer.Node]bool{},
-		vals:  map[string]*importer.Tensor{},
+		views: []*batchView{{batch: 1, shapes: shapes, vals: map[string]*importer.Tensor{}}},
 		moved: map[string]*moved{},
 	}
-	shape2 := append([]int{2}, in.Shape[1:]...)
-	if s2, err := g.InferShapes(shape2); err == nil {
-		l.shapes2 = s2
+	if s2, err := g.InferShapes(append([]int{2}, in.Shape[1:]...)); err == nil {
+		l.views = append(l.views, &batchView{batch: 2, shapes: s2, vals: map[string]*importer.Tensor{}})
 	}
 	l.out = &Lowered{Model: l.m}
 	for _, n := range g.Nodes {

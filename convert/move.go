@@ -19,35 +19,59 @@ var movementOps = map[string]bool{
 }
 
 // moved is a value computed by a chain of movement ops from the output of
-// layer src: element i of the value (one image, row-major) is element
-// idx.Data[i] of src's per-image output.
+// layer src: element i of the value (row-major, batch included) is element
+// idx[v].Data[i] of src's output for the batch of view v (see batchView).
 type moved struct {
 	src  int
-	idx  *importer.Tensor // the value's shape with batch 1, exact integer indices
-	node *importer.Node   // the last node of the chain, for names and errors
+	idx  []*importer.Tensor // per view: the value's shape, exact integer indices
+	node *importer.Node     // the last node of the chain, for names and errors
 }
 
-// maxIndex bounds the per-image size of a layer read by a movement chain:
-// float32 holds integers exactly up to 2^24.
+// batchView is what the lowerer knows of the graph for one batch size:
+// value shapes and evaluated shape arithmetic.
+type batchView struct {
+	batch  int
+	shapes map[string][]int
+	vals   map[string]*importer.Tensor
+}
+
+// maxIndex bounds the size of a layer output (for the largest view's
+// batch) read by a movement chain: float32 holds integers exactly up to
+// 2^24.
 const maxIndex = 1 << 24
 
-// known reports whether v is a constant or a value computed from constants
-// and shapes only (shape arithmetic), and returns it.
-func (l *lowerer) known(v string) (*importer.Tensor, bool) {
+// known returns v's value when it is a constant or was computed from
+// constants and shapes only (shape arithmetic).
+func (l *lowerer) known(bv *batchView, v string) (*importer.Tensor, bool) {
 	if c := l.g.Consts[v]; c != nil {
 		return c, true
 	}
-	t, ok := l.vals[v]
+	t, ok := bv.vals[v]
 	return t, ok
 }
 
-// shapeArith evaluates n if it only does shape arithmetic (a Shape node,
-// or a node whose inputs are all known) and reports whether it did. Its
-// outputs become known values, for the Reshape and Slice nodes that read
-// them. Shapes are those of a batch of one image.
+// shapeArith evaluates n in every view if it only does shape arithmetic
+// (a Shape node, or a node whose inputs are all known) and reports whether
+// it did. Its outputs become known values, for the Reshape and Slice nodes
+// that read them.
 func (l *lowerer) shapeArith(n *importer.Node) (bool, error) {
+	for i, bv := range l.views {
+		ok, err := bv.shapeArith(l, n)
+		if !ok || err != nil {
+			if i > 0 && err == nil {
+				// Known for one image but not for two: the
+				// graph's shapes disagree with themselves.
+				return false, nodeErr(n, "shape arithmetic is computable for a batch of 1 but not of %d", bv.batch)
+			}
+			return ok, err
+		}
+	}
+	return true, nil
+}
+
+func (bv *batchView) shapeArith(l *lowerer, n *importer.Node) (bool, error) {
 	if n.Op == "Shape" {
-		dims := l.shapes[n.Inputs[0]]
+		dims := bv.shapes[n.Inputs[0]]
 		r := len(dims)
 		start, end := int(n.Attrs.Int("start", 0)), int(n.Attrs.Int("end", int64(r)))
 		if start < 0 {
@@ -61,7 +85,7 @@ func (l *lowerer) shapeArith(n *importer.Node) (bool, error) {
 		for _, d := range dims[start:max(start, end)] {
 			t.Ints = append(t.Ints, int64(d))
 		}
-		l.vals[n.Outputs[0]] = t
+		bv.vals[n.Outputs[0]] = t
 		return true, nil
 	}
 	ins := make([]*importer.Tensor, len(n.Inputs))
@@ -69,7 +93,7 @@ func (l *lowerer) shapeArith(n *importer.Node) (bool, error) {
 		if v == "" {
 			continue
 		}
-		t, ok := l.known(v)
+		t, ok := l.known(bv, v)
 		if !ok {
 			return false, nil
 		}
@@ -81,13 +105,13 @@ func (l *lowerer) shapeArith(n *importer.Node) (bool, error) {
 	}
 	for i, o := range n.Outputs {
 		if o != "" && i < len(out) {
-			l.vals[o] = out[i]
+			bv.vals[o] = out[i]
 		}
 	}
 	return true, nil
 }
 
-// indexOf returns the index tensor of value v (see moved): for a layer's
+// indexOf returns the index tensors of value v (see moved): for a layer's
 // output, its own positions.
 func (l *lowerer) indexOf(n *importer.Node, v string) (*moved, error) {
 	if mv, ok := l.moved[v]; ok {
@@ -97,16 +121,20 @@ func (l *lowerer) indexOf(n *importer.Node, v string) (*moved, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape := l.shapes[v]
-	size := importer.NumElements(shape)
-	if size <= 0 || size >= maxIndex {
-		return nil, nodeErr(n, "input %q has shape %v; data movement converts for up to 2^24 values per image", v, shape)
+	mv := &moved{src: src}
+	for _, bv := range l.views {
+		shape := bv.shapes[v]
+		size := importer.NumElements(shape)
+		if size <= 0 || size >= maxIndex {
+			return nil, nodeErr(n, "input %q has shape %v; data movement converts for up to 2^24 values", v, shape)
+		}
+		idx := importer.NewTensor(shape...)
+		for i := range idx.Data {
+			idx.Data[i] = float32(i)
+		}
+		mv.idx = append(mv.idx, idx)
 	}
-	idx := importer.NewTensor(shape...)
-	for i := range idx.Data {
-		idx.Data[i] = float32(i)
-	}
-	return &moved{src: src, idx: idx}, nil
+	return mv, nil
 }
 
 // move records the index tensors of the outputs of movement node n.
@@ -115,30 +143,41 @@ func (l *lowerer) move(n *importer.Node) error {
 	if err != nil {
 		return err
 	}
-	ins := []*importer.Tensor{in.idx}
-	for _, v := range n.Inputs[1:] {
-		if v == "" {
-			ins = append(ins, nil)
-			continue
-		}
-		t, ok := l.known(v)
-		if !ok {
-			return nodeErr(n, "input %q is computed at run time; only constant shapes, indices and sizes convert", v)
-		}
-		ins = append(ins, t)
+	outs := make([]*moved, len(n.Outputs))
+	for i := range outs {
+		outs[i] = &moved{src: in.src, node: n}
 	}
-	out, err := importer.Eval(n, ins)
-	if err != nil {
-		return nodeErr(n, "evaluating the data movement: %v", err)
+	for vi, bv := range l.views {
+		ins := []*importer.Tensor{in.idx[vi]}
+		for _, v := range n.Inputs[1:] {
+			if v == "" {
+				ins = append(ins, nil)
+				continue
+			}
+			t, ok := l.known(bv, v)
+			if !ok {
+				return nodeErr(n, "input %q is computed at run time; only constant shapes, indices and sizes convert", v)
+			}
+			ins = append(ins, t)
+		}
+		out, err := importer.Eval(n, ins)
+		if err != nil {
+			return nodeErr(n, "evaluating the data movement: %v", err)
+		}
+		for i, o := range n.Outputs {
+			if o == "" || i >= len(out) {
+				continue
+			}
+			if out[i].IsInt() {
+				return nodeErr(n, "output %q is an integer tensor", o)
+			}
+			outs[i].idx = append(outs[i].idx, out[i])
+		}
 	}
 	for i, o := range n.Outputs {
-		if o == "" || i >= len(out) {
-			continue
+		if o != "" && len(outs[i].idx) == len(l.views) {
+			l.moved[o] = outs[i]
 		}
-		if out[i].IsInt() {
-			return nodeErr(n, "output %q is an integer tensor", o)
-		}
-		l.moved[o] = &moved{src: in.src, idx: out[i], node: n}
 	}
 	return nil
 }
@@ -156,8 +195,17 @@ func (l *lowerer) materialise(n *importer.Node, v string, mv *moved) (int, error
 		src = l.m.Layers[mv.src].Shape
 	}
 	shape := l.shapes[v]
-	if s2, ok := l.shapes2[v]; ok && (len(s2) != len(shape) || s2[0] != 2*shape[0]) {
-		return 0, nodeErr(at, "output %q has shape %v for one image but %v for two; movement across the batch does not convert", v, shape, s2)
+	idx := mv.idx[0].Data
+	// The chain must treat every image alike: in the view of two images,
+	// image 1 reads what image 0 reads, one image further on.
+	for _, t := range mv.idx[1:] {
+		ok := len(t.Data) == 2*len(idx) && len(t.Shape) == len(shape) && t.Shape[0] == 2
+		for i := 0; ok && i < len(idx); i++ {
+			ok = t.Data[i] == idx[i] && t.Data[len(idx)+i] == idx[i]+float32(src.Len())
+		}
+		if !ok {
+			return 0, nodeErr(at, "output %q: the data movement mixes the images of a batch; not convertible", v)
+		}
 	}
 	var out snnrt.Shape
 	switch len(shape) {
@@ -171,7 +219,6 @@ func (l *lowerer) materialise(n *importer.Node, v string, mv *moved) (int, error
 	if shape[0] != 1 {
 		return 0, nodeErr(at, "output %q has shape %v for one image", v, shape)
 	}
-	idx := mv.idx.Data
 	ident := len(idx) == src.Len()
 	for i, x := range idx {
 		if x != float32(i) {

@@ -57,7 +57,7 @@ func (l *lowerer) reduceMean(n *importer.Node) error {
 	shape := l.shapes[n.Inputs[0]]
 	axes := n.Attrs.Ints("axes", nil)
 	if len(n.Inputs) > 1 && n.Inputs[1] != "" {
-		t, ok := l.known(n.Inputs[1])
+		t, ok := l.known(l.views[0], n.Inputs[1])
 		if !ok || !t.IsInt() {
 			return nodeErr(n, "axes must be a constant integer tensor")
 		}

@@ -254,6 +254,13 @@ func TestLowerRefusesNonIF(t *testing.T) {
 			b.conv("c", "tr", 3, 2, 1, 0, 1)
 			return "c"
 		}, "/tr/Transpose", "not a selection of channels", false},
+		{"transpose of batch and channels", func(b *graphBuilder) string {
+			b.node("Relu", "ar", nil, "a")
+			b.node("Transpose", "tr", importer.Attrs{"perm": []int64{1, 0, 2, 3}}, "ar")
+			b.node("Reshape", "back", nil, "tr", b.ints("nchw", -1, 3, 4, 4))
+			b.conv("c", "back", 3, 2, 1, 0, 1)
+			return "c"
+		}, "/back/Reshape", "mixes the images", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
