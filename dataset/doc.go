@@ -32,9 +32,11 @@
 //     convert("RGB") does and optionally resized and centre-cropped as
 //     torchvision's Resize and CenterCrop do to PIL images (ImageOptions;
 //     Pillow's antialiased bilinear filter, reproduced bit for bit):
-//     LoadImageFolder. JPEG files are decoded by Go's image/jpeg, whose
-//     pixels differ from libjpeg's by a few levels (chroma upsampling,
-//     IDCT rounding); PNG pixels are identical to Pillow's.
+//     LoadImageFolder. PNG pixels are identical to Pillow's. JPEG files
+//     are decoded by Go's image/jpeg, then chroma is upsampled and
+//     converted to RGB as libjpeg-turbo (Pillow) does; Go's inverse DCT
+//     rounds differently, so pixels may differ by a few levels (at most
+//     3 on the test images, 0.07 on average).
 //
 // Every file may be gzip-compressed; compression is detected from the
 // first bytes, not the name (image files are not decompressed). Open loads

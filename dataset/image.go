@@ -141,9 +141,11 @@ func imageErr(path, format string, err error) error {
 //     raw modes);
 //   - 16-bit gray is Pillow mode I, which convert("RGB") clips to 0..255:
 //     min(v, 255), not v>>8;
-//   - JPEG YCbCr uses Go's decoder and color.YCbCrToRGB, which differ from
-//     libjpeg's (Pillow's) IDCT, chroma upsampling and rounding by a few
-//     levels; CMYK uses color.CMYKToRGB.
+//   - JPEG YCbCr 4:4:4, 4:2:2 and 4:2:0 is upsampled and converted as
+//     libjpeg-turbo (Pillow's decoder) does by default (see
+//     ycbcrLibjpeg); other subsamplings repeat each chroma sample and use
+//     color.YCbCrToRGB. Go's inverse DCT still differs from libjpeg's by
+//     a level or so. CMYK uses color.CMYKToRGB.
 //
 // Other image types go through color.NRGBAModel.
 func toRGB(img image.Image) rgbImage {
@@ -221,6 +223,9 @@ func toRGB(img image.Image) rgbImage {
 			}
 		}
 	case *image.YCbCr:
+		if ycbcrLibjpeg(m, out) {
+			break
+		}
 		for y := range h {
 			for x := range w {
 				c := m.YCbCrAt(r.Min.X+x, r.Min.Y+y)
@@ -245,4 +250,117 @@ func convertGeneric(out rgbImage, img image.Image) {
 			out.pix[i], out.pix[i+1], out.pix[i+2] = c.R, c.G, c.B
 		}
 	}
+}
+
+// ycbcrLibjpeg converts m to RGB in out as libjpeg-turbo does with its
+// defaults (do_fancy_upsampling, JDCT_ISLOW aside): chroma is upsampled
+// by jdsample.c's h2v1_fancy_upsample (4:2:2: each output sample is
+// 3/4 of the nearer and 1/4 of the further chroma sample, rounded
+// alternately down and up) or h2v2_fancy_upsample (4:2:0: the same
+// triangle filter in both directions, with the rows above the first and
+// below the last chroma row repeated), then jdcolor.c's ycc_rgb_convert
+// tables (16-bit fixed point) map YCbCr to RGB. It reports false, doing
+// nothing, for other subsamplings or an image not at the origin.
+func ycbcrLibjpeg(m *image.YCbCr, out rgbImage) bool {
+	var hs, vs int
+	switch m.SubsampleRatio {
+	case image.YCbCrSubsampleRatio444:
+		hs, vs = 1, 1
+	case image.YCbCrSubsampleRatio422:
+		hs, vs = 2, 1
+	case image.YCbCrSubsampleRatio420:
+		hs, vs = 2, 2
+	default:
+		return false
+	}
+	if m.Rect.Min != (image.Point{}) {
+		return false
+	}
+	w, h := out.w, out.h
+	cw, ch := (w+hs-1)/hs, (h+vs-1)/vs
+	cb, cr := make([]uint8, 2*cw), make([]uint8, 2*cw) // one upsampled row
+	colsum := make([]int, cw)
+	// upsampleRow writes the upsampled chroma of output row y of plane
+	// p into dst[:hs*cw].
+	upsampleRow := func(dst []uint8, p []uint8, y int) {
+		cy := y / vs
+		near := p[cy*m.CStride : cy*m.CStride+cw]
+		if hs == 1 {
+			copy(dst, near)
+			return
+		}
+		if vs == 1 { // h2v1_fancy_upsample
+			if cw == 1 {
+				dst[0], dst[1] = near[0], near[0]
+				return
+			}
+			dst[0] = near[0]
+			dst[1] = uint8((int(near[0])*3 + int(near[1]) + 2) >> 2)
+			for i := 1; i < cw-1; i++ {
+				v := int(near[i]) * 3
+				dst[2*i] = uint8((v + int(near[i-1]) + 1) >> 2)
+				dst[2*i+1] = uint8((v + int(near[i+1]) + 2) >> 2)
+			}
+			i := cw - 1
+			dst[2*i] = uint8((int(near[i])*3 + int(near[i-1]) + 1) >> 2)
+			dst[2*i+1] = near[i]
+			return
+		}
+		// h2v2_fancy_upsample: the further row is above for even
+		// output rows, below for odd ones.
+		fy := cy - 1
+		if y%2 == 1 {
+			fy = cy + 1
+		}
+		fy = max(0, min(fy, ch-1))
+		far := p[fy*m.CStride : fy*m.CStride+cw]
+		for i := range colsum {
+			colsum[i] = int(near[i])*3 + int(far[i])
+		}
+		if cw == 1 {
+			dst[0], dst[1] = uint8((colsum[0]*4+8)>>4), uint8((colsum[0]*4+7)>>4)
+			return
+		}
+		dst[0] = uint8((colsum[0]*4 + 8) >> 4)
+		dst[1] = uint8((colsum[0]*3 + colsum[1] + 7) >> 4)
+		for i := 1; i < cw-1; i++ {
+			dst[2*i] = uint8((colsum[i]*3 + colsum[i-1] + 8) >> 4)
+			dst[2*i+1] = uint8((colsum[i]*3 + colsum[i+1] + 7) >> 4)
+		}
+		i := cw - 1
+		dst[2*i] = uint8((colsum[i]*3 + colsum[i-1] + 8) >> 4)
+		dst[2*i+1] = uint8((colsum[i]*4 + 7) >> 4)
+	}
+	for y := range h {
+		upsampleRow(cb, m.Cb, y)
+		upsampleRow(cr, m.Cr, y)
+		row := m.Y[y*m.YStride : y*m.YStride+w]
+		for x, yv := range row {
+			r, g, b := libjpegYCbCrToRGB(int(yv), int(cb[x]), int(cr[x]))
+			i := (y*w + x) * 3
+			out.pix[i], out.pix[i+1], out.pix[i+2] = r, g, b
+		}
+	}
+	return true
+}
+
+// libjpegYCbCrToRGB is jdcolor.c's ycc_rgb_convert: with x = c − 128,
+// R = Y + round(1.402·x_Cr), B = Y + round(1.772·x_Cb) and
+// G = Y + floor((−0.34414·x_Cb − 0.71414·x_Cr)·2^16 + 2^15) / 2^16, each
+// coefficient rounded to 16-bit fixed point, clamped to 0..255.
+func libjpegYCbCrToRGB(y, cb, cr int) (r, g, b uint8) {
+	const (
+		scaleBits = 16
+		half      = 1 << (scaleBits - 1)
+		fixCrR    = 91881  // FIX(1.40200)
+		fixCbB    = 116130 // FIX(1.77200)
+		fixCrG    = 46802  // FIX(0.71414)
+		fixCbG    = 22554  // FIX(0.34414)
+	)
+	xb, xr := cb-128, cr-128
+	clamp := func(v int) uint8 { return uint8(max(0, min(v, 255))) }
+	r = clamp(y + (fixCrR*xr+half)>>scaleBits)
+	g = clamp(y + (-fixCbG*xb+half-fixCrG*xr)>>scaleBits)
+	b = clamp(y + (fixCbB*xb+half)>>scaleBits)
+	return r, g, b
 }

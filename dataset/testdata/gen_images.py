@@ -12,7 +12,8 @@ It writes, deterministically (fixed seeds):
                            byte order differs from natural order, nested
                            sub-directories, upper-case extensions, ignored
                            files, and PNG/JPEG images of the pixel types
-                           Pillow's convert("RGB") handles differently.
+                           Pillow's convert("RGB") handles differently
+                           (JPEG: 4:2:0, 4:2:2, gray, CMYK, odd sizes).
   imagefolder_expected/
     order.txt              ImageFolder's samples: "label<TAB>relative path"
     folder.npy             float32 [N,3,12,12]: ImageFolder with
@@ -103,6 +104,11 @@ def make_folder(rng):
     Image.fromarray(smooth(rng, 20, 28, 1, noise=2)[..., 0], "L").save(os.path.join(ROOT, "apple/sub/gray.jpeg"), quality=95)
     Image.fromarray(smooth(rng, 22, 22, 3, noise=2)).convert("CMYK").save(os.path.join(ROOT, "apple/sub b/cmyk.JPG"), quality=95)
     Image.fromarray(smooth(rng, 14, 20, 3)).save(os.path.join(ROOT, "apple/sub/deeper/small.png"))
+    # Odd sizes (edge handling of chroma upsampling), 4:2:2, and strong
+    # per-pixel colour noise in 4:2:0.
+    Image.fromarray(smooth(rng, 17, 23, 3, noise=2)).save(os.path.join(ROOT, "apple/sub/deeper/s422.jpg"),
+                                                          quality=90, subsampling=1)
+    Image.fromarray(smooth(rng, 21, 31, 3)).save(os.path.join(ROOT, "apple/sub/deeper/noisy.jpg"), quality=90)
 
 
 def main():
