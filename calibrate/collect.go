@@ -95,19 +95,60 @@ type CollectOptions struct {
 	// PerChannel also keeps one histogram per channel (for per-channel
 	// thresholds), at ChannelBits resolution.
 	PerChannel bool
+	// MaxBytes bounds the ANN values one batch keeps (4 bytes per kept
+	// value per image): the batch shrinks to fit, down to one image. 0
+	// means DefaultMaxBytes.
+	MaxBytes int
+}
+
+// DefaultMaxBytes is CollectOptions.MaxBytes's default, 256 MiB: 64 CIFAR
+// images of a VGG-16 fit, ResNet-18 at 224×224 (9.2 MB kept per image)
+// runs 29 at a time.
+const DefaultMaxBytes = 256 << 20
+
+// fitBatch returns the largest batch ≤ batch (at least 1) whose values
+// named in names take at most maxBytes as float32.
+func fitBatch(ex *ann.Executor, names []string, batch, maxBytes int) (int, error) {
+	if batch < 1 {
+		return 0, fmt.Errorf("calibrate: batch size %d, must be at least 1", batch)
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	shapes, err := ex.Graph().InferShapes(append([]int{1}, ex.InputShape()...))
+	if err != nil {
+		return 0, fmt.Errorf("calibrate: %w", err)
+	}
+	per := 0
+	for _, name := range names {
+		sh, ok := shapes[name]
+		if !ok {
+			return 0, fmt.Errorf("calibrate: %q is not a value of the graph", name)
+		}
+		per += 4 * importer.NumElements(sh)
+	}
+	if per == 0 {
+		return batch, nil
+	}
+	return max(1, min(batch, maxBytes/per)), nil
 }
 
 // Collect runs the images of src through ex, one batch at a time, and
 // summarises the values named in names. Only one batch of images and its
-// kept values are in memory at once; the summaries are the same for every
+// kept values are in memory at once (opt.Batch images, fewer if their kept
+// values would exceed opt.MaxBytes); the summaries are the same for every
 // batch size and worker count.
 func Collect(ex *ann.Executor, src Images, names []string, opt CollectOptions) (map[string]*Sample, error) {
 	if opt.Batch <= 0 {
 		opt.Batch = 64
 	}
+	batch, err := fitBatch(ex, names, opt.Batch, opt.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
 	per := importer.NumElements(ex.InputShape())
 	out := make(map[string]*Sample, len(names))
-	err := batches(src, per, opt.Batch, func(_, k int, x []float32) error {
+	err = batches(src, per, batch, func(_, k int, x []float32) error {
 		_, kept, err := ex.Forward(x, k, names)
 		if err != nil {
 			return err

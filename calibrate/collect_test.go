@@ -341,3 +341,27 @@ func TestImagesHelpers(t *testing.T) {
 		t.Error("batch size 0: no error")
 	}
 }
+
+// TestFitBatch: a 3×4×4 ReLU output keeps 192 bytes per image.
+func TestFitBatch(t *testing.T) {
+	ex := reluNet(t, 3, 4, 4)
+	tests := []struct {
+		batch, maxBytes, want int
+		err                   bool
+	}{
+		{64, 0, 64, false},     // 12 KB ≪ DefaultMaxBytes
+		{64, 1000, 5, false},   // ⌊1000/192⌋
+		{64, 100, 1, false},    // never below one image
+		{3, 1 << 20, 3, false}, // never above the batch asked for
+		{0, 1000, 0, true},     // no batch
+	}
+	for _, tc := range tests {
+		got, err := fitBatch(ex, []string{"r"}, tc.batch, tc.maxBytes)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("fitBatch(%d, %d) = %d, %v; want %d (error %v)", tc.batch, tc.maxBytes, got, err, tc.want, tc.err)
+		}
+	}
+	if _, err := fitBatch(ex, []string{"nope"}, 8, 0); err == nil {
+		t.Error("unknown value name: no error")
+	}
+}

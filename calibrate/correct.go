@@ -16,8 +16,8 @@ type Target struct {
 	Mean  []float64
 }
 
-// ClippedMeans runs the images of src through ex, batch images at a time,
-// and returns, for each value in names, the per-channel mean of
+// ClippedMeans runs the images of src through ex, batch images at a time
+// (fewer if their kept values would exceed DefaultMaxBytes), and returns, for each value in names, the per-channel mean of
 // min(max(a, 0), limit[c]) over images and positions; limits[i] holds one
 // value or one per channel. Sums are float64, one per image and channel,
 // added in image order, so the result does not depend on batch or the
@@ -26,10 +26,14 @@ func ClippedMeans(ex *ann.Executor, src Images, batch int, names []string, limit
 	if len(limits) != len(names) {
 		return nil, fmt.Errorf("calibrate: %d limits for %d values", len(limits), len(names))
 	}
+	batch, err := fitBatch(ex, names, batch, 0)
+	if err != nil {
+		return nil, err
+	}
 	per := importer.NumElements(ex.InputShape())
 	sums := make([][]float64, len(names))
 	counts := make([]int, len(names))
-	err := batches(src, per, batch, func(_, k int, x []float32) error {
+	err = batches(src, per, batch, func(_, k int, x []float32) error {
 		_, kept, err := ex.Forward(x, k, names)
 		if err != nil {
 			return err

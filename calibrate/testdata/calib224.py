@@ -10,9 +10,11 @@ OUT/calib224_u8.npy   uint8 [N,3,224,224]: the first N records of CIFAR-10
                       resized to 224x224 with torchvision's bilinear Resize
                       on the uint8 tensor (no antialias), rounded to uint8.
 OUT/calib224_labels.npy int64 [N] their labels.
-OUT/test224.npy       float32 [T,3,224,224]: the first T CIFAR-10 test
-                      images, resized the same way, then /255 and ImageNet
-                      mean/std normalised (used as given).
+OUT/test224_u8.npy    uint8 [T,3,224,224]: the first T CIFAR-10 test
+                      images, resized the same way.
+OUT/test224.npy       float32: the same, /255 and ImageNet mean/std
+                      normalised (for onnxruntime, which gets no
+                      preprocessing).
 OUT/test224_labels.npy int64 [T].
 The models (resnet18, mobilenet_v2) come from bench/torchvision/export.py.
 """
@@ -65,7 +67,9 @@ def main():
     np.save(os.path.join(a.out, "calib224_u8.npy"), resize(pix))
     np.save(os.path.join(a.out, "calib224_labels.npy"), lab)
     p, l = read(os.path.join(a.cifar, "test_batch.bin"), a.test)
-    x = (resize(p).astype(np.float32) / 255 - MEAN) / STD
+    u8 = resize(p)
+    np.save(os.path.join(a.out, "test224_u8.npy"), u8)
+    x = (u8.astype(np.float32) / 255 - MEAN) / STD
     np.save(os.path.join(a.out, "test224.npy"), x.astype(np.float32))
     np.save(os.path.join(a.out, "test224_labels.npy"), l)
 
