@@ -47,9 +47,9 @@ func evalCast(n *Node, in []*Tensor) ([]*Tensor, error) {
 		return []*Tensor{out}, nil
 	case dtInt32, dtInt64, dtBool:
 		out.Ints = make([]int64, x.Len())
-		lo, hi := float64(math.MinInt64), float64(math.MaxInt64)
+		lo, hi := -0x1p63, 0x1p63 // [lo, hi) of the target
 		if to == dtInt32 {
-			lo, hi = math.MinInt32, math.MaxInt32
+			lo, hi = math.MinInt32, math.MaxInt32+1
 		}
 		if x.IsInt() {
 			copy(out.Ints, x.Ints)
@@ -61,7 +61,7 @@ func evalCast(n *Node, in []*Tensor) ([]*Tensor, error) {
 		} else {
 			for i, v := range x.Data {
 				f := math.Trunc(float64(v))
-				if to != dtBool && !(f >= lo && f <= hi) {
+				if to != dtBool && !(f >= lo && f < hi) {
 					return nil, fmt.Errorf("element %d = %g does not fit %s", i, v, dtypeName(int32(to)))
 				}
 				if to == dtBool {

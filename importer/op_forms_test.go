@@ -118,6 +118,7 @@ func TestModernOpRefusals(t *testing.T) {
 		{"resize opset 10", &Node{Op: "Resize", Inputs: []string{"x", "s"}, Attrs: Attrs{"opset10": int64(1)}}, []*Tensor{x, scales}, true},
 		{"gelu approximation", &Node{Op: "Gelu", Inputs: []string{"x"}, Attrs: Attrs{"approximate": "erf"}}, []*Tensor{x}, true},
 		{"cast nan to int", &Node{Op: "Cast", Inputs: []string{"x"}, Attrs: Attrs{"to": int64(dtInt64)}}, []*Tensor{ft([]int{1}, float32(math.NaN()))}, false},
+		{"cast out of int32 range", &Node{Op: "Cast", Inputs: []string{"x"}, Attrs: Attrs{"to": int64(dtInt32)}}, []*Tensor{ft([]int{1}, 3e9)}, false},
 		{"cast without to", &Node{Op: "Cast", Inputs: []string{"x"}}, []*Tensor{x}, false},
 		{"split bad sum", &Node{Op: "Split", Inputs: []string{"x"}, Attrs: Attrs{"split": []int64{1, 1}}}, []*Tensor{ft([]int{3}, 1, 2, 3)}, false},
 		{"split not divisible", &Node{Op: "Split", Inputs: []string{"x"}}, []*Tensor{ft([]int{3}, 1, 2, 3)}, false},
