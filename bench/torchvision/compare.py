@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Compare two sets of logits: max relative error and top-1 agreement.
 
-  compare.py GOT REF [--classes 1000]
+  compare.py GOT REF [--classes 1000] [--got-scale S]
 
 GOT and REF are raw little-endian float32 files (images x classes, the layout
 of `ann2snn eval --logits` and ort_logits.mjs) or .npy files. Prints one JSON
@@ -12,7 +12,8 @@ where max_rel_err = max|got - ref| / max|ref| over all logits, top1_agree is
 the fraction of images whose argmax agree (ties: numpy's first index) and
 ref_distinct_top1 is how many distinct classes REF's argmax takes (a
 degenerate network predicting one class everywhere makes top-1 agreement
-meaningless). Exit status 1 when the files cannot be compared (missing,
+meaningless). --got-scale multiplies GOT first (an SNN's logits summed over T
+steps times 1/T are on the ANN's scale). Exit status 1 when the files cannot be compared (missing,
 empty, wrong size, non-finite values are reported, not fatal).
 """
 
@@ -38,6 +39,7 @@ def main():
     ap.add_argument("got")
     ap.add_argument("ref")
     ap.add_argument("--classes", type=int, default=1000)
+    ap.add_argument("--got-scale", type=float, default=1.0)
     a = ap.parse_args()
     try:
         g, r = load(a.got, a.classes), load(a.ref, a.classes)
@@ -47,7 +49,7 @@ def main():
     if g.shape != r.shape:
         print(f"compare.py: {a.got} has shape {g.shape}, {a.ref} has {r.shape}", file=sys.stderr)
         sys.exit(1)
-    gf, rf = g.astype(np.float64), r.astype(np.float64)
+    gf, rf = g.astype(np.float64) * a.got_scale, r.astype(np.float64)
     ref_max = float(np.abs(rf).max())
     abs_err = float(np.abs(gf - rf).max())
     out = {

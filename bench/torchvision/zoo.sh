@@ -16,10 +16,12 @@
 #      --timesteps 32, then `ann2snn eval X.snn --timesteps 32 --logits` and
 #      the SNN's top-1 agreement with the ANN's top-1. The non-ReLU
 #      architectures must be refused by convert: the row shows the refusal.
-# One result row per (arch, opset) goes to $OUT/rows/{arch}_op{N}.md (rows
-# of earlier runs are kept, so single architectures can be rerun); at the
-# end the table of all rows present is printed (in architecture order) and
-# written to $OUT/zoo.md. Logs of every step are in $OUT/logs/.
+# Each step's result for (arch, opset) goes to $OUT/rows/{arch}_op{N}.{import,
+# ann,convert} (results of earlier runs are kept, so single architectures or
+# steps can be rerun); at the end the table of all rows present is printed
+# (in architecture order) and written to $OUT/zoo.md. Logs of every step are
+# in $OUT/logs/. The notes column also gives the SNN's max relative logit
+# error vs the ANN (SNN logits summed over T divided by T) and step times.
 #
 # Environment:
 #   OUT=/tmp/tvzoo          models, data, logits, logs
@@ -32,6 +34,8 @@
 #                           program "ANNLOGITS MODEL X.npy OUT.f32" (float input used as given)
 #   THREADS=1               onnxruntime intra-op threads
 #   STEP_TIMEOUT=1800       seconds any single step may take
+#   STEPS=ann,convert       which steps to run after import (import always runs);
+#                           a step's earlier result is kept when it is not rerun
 #
 # Input preprocessing: x224.npy is already normalised. Before the zoo runs, a
 # one-node Flatten model (identity on the input) is evaluated with each
@@ -50,6 +54,7 @@ OPSETS=${OPSETS:-13 17}
 CONVERT_OPSET=${CONVERT_OPSET-13}
 THREADS=${THREADS:-1}
 STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
+STEPS=${STEPS:-ann,convert}
 PY=/usr/bin/python3
 RELU="resnet18 resnet34 resnet50 vgg11 vgg11_bn vgg16 vgg16_bn mobilenet_v2 densenet121 googlenet squeezenet1_1 shufflenet_v2_x0_5 regnet_x_400mf resnext50_32x4d mnasnet0_5"
 NONRELU="efficientnet_b0 mobilenet_v3_small convnext_tiny vit_b_16"
@@ -149,6 +154,12 @@ ann_logits() {
 
 fmt_err() { $PY -c "print('%.2e' % float('$1'))"; }
 pct() { $PY -c "print('%d/%d' % (round(float('$1')*$2), $2))"; }
+# cell DIR KEY CELLS... NOTE: one step's result, tab-separated, last field the note.
+cell() {
+	local f=$1; shift
+	(IFS=$'\t'; echo "$*") >"$f"
+}
+want() { case ",$STEPS," in *",$1,"*) return 0 ;; esac; return 1; }
 
 for arch in "${ARCHS[@]}"; do
 	relu=0
@@ -156,18 +167,20 @@ for arch in "${ARCHS[@]}"; do
 	$PY "$HERE/export.py" --out "$OUT" --arch "$arch" --opsets "$(echo $OPSETS | tr ' ' ,)" \
 		>>"$OUT/logs/export.log" 2>&1 || log "export.py $arch failed: see $OUT/logs/export.log"
 	for op in $OPSETS; do
-		M=$OUT/${arch}_op$op.onnx L=$OUT/logs/${arch}_op$op
-		imp="" err="" top1="" conv="" snn="" notes=()
+		M=$OUT/${arch}_op$op.onnx L=$OUT/logs/${arch}_op$op R=$OUT/rows/${arch}_op$op
 		t0=$SECONDS
 		if [ ! -f "$M" ]; then
-			imp="no model" notes+=("export failed: $(grep "^$arch opset $op" "$OUT/logs/export.log" | tail -1 | cut -c1-200)")
+			cell "$R.import" "no model" "export failed: $(grep "^$arch opset $op" "$OUT/logs/export.log" | tail -1 | cut -c1-200)"
 		elif timeout "$STEP_TIMEOUT" "$ANN2SNN" inspect "$M" >"$L.inspect.log" 2>&1; then
-			imp=ok
+			cell "$R.import" ok ""
 		else
-			imp=FAIL notes+=("import: $(firstline "$L.inspect.log")")
+			cell "$R.import" FAIL "import: $(firstline "$L.inspect.log")"
 		fi
-		if [ "$imp" = ok ]; then
+		[ "$(cut -f1 "$R.import")" = ok ] || { rm -f "$R.ann" "$R.convert"; continue; }
+		if want ann; then
+			t0=$SECONDS notes=()
 			log "$arch op$op: onnxruntime"
+			err="" top1=""
 			if ! [ "$OUT/${arch}_op$op.ort.f32" -nt "$M" ] && ! node "$HERE/ort_logits.mjs" "$X" "$M" "$OUT/${arch}_op$op.ort.f32" --threads "$THREADS" >"$L.ort.log" 2>&1; then
 				err="no ORT" notes+=("onnxruntime: $(firstline "$L.ort.log")")
 			fi
@@ -187,48 +200,63 @@ for arch in "${ARCHS[@]}"; do
 					err="compare failed" notes+=("$c")
 				fi
 			fi
+			notes+=("ANN+ORT $((SECONDS - t0)) s")
+			cell "$R.ann" "${err:-—}" "${top1:-—}" "$(IFS=';'; echo "${notes[*]}" | sed 's/;/; /g')"
 		fi
-		if [ "$op" = "$CONVERT_OPSET" ] && [ "$imp" = ok ]; then
+		if want convert && [ "$op" = "$CONVERT_OPSET" ]; then
+			t0=$SECONDS notes=() conv="" snn=""
 			S=$OUT/$arch.snn
-			rm -f "$S"
+			rm -f "$S" "$OUT/$arch.snn.f32"
 			log "$arch op$op: convert"
 			if timeout "$STEP_TIMEOUT" "$ANN2SNN" convert "$M" --data "npy:$XC,$YC" "${PRE[@]}" --calib 64 --timesteps 32 -o "$S" >"$L.convert.log" 2>&1; then
 				if [ $relu = 1 ]; then conv=ok; else conv="ACCEPTED (should refuse)"; fi
+				notes+=("convert $((SECONDS - t0)) s")
+				t1=$SECONDS
 				log "$arch op$op: SNN eval"
 				if [ $HAVE_LOGITS = 0 ]; then
 					snn="n/a (no --logits)"
 				elif timeout "$STEP_TIMEOUT" "$ANN2SNN" eval "$S" --data "npy:$X,$Y" "${PRE[@]}" --batch 8 --timesteps 32 --logits "$OUT/$arch.snn.f32" >"$L.snneval.log" 2>&1; then
 					if [ -s "$OUT/${arch}_op$op.ann.f32" ]; then
-						c=$($PY "$HERE/compare.py" "$OUT/$arch.snn.f32" "$OUT/${arch}_op$op.ann.f32" 2>&1)
+						c=$($PY "$HERE/compare.py" "$OUT/$arch.snn.f32" "$OUT/${arch}_op$op.ann.f32" --got-scale 0.03125 2>&1)
 						snn=$(pct "$(echo "$c" | json top1_agree 2>/dev/null || echo nan)" 32)
+						notes+=("SNN/T vs ANN logits max rel err $(fmt_err "$(echo "$c" | json max_rel_err 2>/dev/null || echo nan)")")
 					else
 						snn="no ANN logits"
 					fi
 				else
 					snn=FAIL notes+=("SNN eval: $(firstline "$L.snneval.log")")
 				fi
+				notes+=("SNN eval $((SECONDS - t1)) s")
 			else
 				if [ $relu = 1 ]; then conv=FAIL; else conv=refused; fi
 				notes+=("convert: $(firstline "$L.convert.log")")
 			fi
-		elif [ "$op" != "$CONVERT_OPSET" ]; then
-			conv="(op$CONVERT_OPSET)" snn="(op$CONVERT_OPSET)"
+			cell "$R.convert" "$conv" "${snn:-—}" "$(IFS=';'; echo "${notes[*]}" | sed 's/;/; /g')"
 		fi
-		notes+=("$((SECONDS - t0)) s")
-		n=$(IFS=';'; echo "${notes[*]}" | sed 's/;/; /g')
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$arch" "$op" "$imp" "${err:-—}" "${top1:-—}" "${conv:-—}" "${snn:-—}" "$n" \
-			>"$OUT/rows/${arch}_op$op.md"
-		cat "$OUT/rows/${arch}_op$op.md"
 	done
 done
 
+# The table: one row per (arch, opset) with an import result, in
+# architecture order, from this and earlier runs.
+row() {
+	local a=$1 op=$2 R=$OUT/rows/${1}_op$2 imp note e="—" t="—" c="—" s="—" n1="" n2=""
+	[ -f "$R.import" ] || return 0
+	IFS=$'\t' read -r imp note <"$R.import"
+	[ -f "$R.ann" ] && IFS=$'\t' read -r e t n1 <"$R.ann"
+	if [ "$op" != "$CONVERT_OPSET" ] && [ -n "$CONVERT_OPSET" ]; then
+		c="(op$CONVERT_OPSET)" s="(op$CONVERT_OPSET)"
+	elif [ -f "$R.convert" ]; then
+		IFS=$'\t' read -r c s n2 <"$R.convert"
+	fi
+	local notes
+	notes=$(printf '%s\n' "$note" "$n1" "$n2" | grep -v '^$' | paste -sd';' | sed 's/;/; /g')
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$a" "$op" "$imp" "$e" "$t" "$c" "$s" "$notes"
+}
 {
 	echo "| arch | opset | import | ANN vs ORT max rel err | top-1 agree (ANN vs ORT) | convert | SNN T=32 top-1 agreement with ANN | notes |"
 	echo "|---|---|---|---|---|---|---|---|"
 	for arch in $RELU $NONRELU; do
-		for op in 13 17; do
-			[ -f "$OUT/rows/${arch}_op$op.md" ] && cat "$OUT/rows/${arch}_op$op.md"
-		done
+		for op in 13 17; do row "$arch" "$op"; done
 	done
 } >"$OUT/zoo.md"
 echo
