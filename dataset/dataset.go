@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Dataset is N images of shape [C,H,W] with integer labels.
@@ -194,7 +197,9 @@ func (d *Dataset) Batch(dst []float32, start, n int, pre Preprocess) ([]float32,
 }
 
 // batchFiles is Batch for an image folder: it decodes each file into
-// uint8 pixels and maps them through one lookup table per channel.
+// uint8 pixels and maps them through one lookup table per channel. Files
+// are decoded by up to GOMAXPROCS goroutines; the error returned is that
+// of the first failing image in index order, whatever the scheduling.
 func (d *Dataset) batchFiles(dst []float32, start, n int, pre Preprocess) error {
 	size, plane := d.ImageSize(), d.h*d.w
 	luts := make([][256]float32, d.c)
@@ -204,14 +209,33 @@ func (d *Dataset) batchFiles(dst []float32, start, n int, pre Preprocess) error 
 			luts[ch][v] = (float32(v)*scale - mean) / std
 		}
 	}
-	pix := make([]uint8, size)
-	for i := 0; i < n; i++ {
-		if err := d.files.load(pix, start+i, d.w, d.h); err != nil {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pix := make([]uint8, size)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if errs[i] = d.files.load(pix, start+i, d.w, d.h); errs[i] != nil {
+					continue
+				}
+				out := dst[i*size : (i+1)*size]
+				for j, p := range pix {
+					out[j] = luts[j/plane][p]
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
-		}
-		out := dst[i*size : (i+1)*size]
-		for j, p := range pix {
-			out[j] = luts[j/plane][p]
 		}
 	}
 	return nil

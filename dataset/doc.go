@@ -8,7 +8,7 @@
 // IDX, CIFAR-10 and uint8 .npy files; float32 otherwise), so the CIFAR-10
 // test set costs 30 MB rather than 120 MB. An image folder is the
 // exception: its Dataset holds file names, and Batch decodes the files it
-// needs each time (image after image), so 50,000 ImageNet images cost
+// needs each time (GOMAXPROCS at a time), so 50,000 ImageNet images cost
 // their names. Batch decodes a range of images into a caller-owned
 // []float32 and applies a Preprocess:
 //
