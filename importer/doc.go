@@ -53,7 +53,9 @@
 //
 // Eval is the reference implementation of each operator (NCHW float32,
 // batch in dimension 0; integer tensors in Tensor.Ints for shape
-// arithmetic).
+// arithmetic). RunRef applies it node by node. The operator table
+// (ops.go) holds, per operator, its evaluation, its shape function and
+// the attribute checks done at import; one file per operator family.
 //
 // Element types: every float type (float, double, float16, bfloat16) is
 // held as float32 in Tensor.Data; int32 and int64 as int64 in Tensor.Ints;
@@ -62,19 +64,18 @@
 // such bool tensors; Where takes any non-zero value as true. Cast converts
 // to float, double (held as float32), float16 (rounded to binary16, held
 // as float32), int32, int64 (truncating toward zero; NaN or out-of-range
-// values are an error) and bool. RunRef applies it node by node. The operator table
-// (ops.go) holds, per operator, its evaluation, its shape function and
-// the attribute checks done at import; one file per operator family.
+// values are an error) and bool.
 //
 // # Not supported
 //
 // 3-D convolution and pooling, Pad modes other than constant, MaxPool
 // indices, training-mode BatchNormalization and Dropout (also a Dropout
 // whose training_mode input is computed at run time), control flow,
-// sequences, sparse tensors, string, 8- and 16-bit integer and uint32/
-// uint64 tensors (their wrap-around arithmetic is not implemented), Cast
-// to those types or to bfloat16/float8, CastLike, Resize other than mode
-// "nearest" (linear, cubic), its coordinate_transformation_mode
+// sequences, sparse tensors, string, 8- and 16-bit integer and
+// uint32/uint64 tensors (their wrap-around arithmetic is not
+// implemented), Cast to those types or to bfloat16/float8, CastLike,
+// Resize other than mode "nearest" (linear, cubic), its
+// coordinate_transformation_mode
 // tf_crop_and_resize and half_pixel_symmetric, antialias,
 // keep_aspect_ratio_policy other than "stretch", Resize from opset 10,
 // Gelu approximations other than "none" and "tanh", operators outside
