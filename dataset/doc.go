@@ -28,11 +28,12 @@
 //     ReadNPY, LoadNPY.
 //   - Image folders as torchvision.datasets.ImageFolder lists them
 //     (DIR/CLASS/…/IMAGE, classes and files in sorted order): PNG, JPEG,
-//     BMP, TIFF and WebP files, converted to RGB as Pillow's
-//     convert("RGB") does and optionally resized and centre-cropped as
-//     torchvision's Resize and CenterCrop do to PIL images (ImageOptions;
-//     Pillow's antialiased bilinear filter, reproduced bit for bit):
-//     LoadImageFolder. PNG pixels are identical to Pillow's. JPEG files
+//     BMP, TIFF, WebP and binary netpbm (P5, P6) files, converted to RGB
+//     as Pillow's convert("RGB") does and optionally resized and
+//     centre-cropped as torchvision's Resize and CenterCrop do to PIL
+//     images (ImageOptions; Pillow's antialiased bilinear filter,
+//     reproduced bit for bit): LoadImageFolder. PNG and netpbm pixels are
+//     identical to Pillow's. JPEG files
 //     are decoded by Go's image/jpeg, then chroma is upsampled and
 //     converted to RGB as libjpeg-turbo (Pillow) does; Go's inverse DCT
 //     rounds differently, so pixels may differ by a few levels (at most
@@ -61,9 +62,9 @@
 // before pixels are decoded. A file that cannot be decoded is an error
 // naming it, returned by the Batch call that needs it.
 //
-// Not supported: netpbm (.ppm, .pgm) images, EXIF orientation (ignored,
-// as Pillow's Image.open ignores it), the CIFAR-100 layout, IDX element
-// types other than unsigned byte, .npz archives, structured or object .npy
-// dtypes, and channels-last (NHWC) .npy images, which are read as NCHW
-// without checking.
+// Not supported: plain (ASCII) netpbm and PBM bitmaps, EXIF orientation
+// (ignored, as Pillow's Image.open ignores it), the CIFAR-100 layout, IDX
+// element types other than unsigned byte, .npz archives, structured or
+// object .npy dtypes, and channels-last (NHWC) .npy images, which are read
+// as NCHW without checking.
 package dataset

@@ -43,10 +43,12 @@ func imageCodecFor(path string, head []byte) (imageCodec, error) {
 		return imageCodec{"tiff", tiff.DecodeConfig, tiff.Decode}, nil
 	case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WEBP":
 		return imageCodec{"webp", webp.DecodeConfig, webp.Decode}, nil
+	case len(head) >= 2 && head[0] == 'P' && (head[1] == '5' || head[1] == '6'):
+		return imageCodec{"netpbm", pnmDecodeConfig, pnmDecode}, nil
 	case len(head) >= 2 && head[0] == 'P' && head[1] >= '1' && head[1] <= '7':
-		return imageCodec{}, &UnsupportedError{Path: path, Format: "image", Feature: "netpbm (.ppm/.pgm) images; convert them to PNG"}
+		return imageCodec{}, &UnsupportedError{Path: path, Format: "netpbm", Feature: fmt.Sprintf("P%c images (only binary P5 and P6 are decoded); convert them to PNG", head[1])}
 	}
-	return imageCodec{}, formatErr(path, "image", nil, "not a PNG, JPEG, BMP, TIFF or WebP file")
+	return imageCodec{}, formatErr(path, "image", nil, "not a PNG, JPEG, BMP, TIFF, WebP or binary netpbm file")
 }
 
 // imageConfig reads the width and height of the image file (named path)

@@ -13,9 +13,8 @@ import (
 )
 
 // ImageExtensions are the file name endings (compared in lower case) that
-// LoadImageFolder takes as images: torchvision's IMG_EXTENSIONS. Netpbm
-// files (.ppm, .pgm) are listed, as torchvision does, but their decoding is
-// not supported.
+// LoadImageFolder takes as images: torchvision's IMG_EXTENSIONS. Of netpbm
+// files (.ppm, .pgm) only the binary kinds (P5, P6) are decoded.
 func ImageExtensions() []string {
 	return []string{".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"}
 }

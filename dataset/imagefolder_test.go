@@ -329,11 +329,16 @@ func TestImageFolderErrors(t *testing.T) {
 			writeFile(t, filepath.Join(d, "Zebra"), "fake.jpg", []byte("hello, world"))
 			return d
 		}, ImageOptions{Crop: 12}, "", "Zebra/fake.jpg: not a PNG, JPEG"},
-		{"netpbm", func(t *testing.T, dir string) string {
+		{"plain netpbm", func(t *testing.T, dir string) string {
 			d := copyTree(t, folderDir)
-			writeFile(t, filepath.Join(d, "Zebra"), "x.pgm", []byte("P5 1 1 255\n\x00"))
+			writeFile(t, filepath.Join(d, "Zebra"), "x.pgm", []byte("P2 1 1 255\n0\n"))
 			return d
-		}, ImageOptions{Crop: 12}, "", "unsupported: netpbm"},
+		}, ImageOptions{Crop: 12}, "", "Zebra/x.pgm: unsupported: P2 images"},
+		{"truncated netpbm", func(t *testing.T, dir string) string {
+			d := copyTree(t, folderDir)
+			writeFile(t, filepath.Join(d, "Zebra"), "x.ppm", []byte("P6 100 100 255\n\x00\x01"))
+			return d
+		}, ImageOptions{Crop: 12}, "", "Zebra/x.ppm: truncated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tc.setup(t, t.TempDir())

@@ -13,7 +13,8 @@ It writes, deterministically (fixed seeds):
                            sub-directories, upper-case extensions, ignored
                            files, and PNG/JPEG images of the pixel types
                            Pillow's convert("RGB") handles differently
-                           (JPEG: 4:2:0, 4:2:2, gray, CMYK, odd sizes).
+                           (JPEG: 4:2:0, 4:2:2, gray, CMYK, odd sizes;
+                           binary netpbm with several maxvals).
   imagefolder_expected/
     order.txt              ImageFolder's samples: "label<TAB>relative path"
     folder.npy             float32 [N,3,12,12]: ImageFolder with
@@ -109,6 +110,18 @@ def make_folder(rng):
     Image.fromarray(smooth(rng, 17, 23, 3, noise=2)).save(os.path.join(ROOT, "apple/sub/deeper/s422.jpg"),
                                                           quality=90, subsampling=1)
     Image.fromarray(smooth(rng, 21, 31, 3)).save(os.path.join(ROOT, "apple/sub/deeper/noisy.jpg"), quality=90)
+    # Binary netpbm: maxval 255 (as is), below 255 and above (rescaled by
+    # Pillow), and a 16-bit graymap (Pillow mode I: clipped to 255).
+    def pnm(name, magic, maxval, arr):
+        dtype = ">u2" if maxval > 255 else np.uint8
+        with open(os.path.join(ROOT, name), "wb") as f:
+            f.write(b"%s\n# made by gen_images.py\n%d %d\n%d\n" % (magic, arr.shape[1], arr.shape[0], maxval))
+            f.write(arr.astype(dtype).tobytes())
+    pnm("Zebra/g255.pgm", b"P5", 255, smooth(rng, 13, 15, 1)[..., 0])
+    pnm("Zebra/g100.PGM", b"P5", 100, smooth(rng, 14, 12, 1)[..., 0] * 100 // 255)
+    pnm("Zebra/g1000.pgm", b"P5", 1000, smooth(rng, 12, 12, 1)[..., 0].astype(np.int64) * 1000 // 255)
+    pnm("Zebra/c255.ppm", b"P6", 255, smooth(rng, 16, 13, 3))
+    pnm("Zebra/c999.ppm", b"P6", 999, smooth(rng, 15, 17, 3).astype(np.int64) * 999 // 255)
 
 
 def main():
