@@ -130,6 +130,16 @@ func TestLowerPatterns(t *testing.T) {
 			b.node("Relu", "ar", nil, "a")
 			return b.head("ar", 27, 3)
 		}, []int{4, 3, 3}, map[snnrt.Kind]int{snnrt.KindConv: 2, snnrt.KindIF: 1}},
+		{"gather of channels with repeats, unsqueeze round trip", func() *importer.Graph {
+			b := newGraph(10, 3, 3, 3)
+			b.conv("a", "x", 3, 4, 3, 1, 1)
+			b.node("Relu", "ar", nil, "a")
+			b.node("Gather", "gt", importer.Attrs{"axis": int64(1)}, "ar", b.ints("pick", 2, 0, 2, 3))
+			b.node("Unsqueeze", "u", importer.Attrs{"axes": []int64{0}}, "gt")
+			b.node("Squeeze", "sq", importer.Attrs{"axes": []int64{0}}, "u")
+			b.conv("c", "sq", 4, 2, 3, 1, 1)
+			return b.head("c", 18, 3)
+		}, []int{3, 3, 3}, map[snnrt.Kind]int{snnrt.KindConv: 3, snnrt.KindIF: 1}},
 		{"ReLU6 (MobileNetV2)", func() *importer.Graph {
 			b := newGraph(4, 3, 5, 5)
 			b.conv("a", "x", 3, 6, 3, 1, 1)
@@ -254,6 +264,13 @@ func TestLowerRefusesNonIF(t *testing.T) {
 			b.conv("c", "tr", 3, 2, 1, 0, 1)
 			return "c"
 		}, "/tr/Transpose", "not a selection of channels", false},
+		{"split along H", func(b *graphBuilder) string {
+			b.node("Relu", "ar", nil, "a")
+			b.node("Split", "top,bottom", importer.Attrs{"axis": int64(2)}, "ar", b.ints("halves", 2, 2))
+			b.node("Concat", "cat", importer.Attrs{"axis": int64(1)}, "top", "bottom")
+			b.conv("c", "cat", 6, 4, 1, 0, 1)
+			return "c"
+		}, "/top,bottom/Split", "not a selection of channels", false},
 		{"transpose of batch and channels", func(b *graphBuilder) string {
 			b.node("Relu", "ar", nil, "a")
 			b.node("Transpose", "tr", importer.Attrs{"perm": []int64{1, 0, 2, 3}}, "ar")
