@@ -257,7 +257,7 @@ func channelSelection(idx []float32, out, src snnrt.Shape) ([]int, bool) {
 	sel := make([]int, out.C)
 	for k := range out.C {
 		first := int(idx[k*hw])
-		if first%hw != 0 || first/hw >= src.C || float32(first) != idx[k*hw] {
+		if first < 0 || first%hw != 0 || first/hw >= src.C || float32(first) != idx[k*hw] {
 			return nil, false
 		}
 		for j := range hw {
