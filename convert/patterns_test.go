@@ -254,6 +254,16 @@ func TestLowerRefusesNonIF(t *testing.T) {
 			b.node("LayerNormalization", "ln", importer.Attrs{"axis": int64(1)}, "a", b.rand("ln.s", 1, 3, 4, 4))
 			return "ln"
 		}, "/ln/LayerNormalization", "LayerNorm", true},
+		{"LayerNorm decomposed (opset < 17)", func(b *graphBuilder) string {
+			b.node("ReduceMean", "mu", importer.Attrs{"axes": []int64{1}, "keepdims": int64(1)}, "a")
+			b.node("Sub", "d", nil, "a", "mu")
+			return "d"
+		}, "/mu/ReduceMean", "LayerNorm", true},
+		{"product of two activations", func(b *graphBuilder) string {
+			b.node("Relu", "ar", nil, "a")
+			b.node("Mul", "sq", nil, "ar", "ar")
+			return "sq"
+		}, "/sq/Mul", "product of two activations", true},
 		{"softmax inside", func(b *graphBuilder) string {
 			b.node("Softmax", "sm", importer.Attrs{"axis": int64(1)}, "a")
 			return "sm"
