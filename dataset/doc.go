@@ -32,8 +32,9 @@
 //     as Pillow's convert("RGB") does and optionally resized and
 //     centre-cropped as torchvision's Resize and CenterCrop do to PIL
 //     images (ImageOptions; Pillow's antialiased bilinear filter,
-//     reproduced bit for bit): LoadImageFolder. PNG and netpbm pixels are
-//     identical to Pillow's. JPEG files
+//     reproduced bit for bit): LoadImageFolder. PNG, BMP, TIFF, WebP
+//     (lossy WebP converted as libwebp does) and netpbm pixels are
+//     identical to Pillow's on the test images. JPEG files
 //     are decoded by Go's image/jpeg, then chroma is upsampled and
 //     converted to RGB as libjpeg-turbo (Pillow) does; Go's inverse DCT
 //     rounds differently, so pixels may differ by a few levels (at most

@@ -88,7 +88,7 @@ func FuzzNPY(f *testing.F) {
 // header check, decoder, RGB conversion, resize and crop): a bad file is an
 // error naming it, never a panic.
 func FuzzImage(f *testing.F) {
-	for _, name := range []string{"10_ten/a_gray.PNG", "9_nine/palette.png", "9_nine/bits.png", "Zebra/rgb16.png", "apple/sub/gray.jpeg", "apple/photo.jpg", "apple/sub/deeper/s422.jpg", "Zebra/g100.PGM", "Zebra/c999.ppm"} {
+	for _, name := range []string{"10_ten/a_gray.PNG", "9_nine/palette.png", "9_nine/bits.png", "Zebra/rgb16.png", "apple/sub/gray.jpeg", "apple/photo.jpg", "apple/sub/deeper/s422.jpg", "Zebra/g100.PGM", "Zebra/c999.ppm", "Zebra/lossy_odd.webp", "Zebra/lossy_alpha.webp", "Zebra/rgb.tif"} {
 		b, err := os.ReadFile(filepath.Join(folderDir, name))
 		if err != nil {
 			f.Fatal(err)

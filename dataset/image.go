@@ -89,6 +89,21 @@ func decodeRGB(path string, b []byte, maxPixels int) (rgbImage, error) {
 	if r.Dx() != w || r.Dy() != h {
 		return rgbImage{}, formatErr(path, codec.name, nil, "header says %d×%d, decoded %d×%d", w, h, r.Dx(), r.Dy())
 	}
+	if codec.name == "webp" {
+		var y *image.YCbCr
+		switch m := img.(type) {
+		case *image.YCbCr:
+			y = m
+		case *image.NYCbCrA:
+			y = &m.YCbCr // alpha is dropped, as convert("RGB") drops it
+		}
+		if y != nil {
+			out := rgbImage{w: w, h: h, pix: make([]uint8, w*h*3)}
+			if webpToRGB(y, out) {
+				return out, nil
+			}
+		}
+	}
 	return toRGB(img), nil
 }
 
@@ -148,6 +163,7 @@ func imageErr(path, format string, err error) error {
 //     ycbcrLibjpeg); other subsamplings repeat each chroma sample and use
 //     color.YCbCrToRGB. Go's inverse DCT still differs from libjpeg's by
 //     a level or so. CMYK uses color.CMYKToRGB.
+//   - lossy WebP is converted by decodeRGB, not here (see webpToRGB).
 //
 // Other image types go through color.NRGBAModel.
 func toRGB(img image.Image) rgbImage {

@@ -154,11 +154,11 @@ func TestImageFolderFlags(t *testing.T) {
 		line, err    string
 	}{
 		{name: "flags", resize: "16", crop: "12", meta: imagenetMeta,
-			line: "data " + imgFolder + " (19 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225 (model metadata)"},
+			line: "data " + imgFolder + " (26 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225 (model metadata)"},
 		{name: "from model", meta: map[string]string{dataset.MetaResize: "16", dataset.MetaCrop: "12"},
-			line: "data " + imgFolder + " (19 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255 (default for pixels)"},
+			line: "data " + imgFolder + " (26 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255 (default for pixels)"},
 		{name: "flag overrides model", crop: "12", meta: map[string]string{dataset.MetaResize: "16", dataset.MetaCrop: "99"},
-			line: "data " + imgFolder + " (19 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255 (default for pixels)"},
+			line: "data " + imgFolder + " (26 images, 4 classes, uint8 pixels) preprocessing: resize 16, crop 12, scale 1/255 (default for pixels)"},
 		{name: "sizes differ", resize: "16", err: "use a centre crop"},
 		{name: "model input differs", crop: "10", err: "images have shape [3 10 10], model wants [3 12 12] (use --resize/--crop"},
 	}

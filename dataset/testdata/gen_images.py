@@ -14,7 +14,8 @@ It writes, deterministically (fixed seeds):
                            files, and PNG/JPEG images of the pixel types
                            Pillow's convert("RGB") handles differently
                            (JPEG: 4:2:0, 4:2:2, gray, CMYK, odd sizes;
-                           binary netpbm with several maxvals).
+                           binary netpbm with several maxvals; BMP, TIFF,
+                           lossless and lossy WebP).
   imagefolder_expected/
     order.txt              ImageFolder's samples: "label<TAB>relative path"
     folder.npy             float32 [N,3,12,12]: ImageFolder with
@@ -122,6 +123,16 @@ def make_folder(rng):
     pnm("Zebra/g1000.pgm", b"P5", 1000, smooth(rng, 12, 12, 1)[..., 0].astype(np.int64) * 1000 // 255)
     pnm("Zebra/c255.ppm", b"P6", 255, smooth(rng, 16, 13, 3))
     pnm("Zebra/c999.ppm", b"P6", 999, smooth(rng, 15, 17, 3).astype(np.int64) * 999 // 255)
+    # BMP, TIFF (RGB and palette) and lossless WebP, decoded by golang.org/x/image.
+    Image.fromarray(smooth(rng, 11, 14, 3)).save(os.path.join(ROOT, "Zebra/rgb.bmp"))
+    Image.fromarray(smooth(rng, 12, 15, 3)).save(os.path.join(ROOT, "Zebra/rgb.tif"))
+    Image.fromarray(smooth(rng, 13, 13, 3)).quantize(8).save(os.path.join(ROOT, "Zebra/pal.tiff"))
+    Image.fromarray(smooth(rng, 14, 16, 3)).save(os.path.join(ROOT, "Zebra/lossless.webp"), lossless=True)
+    # Lossy WebP (VP8 4:2:0, limited range): odd and even sizes, and with alpha.
+    Image.fromarray(smooth(rng, 13, 15, 3, noise=4)).save(os.path.join(ROOT, "Zebra/lossy_odd.webp"), quality=80)
+    Image.fromarray(smooth(rng, 12, 16, 3, noise=4)).save(os.path.join(ROOT, "Zebra/lossy_even.webp"), quality=80)
+    rgba = np.concatenate([smooth(rng, 14, 17, 3, noise=4), rng.integers(0, 256, (14, 17, 1), dtype=np.uint8)], axis=2)
+    Image.fromarray(rgba, "RGBA").save(os.path.join(ROOT, "Zebra/lossy_alpha.webp"), quality=80)
 
 
 def main():
