@@ -7,12 +7,14 @@ GOT and REF are raw little-endian float32 files (images x classes, the layout
 of `ann2snn eval --logits` and ort_logits.mjs) or .npy files. Prints one JSON
 line:
   {"images", "classes", "max_rel_err", "max_abs_err", "ref_max_abs",
-   "top1_agree", "ref_distinct_top1"}
+   "top1_agree", "ref_distinct_top1", "ref_margin_median", "finite"}
 where max_rel_err = max|got - ref| / max|ref| over all logits, top1_agree is
 the fraction of images whose argmax agree (ties: numpy's first index) and
 ref_distinct_top1 is how many distinct classes REF's argmax takes (a
 degenerate network predicting one class everywhere makes top-1 agreement
-meaningless). --got-scale multiplies GOT first (an SNN's logits summed over T
+meaningless); ref_margin_median is the median over images of REF's
+top-1 minus top-2 logit, over max|REF| (how far a relative error of that
+size may go before a top-1 flips). --got-scale multiplies GOT first (an SNN's logits summed over T
 steps times 1/T are on the ANN's scale). Exit status 1 when the files cannot be compared (missing,
 empty, wrong size, non-finite values are reported, not fatal).
 """
@@ -58,6 +60,7 @@ def main():
         "max_abs_err": abs_err, "ref_max_abs": ref_max,
         "top1_agree": float((g.argmax(1) == r.argmax(1)).mean()),
         "ref_distinct_top1": int(len(np.unique(r.argmax(1)))),
+        "ref_margin_median": float(np.median(np.diff(np.sort(rf, axis=1)[:, -2:], axis=1))) / ref_max if ref_max > 0 else 0.0,
         "finite": bool(np.isfinite(g).all() and np.isfinite(r).all()),
     }
     print(json.dumps(out))

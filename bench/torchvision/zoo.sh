@@ -219,7 +219,7 @@ for arch in "${ARCHS[@]}"; do
 					if [ -s "$OUT/${arch}_op$op.ann.f32" ]; then
 						c=$($PY "$HERE/compare.py" "$OUT/$arch.snn.f32" "$OUT/${arch}_op$op.ann.f32" --got-scale 0.03125 2>&1)
 						snn=$(pct "$(echo "$c" | json top1_agree 2>/dev/null || echo nan)" 32)
-						notes+=("SNN/T vs ANN logits max rel err $(fmt_err "$(echo "$c" | json max_rel_err 2>/dev/null || echo nan)")")
+						notes+=("SNN/T vs ANN logits max rel err $(fmt_err "$(echo "$c" | json max_rel_err 2>/dev/null || echo nan)"), ANN top-1 margin (median) $(fmt_err "$(echo "$c" | json ref_margin_median 2>/dev/null || echo nan)") of max\\|logit\\|")
 					else
 						snn="no ANN logits"
 					fi
