@@ -84,7 +84,7 @@ func TestLowerPatterns(t *testing.T) {
 	tests := []struct {
 		name  string
 		build func() *importer.Graph
-		in    []int
+		in    []int              // per image; one image when the graph's batch is fixed to 1
 		kinds map[snnrt.Kind]int // expected counts of some kinds
 	}{
 		{"bn after concat (DenseNet)", func() *importer.Graph {
@@ -122,6 +122,17 @@ func TestLowerPatterns(t *testing.T) {
 			b.node("Concat", "out", importer.Attrs{"axis": int64(1)}, "x1", "er")
 			return b.head("out", 6*16, 4)
 		}, []int{3, 4, 4}, map[snnrt.Kind]int{snnrt.KindConv: 5, snnrt.KindIF: 3}},
+		{"channel shuffle in a graph for one image only", func() *importer.Graph {
+			b := newGraph(12, 4, 3, 3)
+			b.g.Inputs[0].Shape[0] = 1
+			b.conv("a", "x", 4, 4, 3, 1, 1)
+			b.node("Relu", "ar", nil, "a")
+			b.node("Reshape", "r5", nil, "ar", b.ints("s5", 1, 2, 2, 3, 3))
+			b.node("Transpose", "tr", importer.Attrs{"perm": []int64{0, 2, 1, 3, 4}}, "r5")
+			b.node("Reshape", "sh", nil, "tr", b.ints("s4", 1, 4, 3, 3))
+			b.conv("c", "sh", 4, 2, 3, 1, 1)
+			return b.head("c", 18, 3)
+		}, []int{4, 3, 3}, map[snnrt.Kind]int{snnrt.KindConv: 3, snnrt.KindIF: 1}},
 		{"slice of channels, identity reshape", func() *importer.Graph {
 			b := newGraph(3, 4, 3, 3)
 			b.node("Slice", "s", importer.Attrs{"starts": []int64{1}, "ends": []int64{3}, "axes": []int64{1}}, "x")
@@ -195,7 +206,11 @@ func TestLowerPatterns(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := rand.New(rand.NewPCG(11, 12))
-			x := randTensor(r, append([]int{3}, tc.in...)...)
+			batch := 3
+			if g.Inputs[0].Shape[0] == 1 {
+				batch = 1
+			}
+			x := randTensor(r, append([]int{batch}, tc.in...)...)
 			low := checkAnalogRef(t, g, x, 1e-5)
 			got := countKinds(low.Model)
 			for k, want := range tc.kinds {
