@@ -16,6 +16,7 @@ import (
 	"github.com/ann2snn/ann2snn/convert"
 	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/atomicfile"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
 
@@ -179,7 +180,9 @@ func (s *sampledImages) Read(dst []float32, start, n int) error {
 }
 
 // outputPath returns out, or, if it is empty, src with its extension
-// replaced by suffix; it refuses an output that is the input file itself.
+// replaced by suffix; it refuses an output that is the input file itself,
+// and one that atomicfile.Check refuses (not a regular file, missing or
+// read-only directory).
 func outputPath(src, out, suffix string) (string, error) {
 	if out == "" {
 		out = strings.TrimSuffix(src, filepath.Ext(src)) + suffix
@@ -188,6 +191,9 @@ func outputPath(src, out, suffix string) (string, error) {
 		return "", badInput(err)
 	} else if same {
 		return "", &usageError{fmt.Sprintf("output %s would overwrite the input model", out)}
+	}
+	if _, err := atomicfile.Check(out); err != nil { // before any work: see internal/atomicfile
+		return "", badInput(err)
 	}
 	return out, nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -251,21 +250,20 @@ func shapeLen(s []int) int {
 	return n
 }
 
-// checkOutput reports a usage error when path (the value of flag) cannot
-// be an output file: its directory does not exist, it is a directory, or
-// it is the model itself. An empty path is no output and passes.
+// checkOutput reports an error when path (the value of flag) cannot be
+// an output file, before any work: it is the model itself (usage error),
+// or atomicfile.Check refuses it (exit 2: not a regular file, a
+// directory, a missing or read-only directory). An empty path is no output
+// and passes.
 func checkOutput(flag, path, model string) error {
 	if path == "" {
 		return nil
 	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
-		return &usageError{fmt.Sprintf("%s %s: its directory does not exist", flag, path)}
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return &usageError{fmt.Sprintf("%s %s: is a directory, want a file name", flag, path)}
-	}
 	if same, _ := samePath(model, path); same {
 		return &usageError{fmt.Sprintf("%s %s would overwrite the model", flag, path)}
+	}
+	if _, err := atomicfile.Check(path); err != nil {
+		return badInput(fmt.Errorf("%s: %w", flag, err))
 	}
 	return nil
 }

@@ -171,16 +171,18 @@ func TestEvalLogitsBadPath(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name, path, msg string
+		code            int
 	}{
-		{"missing directory", filepath.Join(dir, "absent", "l.bin"), "does not exist"},
-		{"directory", dir, "is a directory"},
-		{"the model", lenet, "overwrite the model"},
+		{"missing directory", filepath.Join(dir, "absent", "l.bin"), "no such file or directory", exitBadInput},
+		{"directory", dir, "a directory: not a regular file", exitBadInput},
+		{"device", os.DevNull, "a character device: not a regular file", exitBadInput},
+		{"the model", lenet, "overwrite the model", exitUsage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, "eval", lenet, "--data", "mnist", "--limit", "8", "--logits", tc.path)
-			if code != exitUsage || !strings.Contains(stderr, tc.msg) {
-				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, stderr, exitUsage, tc.msg)
+			if code != tc.code || !strings.Contains(stderr, tc.msg) {
+				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, stderr, tc.code, tc.msg)
 			}
 		})
 	}

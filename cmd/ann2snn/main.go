@@ -36,6 +36,7 @@ import (
 
 	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/atomicfile"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
 
@@ -90,6 +91,8 @@ func hint(err error) string {
 		return " (re-export the model without it, or with a supported op in its place)"
 	case errors.As(err, &data):
 		return " (check the data files: see --data in docs/cli.md for the formats)"
+	case errors.Is(err, atomicfile.ErrNotRegular):
+		return " (choose a file name; a symbolic link is written through)"
 	}
 	return ""
 }
@@ -146,10 +149,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ann2snn %s: %v%s\n", c.name, err, hint(err))
 		var ue *usageError
 		var ie *inputError
+		var out *atomicfile.Error // an output file that cannot be written (full disk included)
 		switch {
 		case errors.As(err, &ue):
 			return exitUsage
-		case errors.As(err, &ie):
+		case errors.As(err, &ie), errors.As(err, &out):
 			return exitBadInput
 		case errors.Is(err, context.Canceled):
 			return exitInterrupted
@@ -183,6 +187,10 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun \"ann2snn <command> --help\" for a command's flags.")
 	fmt.Fprintln(w, "Exit status: 0 ok, 1 usage, 2 bad input, 3 internal error, 130 interrupted.")
+	fmt.Fprintln(w, "Output files (-o, --logits, --cpuprofile) are checked before any work and")
+	fmt.Fprintln(w, "replaced atomically; only regular files are replaced: a directory, device,")
+	fmt.Fprintln(w, "FIFO or socket (/dev/null included) is refused with status 2, and a symbolic")
+	fmt.Fprintln(w, "link is written through (the file it names is replaced, the link kept).")
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting and

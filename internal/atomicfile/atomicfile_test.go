@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -44,5 +46,109 @@ func TestWrite(t *testing.T) {
 func TestWriteMissingDir(t *testing.T) {
 	if err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "f"), nil); err == nil {
 		t.Fatal("want an error for a missing directory")
+	}
+}
+
+// TestDestinations checks which destinations Check and Write accept: a
+// regular file is replaced (through a symbolic link: the target, keeping
+// the link), anything else that exists is refused with ErrNotRegular and
+// left as it was, and a missing directory is an *Error naming the path.
+func TestDestinations(t *testing.T) {
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "reg")
+	if err := os.WriteFile(reg, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink("reg", link); err != nil {
+		t.Fatal(err)
+	}
+	devLink := filepath.Join(dir, "devlink")
+	if err := os.Symlink(os.DevNull, devLink); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "dangling")
+	if err := os.Symlink("new-target", dangling); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		wantFile   string // the file that receives the content; "" for a refusal
+		notRegular bool   // the refusal wraps ErrNotRegular
+	}{
+		{"new file", filepath.Join(dir, "new"), filepath.Join(dir, "new"), false},
+		{"regular file", reg, reg, false},
+		{"link to a regular file", link, reg, false},
+		{"dangling link", dangling, filepath.Join(dir, "new-target"), false},
+		{"/dev/null", os.DevNull, "", true},
+		{"link to /dev/null", devLink, "", true},
+		{"FIFO", fifo, "", true},
+		{"directory", sub, "", true},
+		{"missing directory", filepath.Join(dir, "no", "f"), "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			real, cerr := Check(tc.path)
+			werr := WriteFile(tc.path, []byte("new"))
+			if tc.wantFile == "" {
+				for _, err := range []error{cerr, werr} {
+					var e *Error
+					if !errors.As(err, &e) {
+						t.Fatalf("err = %v, want an *Error", err)
+					}
+					if got := errors.Is(err, ErrNotRegular); got != tc.notRegular {
+						t.Errorf("errors.Is(%v, ErrNotRegular) = %v, want %v", err, got, tc.notRegular)
+					}
+					if strings.Contains(err.Error(), ".tmp-") {
+						t.Errorf("error %q names the temporary file", err)
+					}
+				}
+				return
+			}
+			if cerr != nil || werr != nil {
+				t.Fatalf("Check: %v, Write: %v", cerr, werr)
+			}
+			if real != tc.wantFile {
+				t.Errorf("Check resolved %s to %s, want %s", tc.path, real, tc.wantFile)
+			}
+			if got, err := os.ReadFile(tc.wantFile); err != nil || string(got) != "new" {
+				t.Errorf("%s holds %q (%v), want \"new\"", tc.wantFile, got, err)
+			}
+			if fi, err := os.Lstat(tc.path); err != nil || (tc.path != tc.wantFile && fi.Mode()&os.ModeSymlink == 0) {
+				t.Errorf("the link %s was replaced (%v)", tc.path, err)
+			}
+		})
+	}
+	if fi, err := os.Stat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced (%v)", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+// TestReadOnlyDir checks that Check refuses a directory that takes no new
+// file, before any work.
+func TestReadOnlyDir(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes into read-only directories")
+	}
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Check(filepath.Join(dir, "f")); err == nil {
+		t.Fatal("Check accepted a file in a read-only directory")
 	}
 }
