@@ -31,7 +31,9 @@
 //     shape arithmetic on constants) live in Graph.Consts; when every
 //     graph input has a fully known declared shape, Shape nodes are
 //     replaced by their values too, so Shape → Gather → Cast → Concat →
-//     Reshape, Range, ConstantOfShape, Expand, Equal/Where chains fold;
+//     Reshape, Range, ConstantOfShape, Expand, Equal/Where chains fold
+//     (a fixed declared batch size is then part of the constants, as in
+//     torch's own static-shape exports);
 //   - parameters that are constant inputs in recent opsets as attributes:
 //     Clip "min"/"max" (float32), Reshape "shape", Squeeze/Unsqueeze "axes",
 //     Pad "pads"/"value"/"axes", Slice "starts"/"ends"/"axes"/"steps",
