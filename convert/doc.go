@@ -26,7 +26,11 @@
 //     its flat position in the layer the chain reads; a result that selects
 //     whole channels at unchanged H×W positions becomes a 1×1 convolution
 //     with a 0/1 selection matrix (one synapse of weight 1 per output
-//     neuron, exact), any other movement is refused. Shape arithmetic
+//     neuron, exact), any other movement is refused. The selection is
+//     exact but not free: like any 1×1 convolution it costs K synaptic
+//     operations per input spike (zero weights included), about half of
+//     ShuffleNet V2's SOPs; a weight-free routing kind for channel
+//     selection would remove that cost. Shape arithmetic
 //     (Shape → Gather → Concat → Reshape) is evaluated for one image.
 //     Activations without an IF equivalent are refused before anything is
 //     lowered, with a *ConvertError wrapping ErrNoIFEquivalent that names
