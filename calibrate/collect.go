@@ -49,6 +49,13 @@ type head struct {
 
 func (h head) Len() int { return h.n }
 
+func (h head) Read(dst []float32, start, n int) error {
+	if start < 0 || n < 0 || start+n > h.n {
+		return fmt.Errorf("calibrate: read of images [%d, %d) of the first %d", start, start+n, h.n)
+	}
+	return h.Images.Read(dst, start, n)
+}
+
 // batches reads src in batches of at most batch images of per values each
 // and calls f with the first image's index, the count and the values; the
 // buffer is reused, so f must not keep it.
@@ -134,11 +141,15 @@ func fitBatch(ex *ann.Executor, names []string, batch, maxBytes int) (int, error
 }
 
 // Collect runs the images of src through ex, one batch at a time, and
-// summarises the values named in names. Only one batch of images and its
+// summarises the values named in names; src must hold at least one image.
+// Only one batch of images and its
 // kept values are in memory at once (opt.Batch images, fewer if their kept
 // values would exceed opt.MaxBytes); the summaries are the same for every
 // batch size and worker count.
 func Collect(ex *ann.Executor, src Images, names []string, opt CollectOptions) (map[string]*Sample, error) {
+	if src.Len() < 1 {
+		return nil, fmt.Errorf("calibrate: no calibration images")
+	}
 	if opt.Batch <= 0 {
 		opt.Batch = 64
 	}

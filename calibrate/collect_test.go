@@ -334,6 +334,12 @@ func TestImagesHelpers(t *testing.T) {
 	if h := Head(s, 2); h.Len() != 2 {
 		t.Errorf("Head(2).Len() = %d", h.Len())
 	}
+	if err := Head(s, 2).Read(make([]float32, 2), 2, 1); err == nil {
+		t.Error("Read past the end of Head(2): no error")
+	}
+	if _, err := Collect(reluNet(t, 1, 1, 1), Slice(nil, 0), []string{"r"}, CollectOptions{}); err == nil {
+		t.Error("Collect without images: no error")
+	}
 	if h := Head(s, 10); h.Len() != 3 {
 		t.Errorf("Head(10) of 3 images has Len %d", h.Len())
 	}

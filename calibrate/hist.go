@@ -39,7 +39,8 @@ type Hist struct {
 }
 
 // NewHist returns an empty Hist that keeps up to exact values themselves
-// and beyond that bins of 2^-bits relative width (1 ≤ bits ≤ 23).
+// and beyond that bins of 2^-bits relative width. It panics unless
+// 1 ≤ bits ≤ 23.
 func NewHist(bits, exact int) *Hist {
 	if bits < 1 || bits > 23 {
 		panic("calibrate: NewHist: bits out of range")
