@@ -254,7 +254,9 @@ func Load(path string) (*Model, error) {
 
 // ReadModel reads a .snn file of exactly size bytes from r and returns the
 // validated model. Every length in the file is checked against size before
-// anything is allocated. Errors: *UnsupportedError for another format
+// anything is allocated, and the model's layer count and per-image memory
+// against MaxLayers and MaxImageBytes (Validate) before it is returned, so
+// that a small crafted file cannot make a simulator allocate gigabytes. Errors: *UnsupportedError for another format
 // version or an unknown dtype; *FormatError (wrapping ErrChecksum,
 // ErrTruncated, io errors or a description) for a malformed or corrupted
 // file, including one that decodes to an invalid Model.
@@ -330,6 +332,9 @@ func decodeModel(hdr []byte, data []float32) (*Model, error) {
 	}
 	if h.Format != FormatName {
 		return nil, &FormatError{"header", fmt.Errorf("format %q, want %q", h.Format, FormatName)}
+	}
+	if len(h.Layers) > MaxLayers {
+		return nil, &FormatError{"header", fmt.Errorf("%d layers, more than the limit of %d (MaxLayers)", len(h.Layers), MaxLayers)}
 	}
 	if h.DataLen != 4*int64(len(data)) {
 		return nil, &FormatError{"header", fmt.Errorf("data_len %d, but the data section has %d bytes", h.DataLen, 4*len(data))}

@@ -125,14 +125,99 @@ func (m *Model) inputShapes(idx int, l *Layer) ([]Shape, error) {
 	return in, nil
 }
 
+// MaxLayers bounds the number of layers of a Model (Validate). Converted
+// networks stay far below it (ResNet-152 converts to about 600 layers);
+// it refuses crafted files of many tiny layers before they cost memory.
+const MaxLayers = 1 << 16
+
+// MaxImageBytes bounds the memory one image of a Model may need in the
+// simulators, as estimated by ImageBytes: Validate refuses a model above
+// it, naming the layer at which the running total first exceeds it. 1 GiB
+// admits VGG-16 at 224×224 (about 0.7 GiB by that estimate) and refuses
+// crafted files such as a Concat reading a 3×32×32 input 20,000 times.
+const MaxImageBytes = 1 << 30
+
+// DefaultMaxBytes is the memory budget of a simulation when
+// Config.MaxBytes is 0: Run and Simulator.Run keep workers·chunk·
+// ImageBytes() within it by lowering the chunk size, then the worker
+// count (results do not depend on either). It is above MaxImageBytes, so
+// every valid model runs within it, one image at a time if need be.
+const DefaultMaxBytes = 4 << 30
+
+// ImageBytes returns an upper bound on the bytes of activations, neuron
+// state, event lists and workspace that simulating one image of m keeps
+// (in Run, a Simulator or Analog): per layer of L = Shape.Len() values,
+// 3·L for its output in up to three layouts, 5·L more for IF layers
+// (membrane, spike counts, event lists), L + its input's length + 3·L
+// for pooling layers, plus the largest convolution workspace
+// (C/Group·KH·KW·OH·OW) and the input and read-out buffers; 4 bytes per
+// value. Layers must have their shapes (see Append).
+func (m *Model) ImageBytes() int64 {
+	var vals, ws int64
+	for i := range m.Layers {
+		v, w := m.layerValues(i)
+		vals += v
+		ws = max(ws, w)
+	}
+	return 4 * (vals + ws + 2*int64(m.Input.Len()))
+}
+
+// layerValues returns the buffer values one image needs for layer i (see
+// ImageBytes), and its convolution workspace.
+func (m *Model) layerValues(i int) (vals, ws int64) {
+	l := &m.Layers[i]
+	L := int64(l.Shape.Len())
+	vals = 3 * L
+	switch l.Kind {
+	case KindIF:
+		vals += 5 * L
+	case KindAvgPool, KindMaxPool:
+		if len(l.Inputs) > 0 && l.Inputs[0] >= InputIndex && l.Inputs[0] < i {
+			vals += int64(m.shapeOf(l.Inputs[0]).Len())
+		}
+		vals += 4 * L
+	case KindConv:
+		g := l.Conv
+		ws = int64(g.C/one(g.Group)) * int64(g.KH) * int64(g.KW) * int64(l.Shape.H) * int64(l.Shape.W)
+	}
+	if i == m.Output {
+		vals += L // the accumulator
+	}
+	return vals, ws
+}
+
+// fitMemory returns the chunk size and worker count to simulate with:
+// chunk and workers, lowered (chunk first) so that workers·chunk·per ≤
+// budget (DefaultMaxBytes when budget ≤ 0). It returns an error when one
+// image alone needs more than budget.
+func fitMemory(per int64, chunk, workers int, budget int64) (int, int, error) {
+	if budget <= 0 {
+		budget = DefaultMaxBytes
+	}
+	per = max(per, 1)
+	if per > budget {
+		return 0, 0, fmt.Errorf("snnrt: one image needs %d MiB of activations and state, more than the memory budget of %d MiB (Config.MaxBytes)", per>>20, budget>>20)
+	}
+	chunk = max(1, min(int64ToInt(budget/per), chunk))
+	workers = max(1, min(int64ToInt(budget/(per*int64(chunk))), workers))
+	return chunk, workers, nil
+}
+
+func int64ToInt(v int64) int { return int(min(v, math.MaxInt32)) }
+
 // Validate checks the whole model: input indices, shapes (each layer's
 // stored Shape must equal the inferred one), parameter lengths, finite
-// parameters, thresholds θ > 0 and the output layer. Errors about one layer
-// are *LayerError.
+// parameters, thresholds θ > 0, the output layer, the layer count
+// (MaxLayers) and the memory one image needs (MaxImageBytes). Errors
+// about one layer are *LayerError.
 func (m *Model) Validate() error {
 	if len(m.Layers) == 0 {
 		return fmt.Errorf("snnrt: model has no layers")
 	}
+	if len(m.Layers) > MaxLayers {
+		return fmt.Errorf("snnrt: model has %d layers, more than the limit of %d (MaxLayers)", len(m.Layers), MaxLayers)
+	}
+	vals, ws := 2*int64(m.Input.Len()), int64(0)
 	for i := range m.Layers {
 		l := &m.Layers[i]
 		in, err := m.inputShapes(i, l)
@@ -149,6 +234,14 @@ func (m *Model) Validate() error {
 		}
 		if err := checkParams(l, in); err != nil {
 			return &LayerError{Layer: i, Name: l.Name, Kind: l.Kind, Err: err}
+		}
+		v, w := m.layerValues(i)
+		vals += v
+		ws = max(ws, w)
+		if b := 4 * (vals + ws); b > MaxImageBytes {
+			return &LayerError{Layer: i, Name: l.Name, Kind: l.Kind, Err: fmt.Errorf(
+				"simulating one image needs at least %d MiB of activations and state up to this layer, more than the limit of %d MiB (MaxImageBytes)",
+				b>>20, MaxImageBytes>>20)}
 		}
 	}
 	if m.Output < 0 || m.Output >= len(m.Layers) {

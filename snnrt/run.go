@@ -58,6 +58,11 @@ type Config struct {
 	// 16 for Run, and for a Simulator chunks of at most 16 that share the
 	// images evenly among the workers. Results do not depend on it.
 	Chunk int
+	// MaxBytes bounds the activation and state memory of all workers
+	// together, estimated as workers·chunk·Model.ImageBytes(); 0 means
+	// DefaultMaxBytes. Chunk, then Workers, are lowered to fit it.
+	// Results do not depend on it.
+	MaxBytes int64
 	// Observe, if not nil, is called after every layer at every step with
 	// the layer's output for images first..first+n−1 ([n, Shape], valid
 	// only during the call), and with layer == InputIndex for the encoded
@@ -105,6 +110,10 @@ func Run(m *Model, x []float32, n int, cfg Config) (*Result, error) {
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	chunk, workers, err := fitMemory(m.ImageBytes(), chunk, workers, cfg.MaxBytes)
+	if err != nil {
+		return nil, err
 	}
 	nchunks := (n + chunk - 1) / chunk
 	workers = max(1, min(workers, nchunks))

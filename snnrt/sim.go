@@ -112,14 +112,14 @@ const eventCostRatio = 2
 const defaultSimChunk = 16
 
 // chunking returns the chunk size and chunk count for n images on workers
-// goroutines: cfg.Chunk if set, else the fewest chunks of at most
-// defaultSimChunk images that is a multiple of workers, so that every
+// goroutines: cfgChunk if set, else the fewest chunks of at most
+// maxChunk images that is a multiple of workers, so that every
 // worker gets work and the same amount of it.
-func chunking(cfgChunk, n, workers int) (chunk, nchunks int) {
+func chunking(cfgChunk, maxChunk, n, workers int) (chunk, nchunks int) {
 	if cfgChunk > 0 {
 		return cfgChunk, (n + cfgChunk - 1) / cfgChunk
 	}
-	per := workers * defaultSimChunk
+	per := workers * maxChunk
 	nchunks = workers * ((n + per - 1) / per)
 	chunk = max(1, (n+nchunks-1)/nchunks)
 	return chunk, (n + chunk - 1) / chunk
@@ -149,6 +149,10 @@ func NewSimulator(m *Model, cfg Config) (*Simulator, error) {
 	s := &Simulator{m: m, cfg: cfg, chunk: cfg.Chunk, costRatio: eventCostRatio, asm: haveEventAsm(), lut: newPackLUT()}
 	if s.chunk <= 0 {
 		s.chunk = defaultSimChunk
+	}
+	var err error
+	if s.chunk, _, err = fitMemory(m.ImageBytes(), s.chunk, 1, cfg.MaxBytes); err != nil {
+		return nil, err
 	}
 	s.fan = fanouts(m)
 	s.spiking = spikingOutputs(m, cfg.Encoding == Poisson)
@@ -328,7 +332,12 @@ func (s *Simulator) Run(x []float32, n int) (*Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	chunk, nchunks := chunking(cfg.Chunk, n, workers)
+	fixed := 0
+	if cfg.Chunk > 0 {
+		fixed = s.chunk // cfg.Chunk within the memory budget
+	}
+	_, workers, _ = fitMemory(m.ImageBytes(), s.chunk, workers, cfg.MaxBytes)
+	chunk, nchunks := chunking(fixed, min(s.chunk, defaultSimChunk), n, workers)
 	workers = max(1, min(workers, nchunks))
 	for len(s.workers) < workers {
 		s.workers = append(s.workers, s.newWorker())

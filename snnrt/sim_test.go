@@ -636,7 +636,7 @@ func TestChunking(t *testing.T) {
 		{8, 64, 2, 8, 8},
 		{5, 12, 3, 5, 3},
 	} {
-		chunk, nchunks := chunking(tc.cfg, tc.n, tc.workers)
+		chunk, nchunks := chunking(tc.cfg, defaultSimChunk, tc.n, tc.workers)
 		if chunk != tc.chunk || nchunks != tc.nchunks {
 			t.Errorf("chunking(%d, %d, %d) = %d, %d; want %d, %d", tc.cfg, tc.n, tc.workers, chunk, nchunks, tc.chunk, tc.nchunks)
 		}
