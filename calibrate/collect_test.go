@@ -212,8 +212,8 @@ func TestCollectMemoryBounded(t *testing.T) {
 }
 
 // TestClippedMeans checks the streamed means of min(max(a, 0), limit[c])
-// against a direct computation over all images, for several batch sizes,
-// and hand-checks a tiny case.
+// against a direct computation over all images, for several batch sizes
+// and GOMAXPROCS 1 and 2 (bit-identical), and hand-checks a tiny case.
 func TestClippedMeans(t *testing.T) {
 	t.Run("hand", func(t *testing.T) {
 		// Two images of two channels of two values each.
@@ -238,8 +238,13 @@ func TestClippedMeans(t *testing.T) {
 		vals := channelValues(materialise(t, src, c*inner), c, inner)
 		limits := []float32{0.5, 1, 2}
 		var first []float64
-		for _, batch := range []int{1, 13, n} {
-			got, err := ClippedMeans(reluNet(t, c, 2, 2), src, batch, []string{"r"}, [][]float32{limits})
+		for _, run := range []struct{ batch, procs int }{{1, 1}, {13, 2}, {13, 1}, {n, 2}} {
+			batch := run.batch
+			var got [][]float64
+			var err error
+			withProcs(run.procs, func() {
+				got, err = ClippedMeans(reluNet(t, c, 2, 2), src, batch, []string{"r"}, [][]float32{limits})
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -255,7 +260,7 @@ func TestClippedMeans(t *testing.T) {
 			if first == nil {
 				first = got[0]
 			} else if !slices.Equal(got[0], first) {
-				t.Errorf("batch %d: %v, batch 1 %v", batch, got[0], first)
+				t.Errorf("batch %d GOMAXPROCS %d: %v, batch 1 %v", batch, run.procs, got[0], first)
 			}
 		}
 	})
