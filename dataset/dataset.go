@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
@@ -41,16 +42,32 @@ func FromUint8(c, h, w int, pix []uint8, labels []int) (*Dataset, error) {
 	return &Dataset{c: c, h: h, w: w, n: n, u8: pix, labels: labels}, nil
 }
 
-// FromFloat32 is FromUint8 for float pixels.
+// FromFloat32 is FromUint8 for float pixels. It returns an error naming
+// the first image that holds a NaN or ±Inf: data are checked once here,
+// not found wrong after an evaluation or an epoch.
 func FromFloat32(c, h, w int, pix []float32, labels []int) (*Dataset, error) {
 	n, err := checkShape(c, h, w, len(pix), labels)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFinite(pix, c*h*w); err != nil {
 		return nil, err
 	}
 	if pix == nil {
 		pix = []float32{}
 	}
 	return &Dataset{c: c, h: h, w: w, n: n, f32: pix, labels: labels}, nil
+}
+
+// checkFinite returns an error naming the first image (of size values)
+// of pix that holds a NaN or ±Inf.
+func checkFinite(pix []float32, size int) error {
+	for i, v := range pix {
+		if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+			return fmt.Errorf("dataset: image %d holds %v (value %d of the image): not finite", i/size, v, i%size)
+		}
+	}
+	return nil
 }
 
 func checkShape(c, h, w, npix int, labels []int) (int, error) {

@@ -3,8 +3,11 @@ package dataset
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -271,5 +274,39 @@ func TestNPYFromNumpy(t *testing.T) {
 	}
 	if _, _, ok := u8.FloatRange(); ok {
 		t.Error("FloatRange of pixel data: ok")
+	}
+}
+
+// TestLoadNPYNonFinite checks that NaN and ±Inf in float images are
+// refused when the file is loaded, naming the file and the first bad image.
+func TestLoadNPYNonFinite(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	tests := []struct {
+		name string
+		pix  []float32
+		want string
+	}{
+		{"NaN in image 2", []float32{0, 1, 2, 3, nan, 5}, "image 2 holds NaN"},
+		{"+Inf in image 0", []float32{inf, 1, 2, 3, 4, 5}, "image 0 holds +Inf"},
+		{"-Inf in image 1", []float32{0, 1, -inf, 3, 4, 5}, "image 1 holds -Inf"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.npy")
+			var raw bytes.Buffer
+			binary.Write(&raw, binary.LittleEndian, tc.pix)
+			if err := os.WriteFile(path, npyBytes(1, "<f4", false, []int{3, 2}, raw.Bytes()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadNPY(path, "")
+			var fe *FormatError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("LoadNPY: %v; want a *FormatError naming %s and %q", err, path, tc.want)
+			}
+		})
+	}
+	if _, err := FromFloat32(1, 1, 2, []float32{1, nan}, nil); err == nil {
+		t.Error("FromFloat32 accepted a NaN")
 	}
 }

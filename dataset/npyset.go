@@ -1,6 +1,9 @@
 package dataset
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // LoadNPY loads user-supplied images from an .npy file and, unless
 // labelsPath is "", their labels from another.
@@ -55,6 +58,9 @@ func LoadNPY(imagesPath, labelsPath string) (*Dataset, error) {
 				pix[i] = float32(v)
 			}
 		}
+	}
+	if err := checkFinite(pix, c*h*w); err != nil {
+		return nil, &FormatError{Path: imagesPath, Format: "npy", Msg: strings.TrimPrefix(err.Error(), "dataset: ")}
 	}
 	return FromFloat32(c, h, w, pix, labels)
 }

@@ -41,7 +41,7 @@ type Preprocess struct {
 
 // Validate reports whether p can be applied to images with the given number
 // of channels: Mean and Std have 0, 1 or channels values, all finite, and
-// no Std is 0.
+// every Std is positive.
 func (p Preprocess) Validate(channels int) error {
 	if math.IsNaN(float64(p.Scale)) || math.IsInf(float64(p.Scale), 0) {
 		return fmt.Errorf("dataset: preprocess scale %v is not finite", p.Scale)
@@ -57,8 +57,8 @@ func (p Preprocess) Validate(channels int) error {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 				return fmt.Errorf("dataset: preprocess %s[%d] = %v is not finite", f.name, i, v)
 			}
-			if f.name == "std" && v == 0 {
-				return fmt.Errorf("dataset: preprocess std[%d] is 0", i)
+			if f.name == "std" && v <= 0 {
+				return fmt.Errorf("dataset: preprocess std[%d] is %v, want > 0", i, v)
 			}
 		}
 	}

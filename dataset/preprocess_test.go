@@ -81,6 +81,7 @@ func TestPreprocessValidate(t *testing.T) {
 		{"wrong count", Preprocess{Std: []float32{1, 2}}, 3, "2 std values for 3 channels"},
 		{"too many for gray", Preprocess{Mean: []float32{1, 2, 3}}, 1, "3 mean values"},
 		{"zero std", Preprocess{Std: []float32{0}}, 1, "is 0"},
+		{"negative std", Preprocess{Std: []float32{1, -1}}, 2, "std[1] is -1, want > 0"},
 		{"nan mean", Preprocess{Mean: []float32{float32(nan())}}, 1, "not finite"},
 	}
 	for _, tt := range tests {
