@@ -67,11 +67,16 @@ type runSettings struct {
 	Seed   uint64 `json:"seed"`
 	Subset int    `json:"subset"`
 	Images int    `json:"images"`
+	// LR is the initial learning rate (Config.LR, its default resolved)
+	// and Data the training data (Config.Data): resuming with another
+	// would continue a different run.
+	LR   float64 `json:"lr"`
+	Data string  `json:"data"`
 }
 
 func (tr *Trainer) settings() runSettings {
 	return runSettings{T: tr.cfg.T, Batch: tr.net.opt.n, Epochs: tr.cfg.epochs(), Seed: tr.cfg.Seed,
-		Subset: tr.cfg.Subset, Images: tr.train.Len()}
+		Subset: tr.cfg.Subset, Images: tr.train.Len(), LR: tr.cfg.lr(), Data: tr.cfg.Data}
 }
 
 // SaveCheckpoint writes the model to path and the optimizer state to

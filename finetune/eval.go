@@ -18,7 +18,7 @@ func Evaluate(ctx context.Context, m *snnrt.Model, ds *dataset.Dataset, pre data
 	if limit == 0 {
 		return 0, fmt.Errorf("finetune: Evaluate: no images")
 	}
-	batch = max(batch, 1)
+	batch = max(1, min(batch, limit)) // buffers sized by the images, not the flag
 	per := m.Input.Len()
 	x := make([]float32, batch*per)
 	correct := 0

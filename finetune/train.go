@@ -49,6 +49,10 @@ type Config struct {
 	// FreezeThresholds keeps the thresholds θ fixed (only weights and
 	// biases are trained).
 	FreezeThresholds bool
+	// Data names the training data (the command line's --data and
+	// --split); it is recorded in a checkpoint, and Resume refuses other
+	// data. Empty: not recorded.
+	Data string
 }
 
 func (c *Config) batch() int {

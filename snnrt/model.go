@@ -125,6 +125,9 @@ func (m *Model) inputShapes(idx int, l *Layer) ([]Shape, error) {
 	return in, nil
 }
 
+// MaxBurstSpikes is the largest IF.MaxSpikes a layer may have (Validate).
+const MaxBurstSpikes = maxBurst
+
 // MaxLayers bounds the number of layers of a Model (Validate). Converted
 // networks stay far below it (ResNet-152 converts to about 600 layers);
 // it refuses crafted files of many tiny layers before they cost memory.

@@ -120,8 +120,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if len(pos) != 1 {
 		return &usageError{"want exactly one .snn model argument"}
 	}
-	if f.timesteps < 1 || f.timesteps > snnrt.MaxT || f.repeat < 1 || f.workers < 0 || f.chunk < 0 {
-		return &usageError{"--timesteps, --repeat must be positive; --workers, --chunk not negative"}
+	if err := checkTimesteps(f.timesteps); err != nil {
+		return err
+	}
+	if f.repeat < 1 || f.workers < 0 || f.chunk < 0 {
+		return &usageError{"--repeat must be positive; --workers, --chunk not negative"}
 	}
 	start := time.Now()
 	path := pos[0]
@@ -149,7 +152,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if res.Workers == 0 {
 		res.Workers = runtime.GOMAXPROCS(0)
 	}
-	cfg := snnrt.Config{T: f.timesteps, Workers: f.workers, Chunk: f.chunk, Profile: true}
+	// The chunk is at most the images; the simulators shrink it further to
+	// fit the memory budget.
+	cfg := snnrt.Config{T: f.timesteps, Workers: f.workers, Chunk: min(f.chunk, N), Profile: true, MaxBytes: memoryBudget()}
 	event, err := snnrt.NewSimulator(m, cfg)
 	if err != nil {
 		return badInput(err)

@@ -122,11 +122,17 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func (f *convertFlags) options() (convert.Options, error) {
 	var opt convert.Options
 	var err error
-	if f.timesteps < 1 {
-		return opt, &usageError{"--timesteps must be at least 1"}
+	if err := checkTimesteps(f.timesteps); err != nil {
+		return opt, err
+	}
+	if f.maxSpikes < 1 || f.maxSpikes > snnrt.MaxBurstSpikes {
+		return opt, &usageError{fmt.Sprintf("--max-spikes %d: want 1..%d", f.maxSpikes, snnrt.MaxBurstSpikes)}
+	}
+	if f.correctN < 0 {
+		return opt, &usageError{fmt.Sprintf("--correct-images %d: want ≥ 0", f.correctN)}
 	}
 	opt.T = f.timesteps
-	opt.MaxSpikes = max(f.maxSpikes, 1)
+	opt.MaxSpikes = f.maxSpikes
 	if opt.Norm, err = calibrate.ParseNorm(f.norm, f.timesteps*opt.MaxSpikes); err != nil {
 		return opt, &usageError{"--norm: " + err.Error()}
 	}

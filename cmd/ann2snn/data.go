@@ -76,7 +76,7 @@ func (d *dataFlags) register(fs *flag.FlagSet, defaultSplit string) {
 	fs.StringVar(&d.data, "data", "", "data set: mnist | fashion-mnist | cifar10:DIR | npy:IMAGES.npy,LABELS.npy | imagefolder:DIR (DIR/CLASS/*.png|jpg, torchvision ImageFolder order)")
 	fs.StringVar(&d.split, "split", defaultSplit, "split of the data set: test | train")
 	fs.IntVar(&d.limit, "limit", 0, "use only the first N images (0 = all)")
-	fs.IntVar(&d.batch, "batch", 64, "images per batch")
+	fs.IntVar(&d.batch, "batch", 64, "images per batch (at most the number of images)")
 	fs.StringVar(&d.scale, "scale", "", "multiplier applied to stored values before --mean/--std, a number or a fraction such as 1/255 (default: for uint8 pixels the model's recorded scale, else 1/255; for float .npy values 1: used as given)")
 	fs.StringVar(&d.mean, "mean", "", "per-channel mean a,b,c subtracted after scaling (default: for uint8 pixels the model's recorded preprocessing; for float .npy values none)")
 	fs.StringVar(&d.std, "std", "", "per-channel std a,b,c divided after subtracting the mean (default: for uint8 pixels the model's recorded preprocessing; for float .npy values none)")
@@ -161,6 +161,8 @@ func (d *dataFlags) load(meta map[string]string) (*dataset.Dataset, dataset.Prep
 	if d.limit > 0 && d.limit < ds.Len() {
 		ds = ds.First(d.limit)
 	}
+	// Buffers are sized by the batch: never larger than the images.
+	d.batch = max(1, min(d.batch, ds.Len()))
 	pre, info, err := d.preprocess(ds, meta)
 	if err != nil {
 		return nil, pre, err

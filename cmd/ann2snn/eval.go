@@ -76,6 +76,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkOutput("--logits", f.logits, path); err != nil {
 		return err
 	}
+	if f.reportN < 1 {
+		return &usageError{fmt.Sprintf("--report-images %d: want at least 1", f.reportN)}
+	}
 	f.shard = shard{0, 1}
 	if f.shardSpec != "" {
 		if f.shard, err = parseShard(f.shardSpec); err != nil {
@@ -134,6 +137,15 @@ func annResult(run *evalRun, s *annSums) annEval {
 		DataInfo: run.DataInfo}
 }
 
+// percent formats an accuracy as "97.50%", or "n/a (unlabeled data)"
+// when info says the data have no labels.
+func percent(acc float64, info *dataInfo) string {
+	if info != nil && info.Classes == 0 {
+		return "n/a (unlabeled data)"
+	}
+	return fmt.Sprintf("%.2f%%", 100*acc)
+}
+
 // ratio returns a/b, or 0 when b is 0 (no images, or no time measured).
 func ratio(a, b float64) float64 {
 	if b == 0 {
@@ -147,8 +159,8 @@ func printANNEval(w io.Writer, res *annEval) {
 	if res.DataInfo != nil {
 		fmt.Fprintln(w, res.DataInfo)
 	}
-	fmt.Fprintf(w, "model     %s (ANN)\ndata      %s (%s, %d images)\naccuracy  %.2f%%\nspeed     %.1f images/s (batch %d)\n",
-		res.Model, res.Data, res.Split, res.Images, 100*res.Accuracy, res.ImagesPerS, res.Batch)
+	fmt.Fprintf(w, "model     %s (ANN)\ndata      %s (%s, %d images)\naccuracy  %s\nspeed     %.1f images/s (batch %d)\n",
+		res.Model, res.Data, res.Split, res.Images, percent(res.Accuracy, res.DataInfo), res.ImagesPerS, res.Batch)
 }
 
 func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.Writer) error {
@@ -162,6 +174,9 @@ func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	}
 	ds, pre, err := f.openFor(path, ex.InputShape(), g.Meta)
 	if err != nil {
+		return err
+	}
+	if err := checkLabels(ds, shapeLen(ex.OutputShape()), path); err != nil {
 		return err
 	}
 	run, err := newEvalRun("ann", path, f, ds, pre)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -114,6 +115,11 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if err := checkShapes(test, snnInput(m)); err != nil {
 		return badInput(fmt.Errorf("%s with %s: %w", src, f.data, err))
 	}
+	for _, ds := range []*dataset.Dataset{train, test} {
+		if err := checkLabels(ds, m.Layers[m.Output].Shape.Len(), src); err != nil {
+			return err
+		}
+	}
 	switch f.augment {
 	case "on":
 		cfg.Augment = true
@@ -209,11 +215,21 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 func (f *finetuneFlags) config() (finetune.Config, error) {
 	cfg := finetune.Config{T: f.timesteps, Batch: f.batch, Epochs: f.epochs, Subset: f.subset, LR: f.lr,
 		Momentum: f.momentum, WeightDecay: f.wd, RateReg: float32(f.rateReg), Seed: f.seed,
-		FreezeThresholds: f.freezeTheta}
+		FreezeThresholds: f.freezeTheta, Data: f.data + ":" + f.split}
 	var err error
+	if err := checkTimesteps(f.timesteps); err != nil {
+		return cfg, err
+	}
+	for _, c := range []struct {
+		name   string
+		v, lo  float64
+		hiExcl float64
+	}{{"lr", f.lr, 0, math.Inf(1)}, {"wd", f.wd, 0, math.Inf(1)}, {"rate-reg", f.rateReg, 0, math.Inf(1)}, {"momentum", f.momentum, 0, 1}} {
+		if err := checkFloatFlag(c.name, c.v, c.lo, c.hiExcl); err != nil {
+			return cfg, err
+		}
+	}
 	switch {
-	case f.timesteps < 1:
-		return cfg, &usageError{"--timesteps must be at least 1"}
 	case f.epochs < 1:
 		return cfg, &usageError{"--epochs must be at least 1"}
 	case f.subset < 0 || f.evalLimit < 0:

@@ -17,9 +17,11 @@
 //
 // Run "ann2snn <command> --help" for the flags of each command.
 //
-// Exit status: 0 success, 1 usage error, 2 bad input (file, data, model),
-// 3 internal error, 130 interrupted (SIGINT or SIGTERM; finetune has
-// written its checkpoint).
+// Exit status: 0 success, 1 usage error, 2 bad input (file, data, model,
+// an output file or stdout that cannot be written), 3 internal error, 130
+// interrupted (SIGINT or SIGTERM; finetune has written its checkpoint). A
+// command stops within a second of the signal; a second signal exits at
+// once.
 package main
 
 import (
@@ -33,6 +35,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/importer"
@@ -115,10 +118,27 @@ func commands() []command {
 	}
 }
 
+// interruptGrace is how long a command may take to stop after SIGINT or
+// SIGTERM cancelled its context (finetune writes its checkpoint in it)
+// before the process exits with status 130 regardless.
+const interruptGrace = time.Second
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		cancel()
+		select {
+		case <-sig:
+			fmt.Fprintln(os.Stderr, "ann2snn: interrupted again: exiting at once")
+		case <-time.After(interruptGrace):
+			fmt.Fprintf(os.Stderr, "ann2snn: still busy %v after the interrupt: exiting\n", interruptGrace)
+		}
+		os.Exit(exitInterrupted)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	os.Exit(code)
 }
 
@@ -139,7 +159,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdout, stderr)
+		ow := &errWriter{w: stdout}
+		err := c.run(ctx, args[1:], ow, stderr)
+		if (err == nil || errors.Is(err, flag.ErrHelp)) && ow.err != nil {
+			err = badInput(fmt.Errorf("writing the output: %w", ow.err))
+		}
 		switch {
 		case err == nil:
 			return exitOK

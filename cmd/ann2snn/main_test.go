@@ -123,7 +123,7 @@ func TestConvertEvalRoundTrip(t *testing.T) {
 		t.Errorf("bench --cpuprofile wrote no profile: %v", err)
 	}
 	missing := filepath.Join(filepath.Dir(out), "absent", "bench.prof")
-	if code, _, stderr := runCLI(t, "bench", out, "--data", "mnist", "--limit", "16", "--repeat", "1", "--no-ann", "--cpuprofile", missing); code != exitBadInput || !strings.Contains(stderr, "does not exist") {
+	if code, _, stderr := runCLI(t, "bench", out, "--data", "mnist", "--limit", "16", "--repeat", "1", "--no-ann", "--cpuprofile", missing); code != exitBadInput || !strings.Contains(stderr, "no such file or directory") {
 		t.Errorf("bench --cpuprofile into a missing directory: exit %d, %q", code, stderr)
 	}
 }

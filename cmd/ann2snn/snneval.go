@@ -80,8 +80,11 @@ func parseTimesteps(s string) ([]int, error) {
 	var ts []int
 	for _, p := range strings.Split(s, ",") {
 		t, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || t < 1 || t > snnrt.MaxT {
+		if err != nil {
 			return nil, fmt.Errorf("bad time step count %q", p)
+		}
+		if err := checkTimesteps(t); err != nil {
+			return nil, err
 		}
 		if len(ts) > 0 && t <= ts[len(ts)-1] {
 			return nil, fmt.Errorf("time steps must increase: %s", s)
@@ -205,6 +208,9 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	if err := checkLabels(all, m.Layers[m.Output].Shape.Len(), path); err != nil {
+		return err
+	}
 	// The ANN to compare against: --ann, else the recorded source if it is
 	// still the same file, else the SNN's own analog network.
 	ref := f.ann
@@ -295,7 +301,7 @@ func snnCount(ctx context.Context, m *snnrt.Model, ds *dataset.Dataset, pre data
 	if logits {
 		out = make([]float32, 0, ds.Len()*m.Layers[m.Output].Shape.Len())
 	}
-	sim, err := snnrt.NewSimulator(m, snnrt.Config{T: T})
+	sim, err := snnrt.NewSimulator(m, snnrt.Config{T: T, MaxBytes: memoryBudget()})
 	if err != nil {
 		return nil, badInput(err)
 	}
@@ -399,11 +405,16 @@ func printSNNEval(w io.Writer, r *snnEval) {
 		fmt.Fprintln(w, r.DataInfo)
 	}
 	fmt.Fprintf(w, "model     %s (SNN)\ndata      %s (%s, %d images)\n", r.Model, r.Data, r.Split, r.Images)
-	fmt.Fprintf(w, "ANN       %.2f%% (%s), %d MACs/image, %.2f µJ/image\n", 100*r.ANNAccuracy, r.ANNReference, r.ANNMACs, r.ANNEnergyUJ)
+	fmt.Fprintf(w, "ANN       %s (%s), %d MACs/image, %.2f µJ/image\n", percent(r.ANNAccuracy, r.DataInfo), r.ANNReference, r.ANNMACs, r.ANNEnergyUJ)
+	unlabeled := r.DataInfo != nil && r.DataInfo.Classes == 0
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "T\taccuracy %\tgap (points)\tSOPs/image\tMACs/image\tenergy µJ\tvs ANN\t")
 	for _, s := range r.Timesteps {
-		fmt.Fprintf(tw, "%d\t%.2f\t%.2f\t%.0f\t%.0f\t%.3f\t%.2fx\t\n", s.T, 100*s.Accuracy, 100*s.Gap,
+		acc, gap := fmt.Sprintf("%.2f", 100*s.Accuracy), fmt.Sprintf("%.2f", 100*s.Gap)
+		if unlabeled {
+			acc, gap = "n/a", "n/a"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.0f\t%.0f\t%.3f\t%.2fx\t\n", s.T, acc, gap,
 			s.SOPsPerImage, s.MACsPerImage, s.EnergyUJ, s.EnergyUJ/r.ANNEnergyUJ)
 	}
 	tw.Flush()
