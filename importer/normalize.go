@@ -11,6 +11,12 @@ import (
 func normalize(g *Graph) error {
 	dropUnusedOutputs(g)
 	legacyAttrs(g)
+	constants := map[string]*Node{} // Constant nodes by output, for checkTrainingInput
+	for _, n := range g.Nodes {
+		if n.Op == "Constant" && len(n.Outputs) > 0 {
+			constants[n.Outputs[0]] = n
+		}
+	}
 	for _, n := range g.Nodes {
 		s, err := lookup(n)
 		if err != nil {
@@ -21,7 +27,7 @@ func normalize(g *Graph) error {
 				return err
 			}
 		}
-		if err := checkTrainingInput(g, n); err != nil {
+		if err := checkTrainingInput(g, constants, n); err != nil {
 			return err
 		}
 	}
@@ -40,21 +46,20 @@ func normalize(g *Graph) error {
 
 // checkTrainingInput refuses a Dropout whose training_mode input (opset
 // 12+) is true or only known at run time: Dropout is removed as an identity
-// below, which is right only in inference mode.
-func checkTrainingInput(g *Graph, n *Node) error {
+// below, which is right only in inference mode. constants holds the
+// graph's Constant nodes by output name.
+func checkTrainingInput(g *Graph, constants map[string]*Node, n *Node) error {
 	if n.Op != "Dropout" {
 		return nil
 	}
 	t, ok, absent := g.constInput(n, 2)
 	if !ok && !absent { // a Constant node, not folded yet
-		for _, p := range g.Nodes {
-			if p.Op == "Constant" && len(p.Outputs) > 0 && p.Outputs[0] == n.Inputs[2] {
-				var err error
-				if t, err = constantValue(p); err != nil {
-					return nodeErr(p, err)
-				}
-				ok = true
+		if p := constants[n.Inputs[2]]; p != nil {
+			var err error
+			if t, err = constantValue(p); err != nil {
+				return nodeErr(p, err)
 			}
+			ok = true
 		}
 	}
 	switch {
@@ -132,12 +137,16 @@ func legacyAttrs(g *Graph) {
 }
 
 // removeAliases deletes the nodes for which isAlias holds; their first
-// output is taken to equal their first input.
+// output is taken to equal their first input. Graph output names are kept
+// where possible by renaming the input's producer. It runs in time linear
+// in the size of the graph: value renames go through a consumer index, not
+// a scan of every node.
 func removeAliases(g *Graph, isAlias func(*Node) bool) {
-	kept := g.Nodes[:0]
+	r := newRenamer(g)
+	kept := make([]*Node, 0, len(g.Nodes))
 	for _, n := range g.Nodes {
-		if isAlias(n) {
-			g.replaceValue(n.Outputs[0], n.Inputs[0], n)
+		if len(n.Inputs) > 0 && n.Inputs[0] != "" && len(n.Outputs) > 0 && isAlias(n) {
+			r.replaceValue(n.Outputs[0], n.Inputs[0], n)
 			continue
 		}
 		kept = append(kept, n)
@@ -145,60 +154,98 @@ func removeAliases(g *Graph, isAlias func(*Node) bool) {
 	g.Nodes = kept
 }
 
+// slot is input i of node n.
+type slot struct {
+	n *Node
+	i int
+}
+
+// renamer indexes a graph's values (who reads them, who produces them,
+// where they are graph outputs) so that a value can be renamed in time
+// proportional to its number of readers.
+type renamer struct {
+	g         *Graph
+	consumers map[string][]slot
+	producer  map[string]*Node
+	outputs   map[string][]int // positions in g.Outputs
+}
+
+func newRenamer(g *Graph) *renamer {
+	r := &renamer{
+		g:         g,
+		consumers: make(map[string][]slot, len(g.Nodes)),
+		producer:  make(map[string]*Node, len(g.Nodes)),
+		outputs:   make(map[string][]int, len(g.Outputs)),
+	}
+	for _, n := range g.Nodes {
+		for i, v := range n.Inputs {
+			if v != "" {
+				r.consumers[v] = append(r.consumers[v], slot{n, i})
+			}
+		}
+		for _, o := range n.Outputs {
+			if _, dup := r.producer[o]; o != "" && !dup {
+				r.producer[o] = n
+			}
+		}
+	}
+	for i, o := range g.Outputs {
+		r.outputs[o] = append(r.outputs[o], i)
+	}
+	return r
+}
+
 // replaceValue makes value out, produced by the node skip that is being
 // removed, an alias of value in. Graph output names are kept where possible
 // by renaming in's producer.
-func (g *Graph) replaceValue(out, in string, skip *Node) {
-	isOut := false
-	for _, o := range g.Outputs {
-		isOut = isOut || o == out
-	}
-	if !isOut {
-		g.renameInputs(out, in, skip)
+func (r *renamer) replaceValue(out, in string, skip *Node) {
+	if len(r.outputs[out]) == 0 {
+		r.renameInputs(out, in, skip)
 		return
 	}
-	inIsOut := false
-	for _, o := range g.Outputs {
-		inIsOut = inIsOut || o == in
-	}
-	if t, ok := g.Consts[in]; ok {
-		g.Consts[out] = t.Clone()
+	inIsOut := len(r.outputs[in]) > 0
+	if t, ok := r.g.Consts[in]; ok {
+		r.g.Consts[out] = t.Clone()
 		return
 	}
-	var prod *Node
-	for _, n := range g.Nodes {
-		for i, o := range n.Outputs {
-			if o == in && n != skip {
-				prod = n
-				if !inIsOut {
-					n.Outputs[i] = out
-				}
+	if prod := r.producer[in]; prod != nil && prod != skip && !inIsOut {
+		for i, o := range prod.Outputs {
+			if o == in {
+				prod.Outputs[i] = out
 			}
 		}
-	}
-	if prod != nil && !inIsOut {
-		g.renameInputs(in, out, skip)
+		delete(r.producer, in)
+		r.producer[out] = prod
+		r.renameInputs(in, out, skip)
 		return
 	}
 	// in is a graph input or already a graph output: the output becomes in.
-	for i, o := range g.Outputs {
-		if o == out {
-			g.Outputs[i] = in
-		}
+	for _, i := range r.outputs[out] {
+		r.g.Outputs[i] = in
 	}
-	g.renameInputs(out, in, skip)
+	r.outputs[in] = append(r.outputs[in], r.outputs[out]...)
+	delete(r.outputs, out)
+	r.renameInputs(out, in, skip)
 }
 
-func (g *Graph) renameInputs(from, to string, skip *Node) {
-	for _, n := range g.Nodes {
-		if n == skip {
+// renameInputs makes every reader of from, except skip, read to instead.
+func (r *renamer) renameInputs(from, to string, skip *Node) {
+	if from == to {
+		return
+	}
+	var stay []slot
+	for _, s := range r.consumers[from] {
+		if s.n == skip {
+			stay = append(stay, s)
 			continue
 		}
-		for i, v := range n.Inputs {
-			if v == from {
-				n.Inputs[i] = to
-			}
-		}
+		s.n.Inputs[s.i] = to
+		r.consumers[to] = append(r.consumers[to], s)
+	}
+	if len(stay) > 0 {
+		r.consumers[from] = stay
+	} else {
+		delete(r.consumers, from)
 	}
 }
 
