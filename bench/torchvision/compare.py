@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Compare two sets of logits: max relative error and top-1 agreement.
 
-  compare.py GOT REF [--classes 1000] [--got-scale S]
+  compare.py GOT REF [--classes 1000] [--got-scale S] [--images N]
 
 GOT and REF are raw little-endian float32 files (images x classes, the layout
 of `ann2snn eval --logits` and ort_logits.mjs) or .npy files. Prints one JSON
@@ -14,7 +14,8 @@ ref_distinct_top1 is how many distinct classes REF's argmax takes (a
 degenerate network predicting one class everywhere makes top-1 agreement
 meaningless); ref_margin_median is the median over images of REF's
 top-1 minus top-2 logit, over max|REF| (how far a relative error of that
-size may go before a top-1 flips). --got-scale multiplies GOT first (an SNN's logits summed over T
+size may go before a top-1 flips). --images N compares the first N images
+only (REF may hold more). --got-scale multiplies GOT first (an SNN's logits summed over T
 steps times 1/T are on the ANN's scale). Exit status 1 when the files cannot be compared (missing,
 empty, wrong size, non-finite values are reported, not fatal).
 """
@@ -42,12 +43,18 @@ def main():
     ap.add_argument("ref")
     ap.add_argument("--classes", type=int, default=1000)
     ap.add_argument("--got-scale", type=float, default=1.0)
+    ap.add_argument("--images", type=int, default=0)
     a = ap.parse_args()
     try:
         g, r = load(a.got, a.classes), load(a.ref, a.classes)
     except (OSError, ValueError) as e:
         print(f"compare.py: {e}", file=sys.stderr)
         sys.exit(1)
+    if a.images > 0:
+        if g.shape[0] < a.images or r.shape[0] < a.images:
+            print(f"compare.py: --images {a.images}: {a.got} has {g.shape[0]}, {a.ref} {r.shape[0]}", file=sys.stderr)
+            sys.exit(1)
+        g, r = g[:a.images], r[:a.images]
     if g.shape != r.shape:
         print(f"compare.py: {a.got} has shape {g.shape}, {a.ref} has {r.shape}", file=sys.stderr)
         sys.exit(1)

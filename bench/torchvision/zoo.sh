@@ -34,6 +34,8 @@
 #                           program "ANNLOGITS MODEL X.npy OUT.f32" (float input used as given)
 #   THREADS=1               onnxruntime intra-op threads
 #   STEP_TIMEOUT=1800       seconds any single step may take
+#   SNN_IMAGES=32           images of x224.npy the SNN is evaluated on (the first N;
+#                           fewer for the largest models on a slow machine)
 #   STEPS=ann,convert       which steps to run after import (import always runs);
 #                           a step's earlier result is kept when it is not rerun
 #
@@ -55,6 +57,7 @@ CONVERT_OPSET=${CONVERT_OPSET-13}
 THREADS=${THREADS:-1}
 STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
 STEPS=${STEPS:-ann,convert}
+SNN_IMAGES=${SNN_IMAGES:-32}
 PY=/usr/bin/python3
 RELU="resnet18 resnet34 resnet50 vgg11 vgg11_bn vgg16 vgg16_bn mobilenet_v2 densenet121 googlenet squeezenet1_1 shufflenet_v2_x0_5 regnet_x_400mf resnext50_32x4d mnasnet0_5"
 NONRELU="efficientnet_b0 mobilenet_v3_small convnext_tiny vit_b_16"
@@ -215,10 +218,10 @@ for arch in "${ARCHS[@]}"; do
 				log "$arch op$op: SNN eval"
 				if [ $HAVE_LOGITS = 0 ]; then
 					snn="n/a (no --logits)"
-				elif timeout "$STEP_TIMEOUT" "$ANN2SNN" eval "$S" --data "npy:$X,$Y" "${PRE[@]}" --batch 8 --timesteps 32 --logits "$OUT/$arch.snn.f32" >"$L.snneval.log" 2>&1; then
+				elif timeout "$STEP_TIMEOUT" "$ANN2SNN" eval "$S" --data "npy:$X,$Y" "${PRE[@]}" --limit "$SNN_IMAGES" --batch 8 --timesteps 32 --logits "$OUT/$arch.snn.f32" >"$L.snneval.log" 2>&1; then
 					if [ -s "$OUT/${arch}_op$op.ann.f32" ]; then
-						c=$($PY "$HERE/compare.py" "$OUT/$arch.snn.f32" "$OUT/${arch}_op$op.ann.f32" --got-scale 0.03125 2>&1)
-						snn=$(pct "$(echo "$c" | json top1_agree 2>/dev/null || echo nan)" 32)
+						c=$($PY "$HERE/compare.py" "$OUT/$arch.snn.f32" "$OUT/${arch}_op$op.ann.f32" --got-scale 0.03125 --images "$SNN_IMAGES" 2>&1)
+						snn=$(pct "$(echo "$c" | json top1_agree 2>/dev/null || echo nan)" "$SNN_IMAGES")
 						notes+=("SNN/T vs ANN logits max rel err $(fmt_err "$(echo "$c" | json max_rel_err 2>/dev/null || echo nan)"), ANN top-1 margin (median) $(fmt_err "$(echo "$c" | json ref_margin_median 2>/dev/null || echo nan)") of max\\|logit\\|")
 					else
 						snn="no ANN logits"
