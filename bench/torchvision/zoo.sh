@@ -89,6 +89,8 @@ if [ -z "${ANN2SNN:-}" ]; then
 	log "building $ANN2SNN from $SRC ($(cd "$REPO" && git rev-parse --short HEAD) if head)"
 	if (cd "$SRC" && go build -o "$ANN2SNN.new" ./cmd/ann2snn) >"$OUT/logs/build.log" 2>&1; then
 		mv "$ANN2SNN.new" "$ANN2SNN"
+		[ "$SRC" = "$REPO" ] && echo "working tree of $(cd "$REPO" && git rev-parse --short HEAD)" >"$ANN2SNN.commit" ||
+			(cd "$REPO" && git rev-parse --short HEAD) >"$ANN2SNN.commit"
 	elif [ -x "$ANN2SNN" ]; then
 		log "build failed (see $OUT/logs/build.log); using the previous $ANN2SNN"
 	else
@@ -120,13 +122,15 @@ EOF
 	"$ANN2SNN" eval -h 2>&1 | grep -q -- '-scale' && CANDS=("--scale 1 --mean 0,0,0 --std 1,1,1" "${CANDS[@]}")
 	for c in "${CANDS[@]}"; do
 		read -r -a try <<<"$c"
-		rm -f "$OUT/identity.f32"
-		if "$ANN2SNN" eval "$IDM" --data "npy:$X,$Y" "${try[@]}" --logits "$OUT/identity.f32" >"$OUT/logs/preflight.log" 2>&1 &&
-			err=$($PY "$HERE/compare.py" "$OUT/identity.f32" "$X" --classes 150528 | json max_rel_err) &&
+		rm -f "$OUT/identity.$$.f32"
+		if "$ANN2SNN" eval "$IDM" --data "npy:$X,$Y" "${try[@]}" --logits "$OUT/identity.$$.f32" >"$OUT/logs/preflight.log" 2>&1 &&
+			err=$($PY "$HERE/compare.py" "$OUT/identity.$$.f32" "$X" --classes 150528 | json max_rel_err) &&
 			$PY -c "import sys; sys.exit(0 if float('$err') < 1e-6 else 1)"; then
 			PRE=("${try[@]}")
+			rm -f "$OUT/identity.$$.f32"
 			break
 		fi
+		rm -f "$OUT/identity.$$.f32"
 		log "preflight: flags '$c' do not feed x224.npy as given (err ${err:-?}; $(firstline "$OUT/logs/preflight.log"))"
 	done
 	if [ ${#PRE[@]} -eq 0 ]; then
@@ -145,6 +149,8 @@ else
 	log "no eval --logits: unverified preprocessing flags ${PRE[*]}"
 fi
 echo "${PRE[*]}" >"$OUT/logs/preprocess_flags.txt"
+
+log "ann2snn: $ANN2SNN ($(cat "$ANN2SNN.commit" 2>/dev/null || echo "commit unknown"))"
 
 # ann_logits MODEL OUT.f32 LOG
 ann_logits() {
