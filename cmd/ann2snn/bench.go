@@ -180,6 +180,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	var sops int64
 	correct := 0
 	for b := 0; b < N; b += f.batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n := min(f.batch, N-b)
 		re, err := event.Run(x[b*per:(b+n)*per], n)
 		if err != nil {
@@ -252,6 +255,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	timed := func(fn func(x []float32, n int) error) (wall, cpu float64, err error) {
 		c0, t0 := processCPU(), time.Now()
 		for b := 0; b < N; b += f.batch {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, err
+			}
 			n := min(f.batch, N-b)
 			if err := fn(x[b*per:(b+n)*per], n); err != nil {
 				return 0, 0, err

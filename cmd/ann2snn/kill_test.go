@@ -20,7 +20,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if fixtures != nil { // the battery's files (battery_test.go)
+		os.RemoveAll(fixtures.dir)
+	}
+	os.Exit(code)
 }
 
 // TestFinetuneKillAndResume interrupts a real `ann2snn finetune` process

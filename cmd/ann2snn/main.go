@@ -161,7 +161,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		ow := &errWriter{w: stdout}
 		err := c.run(ctx, args[1:], ow, stderr)
-		if (err == nil || errors.Is(err, flag.ErrHelp)) && ow.err != nil {
+		if ow.err != nil && !errors.Is(err, context.Canceled) {
 			err = badInput(fmt.Errorf("writing the output: %w", ow.err))
 		}
 		switch {
@@ -175,12 +175,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var ie *inputError
 		var out *atomicfile.Error // an output file that cannot be written (full disk included)
 		switch {
+		case errors.Is(err, context.Canceled):
+			return exitInterrupted
 		case errors.As(err, &ue):
 			return exitUsage
 		case errors.As(err, &ie), errors.As(err, &out):
 			return exitBadInput
-		case errors.Is(err, context.Canceled):
-			return exitInterrupted
 		}
 		return exitInternal
 	}
