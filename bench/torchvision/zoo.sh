@@ -2,6 +2,7 @@
 # zoo.sh: import / ANN-match / convert status of the torchvision zoo.
 #
 #   bench/torchvision/zoo.sh [ARCH ...]
+#   bench/torchvision/zoo.sh --table      # only print the table of the results so far
 #
 # For each architecture (default: all of export.py's, ReLU family first) and
 # each opset in $OPSETS (default "13 17"):
@@ -65,6 +66,35 @@ ARCHS=("$@")
 [ ${#ARCHS[@]} -eq 0 ] && read -r -a ARCHS <<<"$RELU $NONRELU"
 
 mkdir -p "$OUT/rows" "$OUT/logs"
+
+# The table: one row per (arch, opset) with an import result, in
+# architecture order, from this and earlier runs.
+row() {
+	local a=$1 op=$2 R=$OUT/rows/${1}_op$2 imp note e="—" t="—" c="—" s="—" n1="" n2=""
+	[ -f "$R.import" ] || return 0
+	IFS=$'\t' read -r imp note <"$R.import"
+	[ -f "$R.ann" ] && IFS=$'\t' read -r e t n1 <"$R.ann"
+	if [ "$op" != "$CONVERT_OPSET" ] && [ -n "$CONVERT_OPSET" ]; then
+		c="(op$CONVERT_OPSET)" s="(op$CONVERT_OPSET)"
+	elif [ -f "$R.convert" ]; then
+		IFS=$'\t' read -r c s n2 <"$R.convert"
+	fi
+	local notes
+	notes=$(printf '%s\n' "$note" "$n1" "$n2" | grep -v '^$' | paste -sd';' | sed "s/;  */; /g; s/;\([^ ]\)/; \1/g; s#ann2snn [a-z]*: $OUT/[^:]*: ##g")
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$a" "$op" "$imp" "$e" "$t" "$c" "$s" "$notes"
+}
+table() {
+	echo "| arch | opset | import | ANN vs ORT max rel err | top-1 agree (ANN vs ORT) | convert | SNN T=32 top-1 agreement with ANN | notes |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for arch in $RELU $NONRELU; do
+		for op in 13 17; do row "$arch" "$op"; done
+	done
+}
+
+if [ "${ARCHS[0]}" = --table ]; then
+	table
+	exit 0
+fi
 X=$OUT/x224.npy Y=$OUT/y224.npy XC=$OUT/x224_calib.npy YC=$OUT/y224_calib.npy
 
 log() { echo "zoo: $*" >&2; }
@@ -245,28 +275,6 @@ for arch in "${ARCHS[@]}"; do
 	done
 done
 
-# The table: one row per (arch, opset) with an import result, in
-# architecture order, from this and earlier runs.
-row() {
-	local a=$1 op=$2 R=$OUT/rows/${1}_op$2 imp note e="—" t="—" c="—" s="—" n1="" n2=""
-	[ -f "$R.import" ] || return 0
-	IFS=$'\t' read -r imp note <"$R.import"
-	[ -f "$R.ann" ] && IFS=$'\t' read -r e t n1 <"$R.ann"
-	if [ "$op" != "$CONVERT_OPSET" ] && [ -n "$CONVERT_OPSET" ]; then
-		c="(op$CONVERT_OPSET)" s="(op$CONVERT_OPSET)"
-	elif [ -f "$R.convert" ]; then
-		IFS=$'\t' read -r c s n2 <"$R.convert"
-	fi
-	local notes
-	notes=$(printf '%s\n' "$note" "$n1" "$n2" | grep -v '^$' | paste -sd';' | sed 's/;/; /g')
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$a" "$op" "$imp" "$e" "$t" "$c" "$s" "$notes"
-}
-{
-	echo "| arch | opset | import | ANN vs ORT max rel err | top-1 agree (ANN vs ORT) | convert | SNN T=32 top-1 agreement with ANN | notes |"
-	echo "|---|---|---|---|---|---|---|---|"
-	for arch in $RELU $NONRELU; do
-		for op in 13 17; do row "$arch" "$op"; done
-	done
-} >"$OUT/zoo.md"
+table >"$OUT/zoo.md.$$" && mv "$OUT/zoo.md.$$" "$OUT/zoo.md"
 echo
 cat "$OUT/zoo.md"
