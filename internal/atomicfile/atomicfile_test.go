@@ -152,3 +152,26 @@ func TestReadOnlyDir(t *testing.T) {
 		t.Fatal("Check accepted a file in a read-only directory")
 	}
 }
+
+// TestFullDisk writes more than a small tmpfs holds: the error must be an
+// *Error naming the destination (not the temporary file) and wrapping
+// ENOSPC, and no file may be left. It needs root to mount the tmpfs.
+func TestFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=16k"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	defer syscall.Unmount(dir, 0)
+	path := filepath.Join(dir, "big.bin")
+	err := WriteFile(path, make([]byte, 1<<20))
+	var e *Error
+	if !errors.As(err, &e) || e.Path != path || !errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), ".tmp-") {
+		t.Fatalf("err = %v; want an *Error for %s wrapping ENOSPC", err, path)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%d files left on the full disk", len(ents))
+	}
+}
