@@ -325,6 +325,7 @@ func decodeWithOnnxGo(wm *wireModel, p *prepared) (*Graph, error) {
 		g.Outputs = append(g.Outputs, v.name)
 	}
 	used := map[string]bool{}
+	suffix := map[string]int{}
 	for i, op := range b.ops {
 		wn := wg.nodes[i]
 		where := fmt.Sprintf("node %q (%s)", wn.name, wn.op)
@@ -361,8 +362,9 @@ func decodeWithOnnxGo(wm *wireModel, p *prepared) (*Graph, error) {
 			base = fmt.Sprintf("%s_%d", n.Op, i)
 		}
 		n.Name = base
-		for k := 1; used[n.Name]; k++ {
-			n.Name = fmt.Sprintf("%s_%d", base, k)
+		for used[n.Name] { // base_1, base_2, ...; suffix[base] is the last one tried
+			suffix[base]++
+			n.Name = fmt.Sprintf("%s_%d", base, suffix[base])
 		}
 		used[n.Name] = true
 		g.Nodes = append(g.Nodes, n)

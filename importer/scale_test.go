@@ -12,8 +12,12 @@ import (
 // chainModel encodes a ModelProto (IR 7, opset 13) with one float input
 // "x" [1,4] and a chain of n nodes cycling through Relu, Identity and
 // Add(v, v), each reading the previous node's output; the last output is
-// the graph output.
-func chainModel(n int) []byte {
+// the graph output. Nodes are named n0, n1, ...
+func chainModel(n int) []byte { return chainModelOps(n, []string{"Relu", "Identity", "Add"}, false) }
+
+// chainModelOps is chainModel with the operators cycling through ops
+// (Relu, Identity, Dropout or Add); with sameName every node is named "n".
+func chainModelOps(n int, ops []string, sameName bool) []byte {
 	msg := func(b []byte, field protowire.Number, body []byte) []byte {
 		b = protowire.AppendTag(b, field, protowire.BytesType)
 		return protowire.AppendBytes(b, body)
@@ -35,13 +39,17 @@ func chainModel(n int) []byte {
 	for i := range n {
 		out := fmt.Sprintf("v%d", i)
 		var nb []byte
-		op := [...]string{"Relu", "Identity", "Add"}[i%3]
+		op := ops[i%len(ops)]
 		nb = str(nb, 1, prev)
 		if op == "Add" {
 			nb = str(nb, 1, prev)
 		}
 		nb = str(nb, 2, out)
-		nb = str(nb, 3, fmt.Sprintf("n%d", i))
+		name := fmt.Sprintf("n%d", i)
+		if sameName {
+			name = "n"
+		}
+		nb = str(nb, 3, name)
 		nb = str(nb, 4, op)
 		graph = msg(graph, 1, nb)
 		prev = out
@@ -92,7 +100,24 @@ func TestImportScalesLinearly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 45k nodes 3 times")
 	}
-	small, large := chainModel(5000), chainModel(40000)
+	for _, tt := range []struct {
+		name     string
+		ops      []string
+		sameName bool
+	}{
+		{"relu-identity-add", []string{"Relu", "Identity", "Add"}, false},
+		{"dropout-same-names", []string{"Relu", "Dropout"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLinear(t, chainModelOps(5000, tt.ops, tt.sameName), chainModelOps(40000, tt.ops, tt.sameName))
+		})
+	}
+}
+
+// checkLinear times Parse on small and large (8x the nodes) and fails if
+// the ratio shows quadratic behaviour.
+func checkLinear(t *testing.T, small, large []byte) {
+	t.Helper()
 	ts, tl := time.Duration(1<<62), time.Duration(1<<62)
 	timeParse := func(data []byte) time.Duration {
 		runtime.GC()
