@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -15,18 +13,11 @@ import (
 )
 
 // Load reads an ONNX model file and returns its normalized Graph; external
-// tensor data is read relative to the file's directory. See Parse.
-func Load(path string) (*Graph, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("importer: %w", err)
-	}
-	g, err := Parse(data, filepath.Dir(path))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return g, nil
-}
+// tensor data is read relative to the file's directory. It is LoadWith
+// with the default Options: the file must be a regular file (symbolic
+// links followed) of at most DefaultMaxModelBytes, else a *FileError. See
+// Parse for the other errors.
+func Load(path string) (*Graph, error) { return LoadWith(path, Options{}) }
 
 // Parse decodes a serialized ONNX ModelProto into a normalized, validated
 // Graph. dir is the directory holding external tensor data files ("" to

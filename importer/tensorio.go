@@ -201,20 +201,25 @@ func readExternal(dir, where string, ext map[string]string, want int64) ([]byte,
 			return nil, formatErrorf(where, "external data length %d, shape needs %d bytes", length, want)
 		}
 	}
-	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(loc)))
+	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, &FormatError{Where: where, Msg: "external data", Err: err}
+		return nil, &FormatError{Where: where, Msg: "external data: model directory", Err: err}
+	}
+	defer root.Close()
+	// Through root, a symbolic link leading out of dir is refused like a
+	// "../" location; the file must be regular (not /dev/zero, a FIFO).
+	f, size, err := openRegular(func(flag int) (*os.File, error) {
+		return root.OpenFile(filepath.FromSlash(loc), flag, 0)
+	}, math.MaxInt64)
+	if err != nil {
+		return nil, &FormatError{Where: where, Msg: fmt.Sprintf("external data file %q (must be a regular file in the model directory)", loc), Err: err}
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, &FormatError{Where: where, Msg: "external data", Err: err}
-	}
-	size := st.Size()
 	if length < 0 && size-off != want {
 		return nil, formatErrorf(where, "external data file %q has %d bytes after offset %d, shape needs %d", loc, size-off, off, want)
 	}
-	if off+want > size {
+	if off > size || want > size-off { // checked before allocating; no overflow
+
 		return nil, formatErrorf(where, "external data file %q has %d bytes, need %d at offset %d", loc, size, want, off)
 	}
 	buf := make([]byte, want)
