@@ -396,3 +396,27 @@ func TestInterruptEveryCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputThroughSymlink checks the documented symbolic-link rule at the
+// command line: an output naming a link to a regular file replaces that
+// file and keeps the link; a link to a device is refused (TestBattery).
+func TestOutputThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "logits.bin")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.bin")
+	if err := os.Symlink("logits.bin", link); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "eval", lenet, "--data", "mnist", "--limit", "8", "--logits", link); code != exitOK {
+		t.Fatalf("eval --logits link: exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	if b, err := os.ReadFile(target); err != nil || len(b) != 8*10*4 {
+		t.Errorf("the link's target holds %d bytes (%v), want 8 images × 10 logits × 4", len(b), err)
+	}
+}
