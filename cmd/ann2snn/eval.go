@@ -17,6 +17,7 @@ import (
 	"github.com/ann2snn/ann2snn/internal/ann"
 	"github.com/ann2snn/ann2snn/internal/atomicfile"
 	"github.com/ann2snn/ann2snn/internal/progress"
+	"github.com/ann2snn/ann2snn/snnrt"
 )
 
 type evalFlags struct {
@@ -213,6 +214,36 @@ func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	return nil
 }
 
+// annBatchLimit returns how many images ex may evaluate at once within
+// the memory budget (memoryBudget, else snnrt.DefaultMaxBytes): the
+// budget over the values of one image's forward pass, measured by running
+// one blank image and keeping every value (an upper bound: the executor
+// frees values after their last use).
+func annBatchLimit(ex *ann.Executor) (int, error) {
+	budget := memoryBudget()
+	if budget <= 0 {
+		budget = snnrt.DefaultMaxBytes
+	}
+	var names []string
+	for _, n := range ex.Graph().Nodes {
+		for _, o := range n.Outputs {
+			if o != "" {
+				names = append(names, o)
+			}
+		}
+	}
+	in := shapeLen(ex.InputShape())
+	_, kept, err := ex.Forward(make([]float32, in), 1, names)
+	if err != nil {
+		return 0, err
+	}
+	vals := int64(in)
+	for _, t := range kept {
+		vals += int64(len(t.Data))
+	}
+	return int(max(1, min(budget/(4*max(vals, 1)), math.MaxInt32))), nil
+}
+
 // annCounts are the exact counts of an ANN evaluation.
 type annCounts struct {
 	correct int64         // images whose argmax equals the label
@@ -225,6 +256,12 @@ type annCounts struct {
 func annCount(ctx context.Context, ex *ann.Executor, ds *dataset.Dataset, pre dataset.Preprocess, batch int, logits *[]float32, bar *progress.Bar) (annCounts, error) {
 	per := shapeLen(ex.InputShape())
 	classes := shapeLen(ex.OutputShape())
+	batch = min(batch, max(1, ds.Len()))
+	if fit, err := annBatchLimit(ex); err != nil {
+		return annCounts{}, err
+	} else if fit < batch {
+		batch = fit // the same outputs, fewer images at a time
+	}
 	buf := make([]float32, batch*per)
 	var c annCounts
 	for start := 0; start < ds.Len(); start += batch {
