@@ -198,6 +198,7 @@ func batteryCases(f *batteryFixtures) []batteryCase {
 		{name: "finetune -o /dev/null", args: ft("-o", os.DevNull), code: exitBadInput, msg: "a character device"},
 		{name: "export -o FIFO", args: []string{"export", f.snn, "-o", f.fifo}, code: exitBadInput, msg: "a FIFO"},
 		{name: "eval --logits /dev/null", args: []string{"eval", lenet, "--data", "mnist", "--limit", "8", "--logits", os.DevNull}, code: exitBadInput, msg: "a character device"},
+		{name: "eval --plot missing directory", args: []string{"eval", f.snn, "--data", "mnist", "--plot", filepath.Join(f.dir, "absent")}, code: exitBadInput, msg: "no such file or directory"},
 		{name: "bench --cpuprofile FIFO", args: []string{"bench", f.snn, "--data", "mnist", "--cpuprofile", f.fifo}, code: exitBadInput, msg: "a FIFO"},
 		// 2. Crafted .snn files: refused by the reader, in bounded memory.
 		{name: "Concat of the input 20000 times", args: []string{"eval", f.concat, "--data", "cifar10:/nonexistent"}, code: exitBadInput, msg: "MaxImageBytes", memory: true},

@@ -77,6 +77,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkOutput("--logits", f.logits, path); err != nil {
 		return err
 	}
+	if f.plotDir != "" { // the files writeSNNPlots writes, checked before the work
+		for _, name := range []string{"accuracy_vs_t.png", "firing_rate.png", "conversion_error.png"} {
+			if err := checkOutput("--plot", filepath.Join(f.plotDir, name), path); err != nil {
+				return err
+			}
+		}
+	}
 	if f.reportN < 1 {
 		return &usageError{fmt.Sprintf("--report-images %d: want at least 1", f.reportN)}
 	}
