@@ -183,7 +183,10 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		bar.Done()
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				if serr := tr.SaveCheckpoint(out); serr != nil {
+				release := holdInterrupt(ctx)
+				serr := tr.SaveCheckpoint(out)
+				release()
+				if serr != nil {
 					return fmt.Errorf("%w; writing the checkpoint failed: %v", err, serr)
 				}
 				e, s := tr.Position()
@@ -194,7 +197,10 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		dt := time.Since(start).Seconds()
 		rec := finetuneEpoch{Epoch: es.Epoch + 1, TrainLoss: es.Loss, TrainAcc: es.Accuracy(),
 			ImagesPerS: float64(es.Images) / dt, TrainSeconds: dt, TestImages: evalLimit}
-		if err := tr.SaveCheckpoint(out); err != nil {
+		release := holdInterrupt(ctx)
+		err = tr.SaveCheckpoint(out)
+		release()
+		if err != nil {
 			return err
 		}
 		if rec.TestAcc, err = finetune.Evaluate(ctx, tr.Model(), test, pre, cfg.T, f.batch, evalLimit); err != nil {

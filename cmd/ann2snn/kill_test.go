@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,4 +99,35 @@ func TestFinetuneKillAndResume(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("interrupted and resumed run differs from the uninterrupted one")
 	}
+}
+
+// TestHoldInterrupt checks the section counting that lets finetune finish
+// writing its checkpoint after the interrupt grace: released() stays open
+// while a section is held and closes when the last one ends.
+func TestHoldInterrupt(t *testing.T) {
+	h := &holds{}
+	ctx := context.WithValue(context.Background(), holdsKey{}, h)
+	closed := func(c <-chan struct{}) bool {
+		select {
+		case <-c:
+			return true
+		default:
+			return false
+		}
+	}
+	r1 := holdInterrupt(ctx)
+	r2 := holdInterrupt(ctx)
+	c := h.released()
+	if closed(c) {
+		t.Fatal("released while two sections are held")
+	}
+	r1()
+	if closed(c) {
+		t.Fatal("released while one section is held")
+	}
+	r2()
+	if !closed(c) {
+		t.Fatal("not released after the last section")
+	}
+	holdInterrupt(context.Background())() // no handler: a no-op
 }

@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -118,13 +119,66 @@ func commands() []command {
 	}
 }
 
+// holds counts the sections (writing a checkpoint) that the exit after
+// interruptGrace waits for; a second signal does not wait.
+type holds struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed while n == 0; nil: not yet made
+}
+
+type holdsKey struct{}
+
+// released returns a channel that is closed once no section is held.
+func (h *holds) released() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.zero == nil {
+		h.zero = make(chan struct{})
+		if h.n == 0 {
+			close(h.zero)
+		}
+	}
+	return h.zero
+}
+
+// holdInterrupt marks the start of a section that the forced exit after
+// an interrupt must not cut short (the process still exits at once on a
+// second signal); call the returned function when it ends. Without the
+// signal handling of main (tests) it does nothing.
+func holdInterrupt(ctx context.Context) (release func()) {
+	h, ok := ctx.Value(holdsKey{}).(*holds)
+	if !ok {
+		return func() {}
+	}
+	h.mu.Lock()
+	if h.n == 0 && h.zero != nil {
+		select {
+		case <-h.zero:
+			h.zero = make(chan struct{}) // held again: a new, open channel
+		default:
+		}
+	}
+	h.n++
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		h.n--
+		if h.n == 0 && h.zero != nil {
+			close(h.zero)
+		}
+		h.mu.Unlock()
+	}
+}
+
 // interruptGrace is how long a command may take to stop after SIGINT or
-// SIGTERM cancelled its context (finetune writes its checkpoint in it)
-// before the process exits with status 130 regardless.
+// SIGTERM cancelled its context before the process exits with status 130
+// regardless (once a held section, finetune's checkpoint writing, ends).
 const interruptGrace = time.Second
 
 func main() {
-	ctx, cancel := context.WithCancel(context.Background())
+	h := &holds{}
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), holdsKey{}, h))
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -134,7 +188,12 @@ func main() {
 		case <-sig:
 			fmt.Fprintln(os.Stderr, "ann2snn: interrupted again: exiting at once")
 		case <-time.After(interruptGrace):
-			fmt.Fprintf(os.Stderr, "ann2snn: still busy %v after the interrupt: exiting\n", interruptGrace)
+			select {
+			case <-sig:
+				fmt.Fprintln(os.Stderr, "ann2snn: interrupted again: exiting at once")
+			case <-h.released():
+				fmt.Fprintf(os.Stderr, "ann2snn: still busy %v after the interrupt: exiting\n", interruptGrace)
+			}
 		}
 		os.Exit(exitInterrupted)
 	}()
