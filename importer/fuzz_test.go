@@ -30,6 +30,12 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 			seeds = append(seeds, flipped)
 		}
 	}
+	// Chains for the alias-removal and naming passes: Identity and Dropout
+	// runs, same-named nodes.
+	seeds = append(seeds,
+		chainModel(12),
+		chainModelOps(12, []string{"Identity", "Dropout", "Relu"}, true),
+		chainModelOps(4, []string{"Identity"}, false))
 	return seeds
 }
 
