@@ -102,6 +102,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	var f benchFlags
 	fs := newFlagSet("bench", "model.snn", stderr)
 	f.register(fs, "test")
+	f.registerModelLimit(fs)
 	fs.Lookup("limit").Usage = fmt.Sprintf("time the first N images (0 = %d)", defaultBenchImages)
 	fs.Lookup("data").Usage += " (default: the model's recorded ann2snn.dataset)"
 	fs.IntVar(&f.timesteps, "timesteps", 4, "time steps T")
@@ -228,7 +229,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		if ref == "" {
 			return badInput(fmt.Errorf("%s: the source ONNX is not recorded or has changed; pass --ann or --no-ann", path))
 		}
-		g, err := importer.Load(ref)
+		g, err := importer.LoadWith(ref, f.modelOptions())
 		if err != nil {
 			return badInput(err)
 		}

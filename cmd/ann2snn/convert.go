@@ -42,6 +42,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var f convertFlags
 	fs := newFlagSet("convert", "model.onnx", stderr)
 	f.register(fs, "train")
+	f.registerModelLimit(fs)
 	fs.StringVar(&f.out, "o", "", "output .snn file (default: the model's name with .snn, next to it)")
 	fs.IntVar(&f.calib, "calib", 1024, "number of calibration images, drawn at random (seeded) from --split")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the calibration sample")
@@ -71,7 +72,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	raw, err := os.ReadFile(src)
+	raw, err := importer.ReadModel(src, f.modelOptions())
 	if err != nil {
 		return badInput(err)
 	}

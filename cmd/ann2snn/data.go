@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ann2snn/ann2snn/dataset"
+	"github.com/ann2snn/ann2snn/importer"
 )
 
 // dataFlags are the data-selection flags shared by eval, convert, bench
@@ -44,6 +45,11 @@ type dataFlags struct {
 
 	// warn receives warning lines (the flag set's output: stderr).
 	warn io.Writer
+
+	// maxModel is --max-model-size, on the commands that read ONNX files
+	// (registerModelLimit).
+	maxModel int64
+
 	// applied describes what the last load or openFor read and applied;
 	// commands print it in their header and --json output.
 	applied dataInfo
@@ -84,6 +90,17 @@ func (d *dataFlags) register(fs *flag.FlagSet, defaultSplit string) {
 	fs.Var(&d.crop, "crop", "imagefolder: cut the centre `M`×M pixels after resizing, as torchvision's CenterCrop(M) (default: the model's ann2snn.crop, else none)")
 }
 
+// registerModelLimit registers --max-model-size on the commands that read
+// ONNX files.
+func (d *dataFlags) registerModelLimit(fs *flag.FlagSet) {
+	fs.Int64Var(&d.maxModel, "max-model-size", importer.DefaultMaxModelBytes, "largest ONNX file read, in `bytes`; larger files, devices, FIFOs and directories are refused")
+}
+
+// modelOptions returns the importer options set by --max-model-size.
+func (d *dataFlags) modelOptions() importer.Options {
+	return importer.Options{MaxModelBytes: d.maxModel}
+}
+
 // checkFlags checks the flags that need no data.
 func (d *dataFlags) checkFlags() error {
 	if d.data == "" {
@@ -91,6 +108,9 @@ func (d *dataFlags) checkFlags() error {
 	}
 	if d.batch <= 0 {
 		return &usageError{fmt.Sprintf("--batch must be positive, got %d", d.batch)}
+	}
+	if d.maxModel < 0 {
+		return &usageError{fmt.Sprintf("--max-model-size must not be negative, got %d", d.maxModel)}
 	}
 	if d.limit < 0 {
 		return &usageError{fmt.Sprintf("--limit must not be negative, got %d", d.limit)}

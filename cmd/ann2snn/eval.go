@@ -51,6 +51,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var f evalFlags
 	fs := newFlagSet("eval", "model.onnx|model.snn", stderr)
 	f.register(fs, "test")
+	f.registerModelLimit(fs)
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of a table")
 	fs.StringVar(&f.timesteps, "timesteps", "1,2,4,8,16,32", "SNN: time steps to read out, one or an increasing list (one simulation of the largest)")
 	fs.StringVar(&f.plotDir, "plot", "", "SNN: write accuracy_vs_t.png and firing_rate.png into this directory")
@@ -172,7 +173,7 @@ func printANNEval(w io.Writer, res *annEval) {
 }
 
 func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.Writer) error {
-	g, err := importer.Load(path)
+	g, err := importer.LoadWith(path, f.modelOptions())
 	if err != nil {
 		return badInput(err)
 	}

@@ -240,7 +240,7 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		if run.ANNSHA256, err = fileSHA256(ref); err != nil {
 			return badInput(err)
 		}
-		g, err := importer.Load(ref)
+		g, err := importer.LoadWith(ref, f.modelOptions())
 		if err != nil {
 			return badInput(err)
 		}
