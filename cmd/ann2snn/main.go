@@ -174,7 +174,7 @@ func holdInterrupt(ctx context.Context) (release func()) {
 // interruptGrace is how long a command may take to stop after SIGINT or
 // SIGTERM cancelled its context before the process exits with status 130
 // regardless (once a held section, finetune's checkpoint writing, ends).
-const interruptGrace = time.Second
+const interruptGrace = 500 * time.Millisecond
 
 func main() {
 	h := &holds{}
