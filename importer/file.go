@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/ann2snn/ann2snn/internal/filekind"
 )
 
 // DefaultMaxModelBytes is the size limit on a model file when
@@ -79,30 +81,13 @@ func openRegular(open func(flag int) (*os.File, error), max int64) (*os.File, in
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, &refusal{msg: "not a regular file (" + fileKind(st.Mode()) + ")"}
+		return nil, 0, &refusal{msg: "not a regular file (" + filekind.Of(st.Mode()) + ")"}
 	}
 	if st.Size() > max {
 		f.Close()
 		return nil, 0, &refusal{msg: fmt.Sprintf("%d bytes, over the limit of %d", st.Size(), max), tooBig: true}
 	}
 	return f, st.Size(), nil
-}
-
-// fileKind names the type of a non-regular file.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "mode " + m.String()
 }
 
 // ReadModel reads a model file after checking that it is a regular file

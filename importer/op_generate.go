@@ -9,8 +9,9 @@ import (
 // (and Split's sizes, op_split.go). The value must be known at import or
 // computed from a Shape chain.
 
-// shapeInput returns input i as a list of dimensions, which must be known.
-func shapeInput(in []shapeVal, i int, what string) ([]int64, error) {
+// shapeInput returns input i, which must be known, as a list of
+// dimensions, each in [0, MaxElements].
+func shapeInput(in []shapeVal, i int, what string) ([]int, error) {
 	t, ok := inputVal(in, i)
 	if !ok {
 		return nil, needKnown(what)
@@ -21,20 +22,21 @@ func shapeInput(in []shapeVal, i int, what string) ([]int64, error) {
 	if len(t.Shape) != 1 {
 		return nil, fmt.Errorf("%s input has shape %v, want 1-D", what, t.Shape)
 	}
-	return intsOf(t), nil
-}
-
-func shapeExpand(n *Node, in []shapeVal) ([][]int, error) {
-	spec, err := shapeInput(in, 1, "shape")
-	if err != nil {
-		return nil, err
-	}
+	spec := intsOf(t)
 	s := make([]int, len(spec))
 	for i, v := range spec {
 		if v < 0 || v > MaxElements {
 			return nil, fmt.Errorf("bad shape %v", spec)
 		}
 		s[i] = int(v)
+	}
+	return s, nil
+}
+
+func shapeExpand(n *Node, in []shapeVal) ([][]int, error) {
+	s, err := shapeInput(in, 1, "shape")
+	if err != nil {
+		return nil, err
 	}
 	out, err := broadcastShapes(in[0].shape, s)
 	if err != nil {
@@ -79,16 +81,9 @@ func shapeConstantOfShape(n *Node, in []shapeVal) ([][]int, error) {
 	if _, err := constantOfShapeValue(n); err != nil {
 		return nil, err
 	}
-	spec, err := shapeInput(in, 0, "shape")
+	s, err := shapeInput(in, 0, "shape")
 	if err != nil {
 		return nil, err
-	}
-	s := make([]int, len(spec))
-	for i, v := range spec {
-		if v < 0 || v > MaxElements {
-			return nil, fmt.Errorf("bad shape %v", spec)
-		}
-		s[i] = int(v)
 	}
 	return [][]int{s}, nil
 }

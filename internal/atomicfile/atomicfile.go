@@ -23,6 +23,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ann2snn/ann2snn/internal/filekind"
 )
 
 // ErrNotRegular is wrapped by the *Error for a destination that exists and
@@ -67,7 +69,7 @@ func Resolve(path string) (string, error) {
 	fi, err := os.Stat(real)
 	switch {
 	case err == nil && !fi.Mode().IsRegular():
-		return "", &Error{real, fmt.Errorf("%s: %w", kind(fi.Mode()), ErrNotRegular)}
+		return "", &Error{real, fmt.Errorf("%s: %w", filekind.Of(fi.Mode()), ErrNotRegular)}
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return "", &Error{real, unwrapPath(err)}
 	}
@@ -139,7 +141,7 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	// over anything but a regular file (a narrow race remains, as with
 	// any check-then-rename).
 	if fi, serr := os.Lstat(real); serr == nil && !fi.Mode().IsRegular() {
-		err = &Error{real, fmt.Errorf("%s: %w", kind(fi.Mode()), ErrNotRegular)}
+		err = &Error{real, fmt.Errorf("%s: %w", filekind.Of(fi.Mode()), ErrNotRegular)}
 		return err
 	}
 	if err = os.Rename(tmp, real); err != nil {
@@ -172,23 +174,4 @@ func unwrapPath(err error) error {
 		return le.Err
 	}
 	return err
-}
-
-// kind names the type of a file that is not a regular one.
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	}
-	return "a special file"
 }
