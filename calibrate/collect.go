@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ann2snn/ann2snn/importer"
@@ -58,8 +59,9 @@ func (h head) Read(dst []float32, start, n int) error {
 
 // batches reads src in batches of at most batch images of per values each
 // and calls f with the first image's index, the count and the values; the
-// buffer is reused, so f must not keep it.
-func batches(src Images, per, batch int, f func(first, k int, x []float32) error) error {
+// buffer is reused, so f must not keep it. It checks ctx before every
+// batch and returns ctx.Err() (wrapped) once it is done.
+func batches(ctx context.Context, src Images, per, batch int, f func(first, k int, x []float32) error) error {
 	if batch < 1 {
 		return fmt.Errorf("calibrate: batch size %d, must be at least 1", batch)
 	}
@@ -67,11 +69,41 @@ func batches(src Images, per, batch int, f func(first, k int, x []float32) error
 	buf := make([]float32, min(batch, n)*per)
 	for start := 0; start < n; start += batch {
 		k := min(batch, n-start)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("calibrate: images %d..%d: %w", start, start+k-1, err)
+		}
 		x := buf[:k*per]
 		if err := src.Read(x, start, k); err != nil {
 			return fmt.Errorf("calibrate: images %d..%d: %w", start, start+k-1, err)
 		}
 		if err := f(start, k, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forwardImages bounds the images one ANN forward pass runs between two
+// checks of the context: a pass of 16 CIFAR images through VGG-16 takes
+// about 70 ms on two loaded cores, 64 about 200 ms. Results do not depend
+// on it.
+const forwardImages = 16
+
+// forward runs the k images x (per values each) through ex, at most
+// forwardImages at a time, in image order, and calls f with the index of
+// the first image of each pass (within x) and its kept values. It checks
+// ctx before every pass and returns ctx.Err() (wrapped) once it is done.
+func forward(ctx context.Context, ex *ann.Executor, x []float32, k, per int, names []string, f func(first int, kept map[string]*importer.Tensor) error) error {
+	for first := 0; first < k; first += forwardImages {
+		j := min(forwardImages, k-first)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("calibrate: ANN pass: %w", err)
+		}
+		_, kept, err := ex.Forward(x[first*per:(first+j)*per], j, names)
+		if err != nil {
+			return err
+		}
+		if err := f(first, kept); err != nil {
 			return err
 		}
 	}
@@ -145,8 +177,9 @@ func fitBatch(ex *ann.Executor, names []string, batch, maxBytes int) (int, error
 // Only one batch of images and its
 // kept values are in memory at once (opt.Batch images, fewer if their kept
 // values would exceed opt.MaxBytes); the summaries are the same for every
-// batch size and worker count.
-func Collect(ex *ann.Executor, src Images, names []string, opt CollectOptions) (map[string]*Sample, error) {
+// batch size and worker count. Collect checks ctx between reads, ANN
+// passes and images, and returns ctx.Err() (wrapped) once it is done.
+func Collect(ctx context.Context, ex *ann.Executor, src Images, names []string, opt CollectOptions) (map[string]*Sample, error) {
 	if src.Len() < 1 {
 		return nil, fmt.Errorf("calibrate: no calibration images")
 	}
@@ -159,31 +192,10 @@ func Collect(ex *ann.Executor, src Images, names []string, opt CollectOptions) (
 	}
 	per := importer.NumElements(ex.InputShape())
 	out := make(map[string]*Sample, len(names))
-	err = batches(src, per, batch, func(_, k int, x []float32) error {
-		_, kept, err := ex.Forward(x, k, names)
-		if err != nil {
-			return err
-		}
-		for _, name := range names {
-			t := kept[name]
-			s := out[name]
-			if s == nil {
-				c := 1
-				if len(t.Shape) > 1 {
-					c = t.Shape[1]
-				}
-				s = &Sample{Layer: NewHist(LayerBits, LayerExact), Count: make([]int, c)}
-				if opt.PerChannel {
-					s.Channel = make([]*Hist, c)
-					for i := range s.Channel {
-						s.Channel[i] = NewHist(ChannelBits, ChannelExact)
-					}
-				}
-				out[name] = s
-			}
-			s.add(t)
-		}
-		return nil
+	err = batches(ctx, src, per, batch, func(_, k int, x []float32) error {
+		return forward(ctx, ex, x, k, per, names, func(_ int, kept map[string]*importer.Tensor) error {
+			return collectPass(ctx, out, kept, names, opt.PerChannel)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -191,14 +203,44 @@ func Collect(ex *ann.Executor, src Images, names []string, opt CollectOptions) (
 	return out, nil
 }
 
-// add adds one batch of values, image by image and channel by channel.
-func (s *Sample) add(t *importer.Tensor) {
+// collectPass adds the kept values of one ANN pass to out.
+func collectPass(ctx context.Context, out map[string]*Sample, kept map[string]*importer.Tensor, names []string, perChannel bool) error {
+	for _, name := range names {
+		t := kept[name]
+		s := out[name]
+		if s == nil {
+			c := 1
+			if len(t.Shape) > 1 {
+				c = t.Shape[1]
+			}
+			s = &Sample{Layer: NewHist(LayerBits, LayerExact), Count: make([]int, c)}
+			if perChannel {
+				s.Channel = make([]*Hist, c)
+				for i := range s.Channel {
+					s.Channel[i] = NewHist(ChannelBits, ChannelExact)
+				}
+			}
+			out[name] = s
+		}
+		if err := s.add(ctx, t); err != nil {
+			return fmt.Errorf("calibrate: summarising %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// add adds one batch of values, image by image and channel by channel; it
+// checks ctx before every image.
+func (s *Sample) add(ctx context.Context, t *importer.Tensor) error {
 	c := len(s.Count)
 	inner := 1
 	for _, d := range t.Shape[2:] {
 		inner *= d
 	}
 	for i := 0; i < t.Shape[0]; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		for ch := range c {
 			vals := t.Data[(i*c+ch)*inner : (i*c+ch+1)*inner]
 			s.Count[ch] += len(vals)
@@ -208,13 +250,19 @@ func (s *Sample) add(t *importer.Tensor) {
 			}
 		}
 	}
+	return nil
 }
 
 // Threshold returns θ for the sample: one value (perChannel false) from all
 // channels pooled, or one per channel. A channel without positive values
 // gets the layer-wide threshold; a layer without any gets 1. Per channel
-// needs a Sample collected with CollectOptions.PerChannel.
-func (s *Sample) Threshold(norm Norm, perChannel bool) ([]float32, error) {
+// needs a Sample collected with CollectOptions.PerChannel. The search
+// checks ctx before every histogram it searches and returns ctx.Err()
+// (wrapped) once it is done.
+func (s *Sample) Threshold(ctx context.Context, norm Norm, perChannel bool) ([]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("calibrate: threshold search: %w", err)
+	}
 	layer := s.Layer.Threshold(norm)
 	if layer <= 0 {
 		layer = 1
@@ -227,6 +275,9 @@ func (s *Sample) Threshold(norm Norm, perChannel bool) ([]float32, error) {
 	}
 	th := make([]float32, len(s.Channel))
 	for c, h := range s.Channel {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("calibrate: threshold search, channel %d: %w", c, err)
+		}
 		th[c] = h.Threshold(norm)
 		if th[c] <= 0 {
 			th[c] = layer

@@ -96,7 +96,7 @@ func TestCollectMatchesInMemory(t *testing.T) {
 				var got map[string]*Sample
 				var err error
 				withProcs(procs, func() {
-					got, err = Collect(reluNet(t, c, h, w), src, []string{"r"}, CollectOptions{Batch: batch, PerChannel: true})
+					got, err = Collect(t.Context(), reluNet(t, c, h, w), src, []string{"r"}, CollectOptions{Batch: batch, PerChannel: true})
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -108,11 +108,11 @@ func TestCollectMatchesInMemory(t *testing.T) {
 					}
 				}
 				for k, norm := range norms {
-					layer, err := s.Threshold(norm, false)
+					layer, err := s.Threshold(t.Context(), norm, false)
 					if err != nil {
 						t.Fatal(err)
 					}
-					perCh, err := s.Threshold(norm, true)
+					perCh, err := s.Threshold(t.Context(), norm, true)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -165,11 +165,11 @@ func checkAgainstMemory(t *testing.T, n int, norm Norm, s *Sample, th, all []flo
 // TestCollectPerLayerRefusesPerChannel: a sample collected per layer has
 // no channel histograms and says so instead of guessing.
 func TestCollectPerLayerRefusesPerChannel(t *testing.T) {
-	got, err := Collect(reluNet(t, 2, 1, 1), synthImages{n: 5, per: 2}, []string{"r"}, CollectOptions{})
+	got, err := Collect(t.Context(), reluNet(t, 2, 1, 1), synthImages{n: 5, per: 2}, []string{"r"}, CollectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := got["r"].Threshold(Max{}, true); err == nil {
+	if _, err := got["r"].Threshold(t.Context(), Max{}, true); err == nil {
 		t.Error("per-channel threshold of a per-layer sample: no error")
 	}
 }
@@ -185,7 +185,7 @@ func TestCollectMemoryBounded(t *testing.T) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		got, err := Collect(ex, synthImages{n: n, per: c * h * w}, []string{"r"}, CollectOptions{Batch: 64})
+		got, err := Collect(t.Context(), ex, synthImages{n: n, per: c * h * w}, []string{"r"}, CollectOptions{Batch: 64})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func TestClippedMeans(t *testing.T) {
 		}
 		// ch 0, limit 2: (0 + 2 + 2 + 1)/4 = 1.25; ch 1, limit 1: (0.5 + 0.25 + 0 + 1)/4 = 0.4375.
 		for _, batch := range []int{1, 2} {
-			got, err := ClippedMeans(reluNet(t, 2, 1, 2), Slice(x, 2), batch, []string{"r"}, [][]float32{{2, 1}})
+			got, err := ClippedMeans(t.Context(), reluNet(t, 2, 1, 2), Slice(x, 2), batch, []string{"r"}, [][]float32{{2, 1}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,7 +243,7 @@ func TestClippedMeans(t *testing.T) {
 			var got [][]float64
 			var err error
 			withProcs(run.procs, func() {
-				got, err = ClippedMeans(reluNet(t, c, 2, 2), src, batch, []string{"r"}, [][]float32{limits})
+				got, err = ClippedMeans(t.Context(), reluNet(t, c, 2, 2), src, batch, []string{"r"}, [][]float32{limits})
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -299,7 +299,7 @@ func TestSNNMeansAndCorrectBias(t *testing.T) {
 	want := []float64{0.5, 0.55}
 	for _, batch := range []int{1, 2, 3} {
 		m := ifNet(t)
-		got, err := SNNMeans(m, Slice(x, 3), batch, T, []int{0})
+		got, err := SNNMeans(t.Context(), m, Slice(x, 3), batch, T, []int{0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +310,7 @@ func TestSNNMeansAndCorrectBias(t *testing.T) {
 		}
 		// Targets 0.6 and 0.5: errors 0.1 and −0.05 go into V0 as e·T.
 		tg := []Target{{Layer: 0, Mean: []float64{0.6, 0.5}}}
-		if err := CorrectBias(m, Slice(x, 3), batch, T, tg, true); err != nil {
+		if err := CorrectBias(t.Context(), m, Slice(x, 3), batch, T, tg, true); err != nil {
 			t.Fatal(err)
 		}
 		wantV0 := []float32{0.5 + 1, 0.5 - 0.5}
@@ -342,13 +342,13 @@ func TestImagesHelpers(t *testing.T) {
 	if err := Head(s, 2).Read(make([]float32, 2), 2, 1); err == nil {
 		t.Error("Read past the end of Head(2): no error")
 	}
-	if _, err := Collect(reluNet(t, 1, 1, 1), Slice(nil, 0), []string{"r"}, CollectOptions{}); err == nil {
+	if _, err := Collect(t.Context(), reluNet(t, 1, 1, 1), Slice(nil, 0), []string{"r"}, CollectOptions{}); err == nil {
 		t.Error("Collect without images: no error")
 	}
 	if h := Head(s, 10); h.Len() != 3 {
 		t.Errorf("Head(10) of 3 images has Len %d", h.Len())
 	}
-	if err := batches(s, 2, 0, nil); err == nil {
+	if err := batches(t.Context(), s, 2, 0, nil); err == nil {
 		t.Error("batch size 0: no error")
 	}
 }

@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ann2snn/ann2snn/importer"
@@ -21,8 +22,9 @@ type Target struct {
 // min(max(a, 0), limit[c]) over images and positions; limits[i] holds one
 // value or one per channel. Sums are float64, one per image and channel,
 // added in image order, so the result does not depend on batch or the
-// number of workers.
-func ClippedMeans(ex *ann.Executor, src Images, batch int, names []string, limits [][]float32) ([][]float64, error) {
+// number of workers. It checks ctx between reads and ANN passes and
+// returns ctx.Err() (wrapped) once it is done.
+func ClippedMeans(ctx context.Context, ex *ann.Executor, src Images, batch int, names []string, limits [][]float32) ([][]float64, error) {
 	if len(limits) != len(names) {
 		return nil, fmt.Errorf("calibrate: %d limits for %d values", len(limits), len(names))
 	}
@@ -33,34 +35,32 @@ func ClippedMeans(ex *ann.Executor, src Images, batch int, names []string, limit
 	per := importer.NumElements(ex.InputShape())
 	sums := make([][]float64, len(names))
 	counts := make([]int, len(names))
-	err = batches(src, per, batch, func(_, k int, x []float32) error {
-		_, kept, err := ex.Forward(x, k, names)
-		if err != nil {
-			return err
-		}
-		for i, name := range names {
-			t := kept[name]
-			c := 1
-			if len(t.Shape) > 1 {
-				c = t.Shape[1]
-			}
-			if sums[i] == nil {
-				sums[i] = make([]float64, c)
-			}
-			inner := len(t.Data) / (t.Shape[0] * c)
-			for img := 0; img < t.Shape[0]; img++ {
-				for ch := range c {
-					lim := limits[i][min(ch, len(limits[i])-1)]
-					var s float64
-					for _, v := range t.Data[(img*c+ch)*inner : (img*c+ch+1)*inner] {
-						s += float64(min(max(v, 0), lim))
-					}
-					sums[i][ch] += s
+	err = batches(ctx, src, per, batch, func(_, k int, x []float32) error {
+		return forward(ctx, ex, x, k, per, names, func(_ int, kept map[string]*importer.Tensor) error {
+			for i, name := range names {
+				t := kept[name]
+				c := 1
+				if len(t.Shape) > 1 {
+					c = t.Shape[1]
 				}
+				if sums[i] == nil {
+					sums[i] = make([]float64, c)
+				}
+				inner := len(t.Data) / (t.Shape[0] * c)
+				for img := 0; img < t.Shape[0]; img++ {
+					for ch := range c {
+						lim := limits[i][min(ch, len(limits[i])-1)]
+						var s float64
+						for _, v := range t.Data[(img*c+ch)*inner : (img*c+ch+1)*inner] {
+							s += float64(min(max(v, 0), lim))
+						}
+						sums[i][ch] += s
+					}
+				}
+				counts[i] += t.Shape[0] * inner
 			}
-			counts[i] += t.Shape[0] * inner
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -77,7 +77,10 @@ func ClippedMeans(ex *ann.Executor, src Images, batch int, names []string, limit
 // a time, and returns, for each layer in layers, the per-channel mean of
 // its output per step. The result does not depend on batch or the number
 // of workers: each image's sums are kept apart and added in image order.
-func SNNMeans(m *snnrt.Model, src Images, batch, t int, layers []int) ([][]float64, error) {
+// The simulation checks ctx between batches and time steps
+// (snnrt.Simulator.RunContext); SNNMeans returns ctx.Err() (wrapped) once
+// it is done.
+func SNNMeans(ctx context.Context, m *snnrt.Model, src Images, batch, t int, layers []int) ([][]float64, error) {
 	slot := make(map[int]int, len(layers))
 	sums := make([][]float64, len(layers))
 	perImage := make([][][]float64, len(layers)) // [layer][image in batch][channel]
@@ -115,14 +118,14 @@ func SNNMeans(m *snnrt.Model, src Images, batch, t int, layers []int) ([][]float
 	if err != nil {
 		return nil, err
 	}
-	err = batches(src, m.Input.Len(), batch, func(_, k int, x []float32) error {
+	err = batches(ctx, src, m.Input.Len(), batch, func(first, k int, x []float32) error {
 		for i := range perImage {
 			for img := range k {
 				clear(perImage[i][img])
 			}
 		}
-		if _, err := sim.Run(x, k); err != nil {
-			return err
+		if _, err := sim.RunContext(ctx, x, k); err != nil {
+			return fmt.Errorf("calibrate: simulating images %d..%d: %w", first, first+k-1, err)
 		}
 		for i := range perImage {
 			for img := range k {
@@ -156,8 +159,10 @@ func SNNMeans(m *snnrt.Model, src Images, batch, t int, layers []int) ([][]float
 // otherwise into the initial potential as V0 += e·t, the same charge over
 // t steps. Sequential correction costs one simulation per target; with
 // sequential false all targets are measured in one simulation and
-// corrected together.
-func CorrectBias(m *snnrt.Model, src Images, batch, t int, targets []Target, sequential bool) error {
+// corrected together. The simulations stop when ctx is done (see
+// SNNMeans); CorrectBias then returns ctx.Err() (wrapped) and m may be
+// partly corrected.
+func CorrectBias(ctx context.Context, m *snnrt.Model, src Images, batch, t int, targets []Target, sequential bool) error {
 	readers := make([]int, len(m.Layers))
 	for _, l := range m.Layers {
 		for _, in := range l.Inputs {
@@ -178,7 +183,7 @@ func CorrectBias(m *snnrt.Model, src Images, batch, t int, targets []Target, seq
 		for i, tg := range group {
 			layers[i] = tg.Layer
 		}
-		means, err := SNNMeans(m, src, batch, t, layers)
+		means, err := SNNMeans(ctx, m, src, batch, t, layers)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"strconv"
@@ -123,14 +124,17 @@ func (o Options) Metadata() map[string]string {
 // images (NCHW, preprocessed as the ANN expects). g is not modified.
 // The pipeline: FoldBatchNorm, Lower, threshold balancing on the ANN's
 // activations, threshold shift, bias correction; see the package doc.
+// It cannot be cancelled: ConvertImages can.
 func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, error) {
-	return ConvertImages(g, calibrate.Slice(x, n), opt)
+	return ConvertImages(context.Background(), g, calibrate.Slice(x, n), opt)
 }
 
 // ConvertImages is Convert with calibration images read batch by batch
 // from src (opt.Batch at a time), so that memory does not grow with their
-// number.
-func ConvertImages(g *importer.Graph, src calibrate.Images, opt Options) (*snnrt.Model, error) {
+// number. It stops soon after ctx is done (the calibration, the threshold
+// search and the bias correction's simulations check it between batches,
+// ANN passes, layers and time steps) and returns ctx.Err(), wrapped.
+func ConvertImages(ctx context.Context, g *importer.Graph, src calibrate.Images, opt Options) (*snnrt.Model, error) {
 	opt = opt.withDefaults()
 	g = Clone(g)
 	if err := FoldBatchNorm(g); err != nil {
@@ -154,7 +158,7 @@ func ConvertImages(g *importer.Graph, src calibrate.Images, opt Options) (*snnrt
 	var samples map[string]*calibrate.Sample
 	if len(names) > 0 {
 		copt := calibrate.CollectOptions{Batch: opt.Batch, PerChannel: opt.PerChannel}
-		if samples, err = calibrate.Collect(ex, src, names, copt); err != nil {
+		if samples, err = calibrate.Collect(ctx, ex, src, names, copt); err != nil {
 			return nil, err
 		}
 	}
@@ -169,8 +173,8 @@ func ConvertImages(g *importer.Graph, src calibrate.Images, opt Options) (*snnrt
 		// reaches it with MaxSpikes spikes of θ = λ/MaxSpikes.
 		lambda := neuron.Theta
 		if nr.Act.Kind == ActReLU {
-			if lambda, err = samples[nr.Act.Output].Threshold(opt.Norm, opt.PerChannel); err != nil {
-				return nil, err
+			if lambda, err = samples[nr.Act.Output].Threshold(ctx, opt.Norm, opt.PerChannel); err != nil {
+				return nil, fmt.Errorf("convert: layer %q: %w", l.Name, err)
 			}
 		}
 		neuron.Theta = make([]float32, len(lambda))
@@ -211,14 +215,14 @@ func ConvertImages(g *importer.Graph, src calibrate.Images, opt Options) (*snnrt
 	}
 	if opt.Bias != BiasOff && len(targets) > 0 {
 		head := calibrate.Head(src, opt.CorrectImages)
-		means, err := calibrate.ClippedMeans(ex, head, opt.Batch, targetNames, limits)
+		means, err := calibrate.ClippedMeans(ctx, ex, head, opt.Batch, targetNames, limits)
 		if err != nil {
 			return nil, err
 		}
 		for i := range targets {
 			targets[i].Mean = means[i]
 		}
-		if err := calibrate.CorrectBias(m, head, opt.Batch, opt.T, targets, opt.Bias == BiasSequential); err != nil {
+		if err := calibrate.CorrectBias(ctx, m, head, opt.Batch, opt.T, targets, opt.Bias == BiasSequential); err != nil {
 			return nil, err
 		}
 	}

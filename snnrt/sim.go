@@ -1,6 +1,7 @@
 package snnrt
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -323,7 +324,17 @@ func (s *Simulator) ResetProfile() { clear(s.prof) }
 // It returns an error if len(x) != n·Input.Len() or x holds a non-finite
 // value.
 func (s *Simulator) Run(x []float32, n int) (*Result, error) {
+	return s.RunContext(context.Background(), x, n)
+}
+
+// RunContext is Run that stops when ctx is done: every worker checks it
+// before each chunk and each time step, and RunContext then returns
+// ctx.Err() (wrapped) and no Result.
+func (s *Simulator) RunContext(ctx context.Context, x []float32, n int) (*Result, error) {
 	m, cfg := s.m, s.cfg
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("snnrt: Simulator.Run: %w", err)
+	}
 	if err := checkInput(m, x, n); err != nil {
 		return nil, fmt.Errorf("snnrt: Simulator.Run: %w", err)
 	}
@@ -345,6 +356,7 @@ func (s *Simulator) Run(x []float32, n int) (*Result, error) {
 	ws := s.workers[:workers]
 	for _, w := range ws {
 		w.resetStats()
+		w.done = ctx.Done()
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -358,7 +370,7 @@ func (s *Simulator) Run(x []float32, n int) (*Result, error) {
 			}
 			for {
 				c := int(next.Add(1) - 1)
-				if c >= nchunks {
+				if c >= nchunks || ctx.Err() != nil {
 					return
 				}
 				first := c * chunk
@@ -367,6 +379,12 @@ func (s *Simulator) Run(x []float32, n int) (*Result, error) {
 		}()
 	}
 	wg.Wait()
+	for _, w := range ws {
+		w.done = nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("snnrt: Simulator.Run: %w", err)
+	}
 	for _, w := range ws {
 		r.addStats(&w.runStats)
 		for i, p := range w.prof {

@@ -10,6 +10,7 @@ import (
 // [img·len, (img+1)·len) of its buffers.
 type simWorker struct {
 	s     *Simulator
+	done  <-chan struct{} // RunContext's ctx.Done(): simulate stops between steps once closed (nil: never)
 	cap   int
 	out   [][]float32 // native output: NCHW map, or NHWC accumulator (execEvent); nil for NHWC IF
 	dense [][]float32 // NCHW map (== out for NCHW layers), when needed
@@ -180,6 +181,11 @@ func (w *simWorker) simulate(r *Result, x []float32, first, nimg int) {
 	acc := w.acc[:nimg*classes]
 	clear(acc)
 	for t := 0; t < cfg.T; t++ {
+		select {
+		case <-w.done:
+			return // RunContext reports ctx.Err(); r is discarded
+		default:
+		}
 		w.step(t, xs, nimg)
 		for j, v := range w.dense[m.Output][:nimg*classes] {
 			acc[j] += v

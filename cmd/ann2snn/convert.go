@@ -86,11 +86,10 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintln(stdout, f.applied)
 	calib := calibrationImages(ds, pre, f.calib, f.seed)
-	calib.ctx = ctx // convert.ConvertImages takes no context: stop at its next read
 	n := calib.Len()
 	opt.Batch = f.batch
 	start := time.Now()
-	m, err := convert.ConvertImages(g, calib, opt)
+	m, err := convert.ConvertImages(ctx, g, calib, opt)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", src, err))
 	}
@@ -165,7 +164,6 @@ func calibrationImages(ds *dataset.Dataset, pre dataset.Preprocess, k int, seed 
 
 // sampledImages are the images idx of ds, as calibrate.Images.
 type sampledImages struct {
-	ctx context.Context // nil: never cancelled
 	ds  *dataset.Dataset
 	pre dataset.Preprocess
 	idx []int
@@ -176,9 +174,6 @@ var _ calibrate.Images = (*sampledImages)(nil)
 func (s *sampledImages) Len() int { return len(s.idx) }
 
 func (s *sampledImages) Read(dst []float32, start, n int) error {
-	if s.ctx != nil && s.ctx.Err() != nil {
-		return s.ctx.Err()
-	}
 	per := s.ds.ImageSize()
 	if start < 0 || n < 0 || start+n > len(s.idx) || len(dst) != n*per {
 		return fmt.Errorf("read of calibration images [%d, %d) into %d values: have %d images of %d values (does the data set fit the model?)", start, start+n, len(dst), len(s.idx), per)
