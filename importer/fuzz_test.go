@@ -9,7 +9,7 @@ import (
 // fuzzSeeds returns small real models and damaged copies of them.
 func fuzzSeeds(tb testing.TB) [][]byte {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.onnx"))
-	files = append(files, filepath.Join(modelDir, "lenet_mnist.onnx"))
+	files = append(files, filepath.Join("..", "models", "lenet_mnist.onnx"))
 	var seeds [][]byte
 	for _, f := range files {
 		if filepath.Base(f) == "conv_external.onnx" {
