@@ -1,19 +1,20 @@
 package convert
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/sharedtest"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
 
+// sharedModel loads a model of ../shared/models (see internal/sharedtest):
+// a missing file skips the test, or fails it when CI is set.
 func sharedModel(t *testing.T, name string) *importer.Graph {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "models", name)
-	g, err := importer.Load(path)
+	g, err := importer.Load(sharedtest.Path(t, "models", name))
 	if err != nil {
-		t.Skipf("shared model %s not available: %v", name, err)
+		t.Fatal(err)
 	}
 	return g
 }
