@@ -36,6 +36,9 @@ const (
 	// LossV0: the layer starts from a non-zero membrane potential V0;
 	// NIR has no initial state, so the graph starts from 0.
 	LossV0
+	// LossResetZero: the layer resets to zero, but NIR before 1.0.6
+	// (Options.NIRVersion) has only IF with reset by subtraction.
+	LossResetZero
 )
 
 // String describes the loss.
@@ -45,6 +48,8 @@ func (k LossKind) String() string {
 		return "reset by subtraction exported as reset to 0"
 	case LossV0:
 		return "initial potential V0 dropped (NIR starts from 0)"
+	case LossResetZero:
+		return "reset to zero exported as reset by subtraction (the IF of NIR < 1.0.6)"
 	}
 	return fmt.Sprintf("LossKind(%d)", int(k))
 }

@@ -62,6 +62,7 @@ func TestWriteReadH5py(t *testing.T) {
 	if err := json.Unmarshal(out, &v); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
+	m.Metadata[MetaDT] = "1"
 	if v.Version != Version || !reflect.DeepEqual(v.Metadata, m.Metadata) {
 		t.Errorf("version %q metadata %v", v.Version, v.Metadata)
 	}

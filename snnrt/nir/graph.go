@@ -23,6 +23,7 @@ const (
 	TypeConv2d     = "Conv2d"
 	TypeAffine     = "Affine"
 	TypeAvgPool2d  = "AvgPool2d"
+	TypeSumPool2d  = "SumPool2d"
 	TypeFlatten    = "Flatten"
 	TypeScale      = "Scale"
 	TypeIF         = "IF"
@@ -33,6 +34,10 @@ const (
 // them. A node's input is the sum of the outputs of all nodes with an edge
 // to it. Nodes are listed in topological order when built by FromModel.
 type Graph struct {
+	// Version is the NIR version written to the file and the meaning of
+	// its IF nodes: before 1.0.6 they reset by subtraction and have no
+	// v_reset; "" means Version.
+	Version  string
 	Nodes    []Node
 	Edges    []Edge
 	Metadata map[string]string // graph metadata (written as strings); may be nil
@@ -92,8 +97,13 @@ func (g *Graph) Sources(dst string) []string {
 
 // Validate checks that node names are unique and usable as HDF5 link
 // names, that every edge joins two nodes, that no edge is repeated and
-// that every parameter's data fill its shape.
+// that every parameter's data fill its shape, and the version if set.
 func (g *Graph) Validate() error {
+	if g.Version != "" {
+		if _, err := parseVersion(g.Version); err != nil {
+			return err
+		}
+	}
 	seen := map[string]bool{}
 	for _, n := range g.Nodes {
 		if n.Name == "" || n.Name == "." || n.Name == ".." || strings.ContainsAny(n.Name, "/\x00") {
@@ -182,7 +192,11 @@ func (g *Graph) hdf5() (*hdf5.File, error) {
 	}
 	f := &hdf5.File{}
 	root := f.Root()
-	if err := root.String("version", Version); err != nil {
+	version := g.Version
+	if version == "" {
+		version = Version
+	}
+	if err := root.String("version", version); err != nil {
 		return nil, err
 	}
 	top, err := root.Group("node")

@@ -31,19 +31,22 @@ type importer struct {
 	m      *snnrt.Model
 	layer  map[string]int // node name → layer index of its output (or InputIndex)
 	outDeg map[string]int
-	output int // layer read out by the Output node
+	output int  // layer read out by the Output node
+	legacy bool // NIR < 1.0.6: IF resets by subtraction
 }
 
 // ToModel builds an snnrt.Model computing what g describes, for the
 // subset of NIR that FromModel writes: one Input and one Output node,
-// Conv2d, Affine, AvgPool2d (padding counted in the divisor), Flatten
+// Conv2d, Affine, AvgPool2d (padding counted in the divisor), SumPool2d,
+// Flatten
 // (whole tensor), Scale and I (in front of Output) with per-channel
 // values, and IF with v_reset = 0 and r/v_threshold constant per channel.
 // A node with several incoming edges gets an Add layer. An IF node
 // becomes an snnrt IF with θ = 1 that resets to zero, its input scaled by
 // r/v_threshold (folded into the Conv or Linear before it when that feeds
 // only this node, else a depthwise 1×1 convolution), so its spikes are
-// worth 1 as in NIR. Other graphs give *UnsupportedError (Layer −1) or an
+// worth 1 as in NIR. The graph's metadata is copied, MetaDT included.
+// Other graphs give *UnsupportedError (Layer −1) or an
 // error naming the node.
 func ToModel(g *Graph) (*snnrt.Model, error) {
 	if err := g.Validate(); err != nil {
@@ -54,6 +57,9 @@ func ToModel(g *Graph) (*snnrt.Model, error) {
 		return nil, err
 	}
 	im := &importer{g: g, m: &snnrt.Model{}, layer: map[string]int{}, outDeg: map[string]int{}}
+	if g.Version != "" {
+		im.legacy, _ = parseVersion(g.Version) // checked by Validate
+	}
 	if len(g.Metadata) > 0 {
 		im.m.Metadata = maps.Clone(g.Metadata)
 	}
@@ -170,7 +176,7 @@ func (im *importer) node(n *Node) error {
 		}
 		idx, err = im.append(snnrt.Layer{Name: n.Name, Kind: snnrt.KindLinear, Inputs: []int{in},
 			W: slices.Clone(w.F32), B: slices.Clone(b.F32)})
-	case TypeAvgPool2d:
+	case TypeAvgPool2d, TypeSumPool2d:
 		k, err1 := i64(n, "kernel_size", 2)
 		st, err2 := i64(n, "stride", 2)
 		p, err3 := i64(n, "padding", 2)
@@ -180,6 +186,10 @@ func (im *importer) node(n *Node) error {
 		idx, err = im.append(snnrt.Layer{Name: n.Name, Kind: snnrt.KindAvgPool, Inputs: []int{in},
 			Pool: snnrt.PoolGeom{C: s.C, H: s.H, W: s.W, KH: k[0], KW: k[1], StrideH: st[0], StrideW: st[1],
 				PadT: p[0], PadB: p[0], PadL: p[1], PadR: p[1], CountIncludePad: true}})
+		if err == nil && n.Type == TypeSumPool2d {
+			// A sum is kh·kw times the average that counts padding.
+			idx, err = im.scale(n.Name+"_sum", idx, im.m.Layers[idx].Shape, fill(s.C, float32(k[0]*k[1])))
+		}
 	case TypeFlatten:
 		sd, err1 := i64(n, "start_dim", 0)
 		ed, err2 := i64(n, "end_dim", 0)
@@ -263,12 +273,24 @@ func (im *importer) scale(name string, in int, s snnrt.Shape, sc []float32) (int
 func (im *importer) ifNode(n *Node, in int, s snnrt.Shape) (int, error) {
 	r, err1 := channelValues(n, "r", s)
 	th, err2 := channelValues(n, "v_threshold", s)
-	vr, err3 := channelValues(n, "v_reset", s)
-	if err := firstErr(err1, err2, err3); err != nil {
+	if err := firstErr(err1, err2); err != nil {
 		return 0, err
 	}
-	if slices.ContainsFunc(vr, func(v float32) bool { return v != 0 }) {
-		return 0, &UnsupportedError{Layer: -1, Feature: "IF with v_reset ≠ 0"}
+	reset := snnrt.ResetToZero
+	if im.legacy {
+		// NIR < 1.0.6: IF resets by subtraction and has no v_reset.
+		if n.Param("v_reset") != nil {
+			return 0, &UnsupportedError{Layer: -1, Feature: "IF with v_reset in a NIR " + im.g.Version + " graph (v_reset exists from 1.0.6 on)"}
+		}
+		reset = snnrt.ResetBySubtraction
+	} else {
+		vr, err := channelValues(n, "v_reset", s)
+		if err != nil {
+			return 0, err
+		}
+		if slices.ContainsFunc(vr, func(v float32) bool { return v != 0 }) {
+			return 0, &UnsupportedError{Layer: -1, Feature: "IF with v_reset ≠ 0"}
+		}
 	}
 	f := make([]float32, s.C)
 	for c := range f {
@@ -291,7 +313,7 @@ func (im *importer) ifNode(n *Node, in int, s snnrt.Shape) (int, error) {
 				}
 			}
 			return im.append(snnrt.Layer{Name: n.Name, Kind: snnrt.KindIF, Inputs: []int{in},
-				IF: snnrt.IF{Theta: []float32{1}, Reset: snnrt.ResetToZero}})
+				IF: snnrt.IF{Theta: []float32{1}, Reset: reset}})
 		}
 	}
 	src, err := im.scale(n.Name+"_in", in, s, f)
@@ -299,7 +321,7 @@ func (im *importer) ifNode(n *Node, in int, s snnrt.Shape) (int, error) {
 		return 0, err
 	}
 	return im.append(snnrt.Layer{Name: n.Name, Kind: snnrt.KindIF, Inputs: []int{src},
-		IF: snnrt.IF{Theta: []float32{1}, Reset: snnrt.ResetToZero}})
+		IF: snnrt.IF{Theta: []float32{1}, Reset: reset}})
 }
 
 // nirShape reads an integer shape parameter ([C,H,W] or [N]) as a Shape.

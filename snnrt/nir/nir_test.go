@@ -3,8 +3,8 @@ package nir
 import (
 	"errors"
 	"math/rand/v2"
-	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ann2snn/ann2snn/internal/kernels"
@@ -85,9 +85,9 @@ func TestFromModelStructure(t *testing.T) {
 				"flatten5>linear6", "linear6>output"},
 			[]LossKind{LossReset, LossReset}},
 		{"residual", residual(), Options{Integrate: true},
-			[]string{"input:Input", "conv0:Conv2d", "if1:IF", "conv2:Conv2d", "add3_scale1:Scale", "if4:IF",
+			[]string{"input:Input", "conv0:Conv2d", "if1:IF", "conv2:Conv2d", "if4_in1:Conv2d", "if4:IF",
 				"globalavgpool5:AvgPool2d", "linear6_flatten:Flatten", "linear6:Affine", "integrator:I", "output:Output"},
-			[]string{"input>conv0", "conv0>if1", "if1>conv2", "if1>add3_scale1", "conv2>if4", "add3_scale1>if4",
+			[]string{"input>conv0", "conv0>if1", "if1>conv2", "if1>if4_in1", "conv2>if4", "if4_in1>if4",
 				"if4>globalavgpool5", "globalavgpool5>linear6_flatten", "linear6_flatten>linear6",
 				"linear6>integrator", "integrator>output"},
 			[]LossKind{LossReset, LossReset, LossV0}},
@@ -119,42 +119,145 @@ func TestFromModelStructure(t *testing.T) {
 	}
 }
 
-// TestFolding checks the parameters of the cnn graph against the model:
-// θ of if1 (per channel) scales the input channels of conv3, θ of if4
-// (per layer) the columns of linear6, and IF nodes carry r, θ and 0.
+// residualUniform: conv → IF(θ = 2) → conv → (+ skip) → IF(θ = 1) →
+// linear: the skip's spike value 2 is folded into conv2's weights and
+// bias (×1/2) and if4's threshold (1/2), so no node is added.
+func residualUniform() *snnrt.Model {
+	rng := rand.New(rand.NewPCG(9, 10))
+	m := &snnrt.Model{Input: snnrt.Shape{C: 2, H: 3, W: 3}}
+	a := m.MustAppend(conv(snnrt.InputIndex, 2, 3, 3, 2, rng))
+	a = m.MustAppend(ifl(a, 2))
+	b := m.MustAppend(conv(a, 2, 3, 3, 2, rng))
+	s := m.MustAppend(snnrt.Layer{Kind: snnrt.KindAdd, Inputs: []int{b, a}})
+	s = m.MustAppend(ifl(s, 1))
+	m.MustAppend(snnrt.Layer{Kind: snnrt.KindLinear, Inputs: []int{s}, W: randW(rng, 3*18), B: randW(rng, 3)})
+	return m
+}
+
+// scaled returns v[i]·f(i).
+func scaled(v []float32, f func(i int) float32) []float32 {
+	out := make([]float32, len(v))
+	for i := range v {
+		out[i] = v[i] * f(i)
+	}
+	return out
+}
+
+func constant(n int, v float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}
+
+// TestFolding checks every weight, bias and IF parameter of the exported
+// graphs against the model's, with the folding derived by hand: θ of an
+// IF scales the input columns of the next synaptic layer; a per-channel
+// θ divides the output rows and bias of the layer before it and leaves
+// v_threshold = 1; a per-layer θ stays in v_threshold; SumPool2d's 1/4
+// goes into the next layer's columns; a residual skip's spike value goes
+// into the other branch's rows and bias and into the next threshold.
+// Every IF has r = 1, and no Scale node remains.
 func TestFolding(t *testing.T) {
-	m := cnn()
-	g, _, err := FromModel(m, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c3, l3 := g.Node("conv3").Param("weight"), m.Layers[3]
-	if !slices.Equal(c3.Shape, []int{4, 3, 3, 3}) {
-		t.Fatalf("conv3 weight shape %v", c3.Shape)
-	}
+	cnnM, resM, uniM := cnn(), residual(), residualUniform()
 	theta1 := []float32{0.5, 1, 2}
-	for k := range 4 {
-		for c := range 3 {
-			for j := range 9 {
-				i := (k*3+c)*9 + j
-				if c3.F32[i] != l3.W[i]*theta1[c] {
-					t.Fatalf("conv3 weight[%d] = %v, want %v·%v", i, c3.F32[i], l3.W[i], theta1[c])
+	tests := []struct {
+		name   string
+		m      *snnrt.Model
+		opt    Options
+		vreset bool
+		want   map[string][]float32 // "node/param" → its values
+	}{
+		{"cnn", cnnM, Options{}, true, map[string][]float32{
+			"conv0/weight":    scaled(cnnM.Layers[0].W, func(i int) float32 { return 1 / theta1[i/18] }),
+			"conv0/bias":      scaled(cnnM.Layers[0].B, func(i int) float32 { return 1 / theta1[i] }),
+			"if1/v_threshold": constant(48, 1),
+			"if1/r":           constant(48, 1),
+			"conv3/weight":    scaled(cnnM.Layers[3].W, func(i int) float32 { return theta1[i/9%3] }),
+			"conv3/bias":      cnnM.Layers[3].B,
+			"if4/v_threshold": constant(16, 0.25),
+			"linear6/weight":  scaled(cnnM.Layers[6].W, func(int) float32 { return 0.25 }),
+			"linear6/bias":    cnnM.Layers[6].B,
+			"if4/v_reset":     constant(16, 0),
+		}},
+		{"cnn sumpool", cnnM, Options{SumPool: true}, true, map[string][]float32{
+			"conv0/weight":    scaled(cnnM.Layers[0].W, func(i int) float32 { return 1 / theta1[i/18] }),
+			"conv3/weight":    scaled(cnnM.Layers[3].W, func(i int) float32 { return theta1[i/9%3] / 4 }),
+			"conv3/bias":      cnnM.Layers[3].B,
+			"if4/v_threshold": constant(16, 0.25),
+		}},
+		{"cnn nir 1.0.5", cnnM, Options{NIRVersion: "1.0.5"}, false, map[string][]float32{
+			"if1/v_threshold": constant(48, 1),
+			"if4/v_threshold": constant(16, 0.25),
+		}},
+		{"residual, per-channel skip", resM, Options{}, true, map[string][]float32{
+			"conv0/weight":    scaled(resM.Layers[0].W, func(i int) float32 { return []float32{2, 0.5}[i/18] }),
+			"conv0/bias":      scaled(resM.Layers[0].B, func(i int) float32 { return []float32{2, 0.5}[i] }),
+			"if1/v_threshold": constant(18, 1),
+			"conv2/weight":    scaled(resM.Layers[2].W, func(i int) float32 { return []float32{0.5, 2}[i/9%2] }),
+			"conv2/bias":      resM.Layers[2].B,
+			// the skip's (0.5, 2) over if4's θ = 1, on the diagonal
+			"if4_in1/weight":  {0.5, 0, 0, 2},
+			"if4_in1/bias":    {0, 0},
+			"if4/v_threshold": constant(18, 1),
+			"linear6/weight":  resM.Layers[6].W,
+		}},
+		{"residual, per-layer skip", uniM, Options{}, true, map[string][]float32{
+			"conv0/weight":    scaled(uniM.Layers[0].W, func(int) float32 { return 1 }),
+			"if1/v_threshold": constant(18, 2),
+			"conv2/weight":    scaled(uniM.Layers[2].W, func(int) float32 { return 2.0 / 2 }), // ·θ1 = 2 in, ·1/2 out
+			"conv2/bias":      scaled(uniM.Layers[2].B, func(int) float32 { return 0.5 }),
+			"if4/v_threshold": constant(18, 0.5),
+			"linear5/weight":  uniM.Layers[5].W, // if4's spikes are worth θ = 1
+			"linear5/bias":    uniM.Layers[5].B,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, _, err := FromModel(tc.m, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range tc.want {
+				node, param, _ := strings.Cut(k, "/")
+				n := g.Node(node)
+				if n == nil {
+					t.Errorf("no node %s", node)
+					continue
+				}
+				if p := n.Param(param); p == nil || !slices.Equal(p.F32, want) {
+					t.Errorf("%s = %v\nwant %v", k, p, want)
 				}
 			}
-		}
+			for _, n := range g.Nodes {
+				switch n.Type {
+				case TypeScale:
+					t.Errorf("node %s: Scale node left in the graph", n.Name)
+				case TypeIF:
+					if r := n.Param("r"); slices.ContainsFunc(r.F32, func(v float32) bool { return v != 1 }) {
+						t.Errorf("node %s: r = %v, want 1", n.Name, r.F32)
+					}
+					if th := n.Param("v_threshold").F32; slices.ContainsFunc(th, func(v float32) bool { return v != th[0] }) {
+						t.Errorf("node %s: several thresholds %v", n.Name, th)
+					}
+					if (n.Param("v_reset") != nil) != tc.vreset {
+						t.Errorf("node %s: v_reset present %v, want %v (NIR %q)", n.Name, n.Param("v_reset") != nil, tc.vreset, tc.opt.NIRVersion)
+					}
+				case TypeAvgPool2d, TypeSumPool2d:
+					if (n.Type == TypeSumPool2d) != tc.opt.SumPool {
+						t.Errorf("node %s: type %s with SumPool %v", n.Name, n.Type, tc.opt.SumPool)
+					}
+				}
+			}
+			if g.Metadata[MetaDT] != "1" {
+				t.Errorf("metadata %v: no %s = 1", g.Metadata, MetaDT)
+			}
+		})
 	}
-	a6, l6 := g.Node("linear6").Param("weight"), m.Layers[6]
-	for i := range l6.W {
-		if a6.F32[i] != l6.W[i]*0.25 {
-			t.Fatalf("linear6 weight[%d] = %v, want %v·0.25", i, a6.F32[i], l6.W[i])
-		}
-	}
-	if1 := g.Node("if1")
-	if th := if1.Param("v_threshold"); !slices.Equal(th.Shape, []int{3, 4, 4}) || th.F32[0] != 0.5 || th.F32[16] != 1 || th.F32[47] != 2 {
-		t.Errorf("if1 v_threshold shape %v values %v", th.Shape, th.F32)
-	}
-	if r := if1.Param("r"); slices.ContainsFunc(r.F32, func(v float32) bool { return v != 1 }) {
-		t.Errorf("if1 r = %v, want 1", r.F32)
+	g, _, err := FromModel(cnnM, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if f := g.Node("flatten5"); !slices.Equal(f.Param("input_type").I64, []int64{4, 2, 2}) ||
 		f.Param("start_dim").I64[0] != 0 || f.Param("end_dim").I64[0] != -1 {
@@ -164,8 +267,8 @@ func TestFolding(t *testing.T) {
 		!slices.Equal(c0.Param("input_shape").I64, []int64{4, 4}) || c0.Param("groups").Shape != nil {
 		t.Errorf("conv0 params %+v", c0.Params)
 	}
-	if !reflect.DeepEqual(g.Metadata, m.Metadata) {
-		t.Errorf("metadata %v, want %v", g.Metadata, m.Metadata)
+	if g.Metadata["ann2snn.dataset"] != cnnM.Metadata["ann2snn.dataset"] {
+		t.Errorf("metadata %v, want %v", g.Metadata, cnnM.Metadata)
 	}
 }
 
@@ -203,27 +306,52 @@ func TestFromModelUnsupported(t *testing.T) {
 }
 
 // TestSemantics runs the model that the NIR graph describes (θ folded,
-// membranes normalised to threshold 1) against the original model with
-// the same lossy changes made directly (reset to zero, V0 = 0): with
-// power-of-two thresholds both must give identical logits at every step.
+// membranes normalised to one threshold per layer) against the original
+// model with the same lossy changes made directly (NIR >= 1.0.6: reset to
+// zero, V0 = 0; NIR 1.0.5: reset by subtraction, V0 = 0): with
+// power-of-two thresholds both must give identical logits at every step,
+// so the spikes of every IF layer are the same.
 func TestSemantics(t *testing.T) {
+	zero := cnn()
+	for i := range zero.Layers {
+		zero.Layers[i].IF.Reset = snnrt.ResetToZero
+	}
 	for _, tc := range []struct {
-		name string
-		m    *snnrt.Model
-	}{{"cnn", cnn()}, {"residual", residual()}} {
+		name   string
+		m      *snnrt.Model
+		opt    Options
+		lossy  bool
+		legacy bool
+	}{
+		{"cnn", cnn(), Options{}, true, false},
+		{"cnn sumpool", cnn(), Options{SumPool: true}, true, false},
+		{"cnn 1.0.5", cnn(), Options{NIRVersion: "1.0.5"}, false, true},
+		{"cnn reset to zero", zero, Options{}, false, false},
+		{"cnn reset to zero 1.0.5", zero, Options{NIRVersion: "1.0.5"}, true, true},
+		{"residual", residual(), Options{Integrate: true}, true, false},
+		{"residual 1.0.5", residual(), Options{NIRVersion: "1.0.5"}, true, true},
+		{"residual per-layer θ", residualUniform(), Options{}, true, false},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, losses, err := Semantics(tc.m)
+			g, losses, err := FromModel(tc.m, tc.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(losses) == 0 {
-				t.Error("no losses reported")
+			s, err := ToModel(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (len(losses) > 0) != tc.lossy {
+				t.Errorf("losses %v, want some: %v", losses, tc.lossy)
 			}
 			ref := *tc.m
 			ref.Layers = slices.Clone(ref.Layers)
 			for i := range ref.Layers {
 				if l := &ref.Layers[i]; l.Kind == snnrt.KindIF {
 					l.IF.Reset, l.IF.V0 = snnrt.ResetToZero, nil
+					if tc.legacy {
+						l.IF.Reset = snnrt.ResetBySubtraction
+					}
 				}
 			}
 			const n, T = 8, 16
@@ -302,7 +430,13 @@ func TestToModelUnsupported(t *testing.T) {
 		{"v_reset", mod(func(g *Graph) { g.Node("if1").Param("v_reset").F32[0] = 0.1 })},
 		{"threshold varies in a channel", mod(func(g *Graph) { g.Node("if1").Param("v_threshold").F32[1] = 3 })},
 		{"cycle", mod(func(g *Graph) { g.Edges = append(g.Edges, Edge{"if4", "conv3"}) })},
-		{"unknown node type", mod(func(g *Graph) { g.Node("avgpool2").Type = "SumPool2d" })},
+		{"unknown node type", mod(func(g *Graph) { g.Node("avgpool2").Type = "MaxPool2d" })},
+		{"v_reset in a 1.0.5 graph", mod(func(g *Graph) { g.Version = "1.0.5" })},
+		{"no v_reset in a 1.0.6 graph", mod(func(g *Graph) {
+			g.Version = "1.0.6"
+			n := g.Node("if1")
+			n.Params = slices.DeleteFunc(n.Params, func(p Param) bool { return p.Name == "v_reset" })
+		})},
 		{"two outputs", mod(func(g *Graph) {
 			g.Nodes = append(g.Nodes, Node{Name: "out2", Type: TypeOutput, Params: []Param{ints("shape", 5)}})
 			g.Edges = append(g.Edges, Edge{"linear6", "out2"})
@@ -311,6 +445,51 @@ func TestToModelUnsupported(t *testing.T) {
 	for _, tc := range tests {
 		if m, err := ToModel(tc.g); err == nil {
 			t.Errorf("%s: ToModel accepted the graph (%d layers)", tc.name, len(m.Layers))
+		}
+	}
+}
+
+// TestSumPoolRefused checks that SumPool2d is refused where its 1/(kh·kw)
+// cannot go into one synaptic layer: pooling read by an IF, by two
+// layers, or by the read-out.
+func TestSumPoolRefused(t *testing.T) {
+	pool := snnrt.Layer{Kind: snnrt.KindAvgPool, Pool: snnrt.PoolGeom{C: 2, H: 4, W: 4, KH: 2, KW: 2, StrideH: 2, StrideW: 2}}
+	build := func(f func(m *snnrt.Model, p int)) *snnrt.Model {
+		m := &snnrt.Model{Input: snnrt.Shape{C: 2, H: 4, W: 4}}
+		i := m.MustAppend(ifl(snnrt.InputIndex, 1))
+		l := pool
+		l.Inputs = []int{i}
+		f(m, m.MustAppend(l))
+		return m
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	tests := []struct {
+		name string
+		m    *snnrt.Model
+		ok   bool
+	}{
+		{"conv reads the pool", build(func(m *snnrt.Model, p int) { m.MustAppend(conv(p, 2, 2, 2, 2, rng)) }), true},
+		{"flatten and linear", build(func(m *snnrt.Model, p int) {
+			f := m.MustAppend(snnrt.Layer{Kind: snnrt.KindFlatten, Inputs: []int{p}})
+			m.MustAppend(snnrt.Layer{Kind: snnrt.KindLinear, Inputs: []int{f}, W: randW(rng, 3*8)})
+		}), true},
+		{"IF reads the pool", build(func(m *snnrt.Model, p int) {
+			m.MustAppend(conv(m.MustAppend(ifl(p, 1)), 2, 2, 2, 2, rng))
+		}), false},
+		{"read-out", build(func(*snnrt.Model, int) {}), false},
+		{"two readers", build(func(m *snnrt.Model, p int) {
+			a := m.MustAppend(conv(p, 2, 2, 2, 2, rng))
+			m.MustAppend(snnrt.Layer{Kind: snnrt.KindAdd, Inputs: []int{a, p}})
+		}), false},
+	}
+	for _, tc := range tests {
+		_, _, err := FromModel(tc.m, Options{SumPool: true})
+		var ue *UnsupportedError
+		if tc.ok && err != nil || !tc.ok && (!errors.As(err, &ue) || ue.Layer != 1) {
+			t.Errorf("%s: error %v, want ok %v (else *UnsupportedError for the pool, layer 1)", tc.name, err, tc.ok)
+		}
+		if _, _, err := FromModel(tc.m, Options{}); err != nil {
+			t.Errorf("%s: AvgPool2d export: %v", tc.name, err)
 		}
 	}
 }
