@@ -3,7 +3,8 @@
 # (intraOpNumThreads 1 and 2) on one ONNX model, same data, same batch.
 #
 #   bench/compare.sh MODEL.onnx DATA [IMAGES]
-#     DATA    mnist | fashion-mnist | cifar10
+#     DATA    mnist | fashion-mnist | cifar10[:DIR] (bare cifar10: $ANN2SNN_CIFAR10_DIR
+#             or ~/.cache/ann2snn/cifar10, as ann2snn's dataset.CIFAR10Dir)
 #     IMAGES  number of test images (default: the whole test set)
 #   env: ANN2SNN_BIN (a built ann2snn binary; default: go build ./cmd/ann2snn),
 #        BATCH (default 64),
@@ -27,7 +28,7 @@
 set -euo pipefail
 
 if [[ $# -lt 2 || $# -gt 3 ]]; then
-  echo "usage: bench/compare.sh MODEL.onnx mnist|fashion-mnist|cifar10 [IMAGES]" >&2
+  echo "usage: bench/compare.sh MODEL.onnx mnist|fashion-mnist|cifar10[:DIR] [IMAGES]" >&2
   exit 2
 fi
 model=$(realpath "$1")

@@ -31,6 +31,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +167,19 @@ function mnistDir() {
   return join(base, hits[hits.length - 1], 'data');
 }
 
+// CIFAR-10 directory, as ann2snn's dataset.CIFAR10Dir finds it:
+// $ANN2SNN_CIFAR10_DIR, else ann2snn/cifar10 in the per-user cache directory
+// (Go's os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux,
+// ~/Library/Caches on macOS, %LocalAppData% on Windows).
+function cifar10Dir() {
+  if (process.env.ANN2SNN_CIFAR10_DIR) return process.env.ANN2SNN_CIFAR10_DIR;
+  let cache;
+  if (process.platform === 'darwin') cache = join(homedir(), 'Library', 'Caches');
+  else if (process.platform === 'win32') cache = process.env.LocalAppData;
+  else cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'ann2snn', 'cifar10');
+}
+
 // Returns {pixels: Uint8Array (n*c*h*w, NCHW), labels: Uint8Array, c, h, w}.
 function loadTest(data, dir) {
   if (data === 'mnist' || data === 'fashion-mnist') {
@@ -177,7 +191,7 @@ function loadTest(data, dir) {
     return { pixels: x.data, labels: y.data, c: 1, h: x.dims[1], w: x.dims[2] };
   }
   if (data === 'cifar10') {
-    const path = join(dir ?? (process.env.ANN2SNN_CIFAR10_DIR || '/work/shared/datasets/cifar10'), 'test_batch.bin.gz');
+    const path = join(dir ?? cifar10Dir(), 'test_batch.bin.gz');
     const b = gunzipSync(readFileSync(path));
     const rec = 3073;
     if (b.length % rec !== 0) throw new Error(`${path}: ${b.length} bytes is not a multiple of ${rec}`);

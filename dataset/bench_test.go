@@ -8,13 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ann2snn/ann2snn/internal/sharedtest"
 )
 
 // BenchmarkLoadCIFAR10Test measures decoding the gzip-compressed CIFAR-10
 // test batch (target: under 1 s).
 func BenchmarkLoadCIFAR10Test(b *testing.B) {
+	dir := sharedtest.Path(b, "datasets", "cifar10")
 	for b.Loop() {
-		if _, err := LoadCIFAR10(cifar10SharedDir, Test); err != nil {
+		if _, err := LoadCIFAR10(dir, Test); err != nil {
 			b.Skip(err)
 		}
 	}

@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ann2snn/ann2snn/internal/sharedtest"
 )
 
 // cifarRecords builds n CIFAR-10 records; record i has label labels[i] and
@@ -139,9 +142,11 @@ func manifestLabels(t *testing.T, path string) []int {
 	return labels
 }
 
-// TestRealCIFAR10 loads the shared CIFAR-10 copy and checks every label
-// against the manifests and the class balance of the test set.
+// TestRealCIFAR10 loads the shared CIFAR-10 copy (../shared/datasets/cifar10,
+// see internal/sharedtest) and checks every label against the manifests
+// and the class balance of the test set.
 func TestRealCIFAR10(t *testing.T) {
+	dir := sharedtest.Path(t, "datasets", "cifar10")
 	tests := []struct {
 		split    Split
 		n        int
@@ -153,10 +158,7 @@ func TestRealCIFAR10(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.split.String(), func(t *testing.T) {
 			start := time.Now()
-			d, err := Open("cifar10", tt.split)
-			if errors.Is(err, fs.ErrNotExist) {
-				t.Skip(err)
-			}
+			d, err := Open("cifar10:"+dir, tt.split)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +166,7 @@ func TestRealCIFAR10(t *testing.T) {
 			if d.Len() != tt.n || d.Shape() != [3]int{3, 32, 32} {
 				t.Fatalf("got %d images %v", d.Len(), d.Shape())
 			}
-			want := manifestLabels(t, filepath.Join(cifar10SharedDir, tt.manifest))
+			want := manifestLabels(t, filepath.Join(dir, tt.manifest))
 			if len(want) < tt.n {
 				t.Fatalf("manifest has %d rows", len(want))
 			}
@@ -183,5 +185,45 @@ func TestRealCIFAR10(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCIFAR10Dir checks where the bare cifar10 spec looks: the environment
+// variable, else ann2snn/cifar10 in the per-user cache directory, and that a
+// missing directory is an fs.ErrNotExist error that says where to put the
+// files.
+func TestCIFAR10Dir(t *testing.T) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	env := t.TempDir()
+	writeFile(t, env, "test_batch.bin", cifarRecords(7))
+	tests := []struct {
+		env, want string
+	}{
+		{env, env},
+		{"", filepath.Join(cache, "ann2snn", "cifar10")},
+	}
+	for _, tt := range tests {
+		t.Setenv(EnvCIFAR10Dir, tt.env)
+		if got, err := CIFAR10Dir(); err != nil || got != tt.want {
+			t.Errorf("%s=%q: CIFAR10Dir() = %q, %v; want %q", EnvCIFAR10Dir, tt.env, got, err, tt.want)
+		}
+	}
+	t.Setenv(EnvCIFAR10Dir, env)
+	if d, err := Open("cifar10", Test); err != nil || d.Len() != 1 || d.Label(0) != 7 {
+		t.Errorf("Open(cifar10) with %s set: %v", EnvCIFAR10Dir, err)
+	}
+	missing := filepath.Join(t.TempDir(), "none")
+	t.Setenv(EnvCIFAR10Dir, missing)
+	_, err = Open("cifar10", Test)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing directory: error %v, want fs.ErrNotExist", err)
+	}
+	for _, s := range []string{missing, "test_batch.bin", EnvCIFAR10Dir, "cifar10:DIR"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not mention %q", err, s)
+		}
 	}
 }

