@@ -29,6 +29,8 @@ type exportConfig struct {
 	format    exportFormat
 	strict    bool
 	integrate bool
+	sumPool   bool   // --nir-avgpool sum
+	version   string // --nir-version
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,6 +40,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.out, "o", "", "output file (default: the model's name with .nir, next to it)")
 	fs.BoolVar(&cfg.strict, "strict", false, "fail instead of exporting when NIR cannot keep the model's semantics (reset by subtraction, V0 ≠ 0)")
 	fs.BoolVar(&cfg.integrate, "integrate", false, "add an integrator (I node) before the output, so the graph outputs the time-summed read-out as snnrt does")
+	avgpool := fs.String("nir-avgpool", "avg", "how to write average pooling: avg (AvgPool2d) or sum (SumPool2d with 1/(kh·kw) folded into the next layer's weights; sinabs maps only SumPool2d)")
+	fs.StringVar(&cfg.version, "nir-version", nir.Version, "NIR version to write: before 1.0.6 IF has no v_reset and resets by subtraction (sinabs pins nir <= 1.0.5); from 1.0.6 on IF resets to v_reset = 0")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -48,6 +52,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg.src = pos[0]
 	if cfg.format, err = parseExportFormat(*format); err != nil {
 		return &usageError{err.Error()}
+	}
+	switch *avgpool {
+	case "avg":
+	case "sum":
+		cfg.sumPool = true
+	default:
+		return &usageError{fmt.Sprintf("unknown --nir-avgpool %q (supported: avg, sum)", *avgpool)}
 	}
 	if cfg.out, err = outputPath(cfg.src, cfg.out, ".nir"); err != nil {
 		return err
@@ -62,7 +73,8 @@ func exportModel(_ context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	if err != nil {
 		return badInput(err)
 	}
-	g, losses, err := nir.FromModel(m, nir.Options{Strict: cfg.strict, Integrate: cfg.integrate})
+	g, losses, err := nir.FromModel(m, nir.Options{Strict: cfg.strict, Integrate: cfg.integrate,
+		SumPool: cfg.sumPool, NIRVersion: cfg.version})
 	var ue *nir.UnsupportedError
 	var le *nir.LossError
 	switch {
@@ -74,10 +86,13 @@ func exportModel(_ context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	for _, l := range losses {
 		fmt.Fprintf(stderr, "warning: %v\n", l)
 	}
+	if cfg.integrate {
+		fmt.Fprintln(stderr, "warning: --integrate: no NIR importer we know of maps the I node (sinabs drops it silently); consumers must sum the output over time themselves (see docs/nir.md)")
+	}
 	if err := g.Save(cfg.out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: NIR %s, %d nodes, %d edges, %d semantic losses (see docs/nir.md)\n",
-		cfg.out, nir.Version, len(g.Nodes), len(g.Edges), len(losses))
+		cfg.out, g.Version, len(g.Nodes), len(g.Edges), len(losses))
 	return nil
 }
