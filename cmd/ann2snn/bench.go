@@ -133,9 +133,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return badInput(err)
 	}
-	if f.data == "" {
-		f.data = m.Metadata["ann2snn.dataset"]
-	}
 	if f.limit == 0 {
 		f.limit = defaultBenchImages
 	}

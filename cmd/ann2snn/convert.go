@@ -89,14 +89,17 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	n := calib.Len()
 	opt.Batch = f.batch
 	start := time.Now()
-	m, err := convert.ConvertImages(ctx, g, calib, opt)
+	bar := withProgress(calib, stderr) // a bar on a terminal, quiet in CI and pipes
+	m, err := convert.ConvertImages(ctx, g, bar, opt)
+	bar.done()
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", src, err))
 	}
 	sum := sha256.Sum256(raw)
 	abs, _ := filepath.Abs(src)
 	m.Metadata["source.path"] = abs
-	m.Metadata["source.sha256"] = hex.EncodeToString(sum[:])
+	m.Metadata[metaSourceSHA256] = hex.EncodeToString(sum[:])
+	m.Metadata[metaToolVersion] = toolVersion()
 	m.Metadata["calibrate.data"] = f.data + ":" + f.split
 	m.Metadata["calibrate.images"] = strconv.Itoa(n)
 	m.Metadata["calibrate.seed"] = strconv.FormatUint(f.seed, 10)

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,10 @@ type dataFlags struct {
 	// (registerModelLimit).
 	maxModel int64
 
+	// fromModel: --data was not given and came from the model's
+	// ann2snn.dataset metadata (resolve).
+	fromModel bool
+
 	// applied describes what the last load or openFor read and applied;
 	// commands print it in their header and --json output.
 	applied dataInfo
@@ -79,7 +84,7 @@ func (o *optInt) Set(s string) error {
 
 func (d *dataFlags) register(fs *flag.FlagSet, defaultSplit string) {
 	d.warn = fs.Output()
-	fs.StringVar(&d.data, "data", "", "data set: mnist | fashion-mnist | cifar10:DIR | npy:IMAGES.npy,LABELS.npy | imagefolder:DIR (DIR/CLASS/*.png|jpg, torchvision ImageFolder order)")
+	fs.StringVar(&d.data, "data", "", "data set: mnist | fashion-mnist | cifar10[:DIR] | npy:IMAGES.npy[,LABELS.npy] | idx:IMAGES,LABELS (IDX files, as MNIST's) | imagefolder:DIR (DIR/CLASS/*.png|jpg, torchvision ImageFolder order) (default: the data set recorded in the model's ann2snn.dataset metadata, which convert writes)")
 	fs.StringVar(&d.split, "split", defaultSplit, "split of the data set: test | train")
 	fs.IntVar(&d.limit, "limit", 0, "use only the first N images (0 = all)")
 	fs.IntVar(&d.batch, "batch", 64, "images per batch (at most the number of images)")
@@ -101,10 +106,21 @@ func (d *dataFlags) modelOptions() importer.Options {
 	return importer.Options{MaxModelBytes: d.maxModel}
 }
 
+// resolve sets --data, when it was not given, to the data set recorded in
+// the model's metadata meta (ann2snn.dataset).
+func (d *dataFlags) resolve(meta map[string]string) {
+	if strings.TrimSpace(d.data) != "" {
+		return
+	}
+	if v := strings.TrimSpace(meta[dataset.MetaDataset]); v != "" {
+		d.data, d.fromModel = v, true
+	}
+}
+
 // checkFlags checks the flags that need no data.
 func (d *dataFlags) checkFlags() error {
 	if d.data == "" {
-		return &usageError{"--data is required (mnist, fashion-mnist, cifar10:DIR, npy:IMAGES.npy,LABELS.npy or imagefolder:DIR)"}
+		return &usageError{"--data is required: the model records no data set (ann2snn.dataset); pass mnist, fashion-mnist, cifar10:DIR, npy:IMAGES.npy,LABELS.npy, idx:IMAGES,LABELS or imagefolder:DIR"}
 	}
 	if d.batch <= 0 {
 		return &usageError{fmt.Sprintf("--batch must be positive, got %d", d.batch)}
@@ -148,6 +164,7 @@ func (d *dataFlags) imageOptions(meta map[string]string) (dataset.ImageOptions, 
 // openSplit opens split of the selected data set, resized and cropped as
 // the flags or meta say; --limit is not applied.
 func (d *dataFlags) openSplit(split dataset.Split, meta map[string]string) (*dataset.Dataset, error) {
+	d.resolve(meta)
 	if err := d.checkFlags(); err != nil {
 		return nil, err
 	}
@@ -167,6 +184,7 @@ func (d *dataFlags) openSplit(split dataset.Split, meta map[string]string) (*dat
 // the dataFlags comment, writes any warning to d.warn, and records what it
 // did in d.applied.
 func (d *dataFlags) load(meta map[string]string) (*dataset.Dataset, dataset.Preprocess, error) {
+	d.resolve(meta)
 	if err := d.checkFlags(); err != nil {
 		return nil, dataset.Preprocess{}, err
 	}
@@ -188,6 +206,7 @@ func (d *dataFlags) load(meta map[string]string) (*dataset.Dataset, dataset.Prep
 		return nil, pre, err
 	}
 	info.Images, info.Classes = ds.Len(), ds.NumClasses()
+	info.FromModel = d.fromModel
 	if opt, _ := d.imageOptions(meta); !opt.IsZero() {
 		info.Resize, info.Crop = opt.Resize, opt.Crop
 	}
@@ -329,10 +348,12 @@ func checkShapes(ds *dataset.Dataset, in []int) error {
 // applied: the header line (String) and the "data" object of --json
 // output, a stable contract for scripts.
 type dataInfo struct {
-	Spec    string `json:"spec"`            // --data
-	Split   string `json:"split,omitempty"` // named data sets only
-	Images  int    `json:"images"`          // after --limit
-	Classes int    `json:"classes"`         // 1 + the largest label; 0 when unlabeled
+	Spec string `json:"spec"` // --data
+	// FromModel: Spec is the model's ann2snn.dataset (no --data given).
+	FromModel bool   `json:"from_model,omitempty"`
+	Split     string `json:"split,omitempty"` // named data sets only
+	Images    int    `json:"images"`          // after --limit
+	Classes   int    `json:"classes"`         // 1 + the largest label; 0 when unlabeled
 	// Values is "pixels" (uint8, 0..255) or "float" (other .npy data).
 	Values string    `json:"values"`
 	Resize int       `json:"resize,omitempty"` // imagefolder: shorter side after resizing
@@ -353,6 +374,9 @@ type dataInfo struct {
 func (i dataInfo) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "data %s (", i.Spec)
+	if i.FromModel {
+		b.WriteString("from the model's metadata, ")
+	}
 	if i.Split != "" {
 		fmt.Fprintf(&b, "%s, ", i.Split)
 	}
@@ -390,8 +414,14 @@ func (i dataInfo) String() string {
 // that later runs on pixel data apply it again: the applied one for pixel
 // data; for float values used as given (which say nothing about pixels)
 // source's recorded keys, copied unchanged.
+//
+// It also records the data set (ann2snn.dataset), its paths made absolute,
+// so that eval, bench and finetune need no --data for the converted model.
 func (i dataInfo) meta(source map[string]string) map[string]string {
 	m := map[string]string{}
+	if spec := absDataSpec(i.Spec); spec != "" {
+		m[dataset.MetaDataset] = spec
+	}
 	if i.Values != "pixels" {
 		for _, k := range []string{dataset.MetaScale, dataset.MetaMean, dataset.MetaStd, dataset.MetaResize, dataset.MetaCrop} {
 			if v, ok := source[k]; ok {
@@ -433,4 +463,26 @@ func joinFloats(v []float32) string {
 		s[i] = strconv.FormatFloat(float64(x), 'g', -1, 32)
 	}
 	return strings.Join(s, ",")
+}
+
+// absDataSpec returns the --data spec with its file and directory paths
+// made absolute (cifar10:DIR, npy:A,B, idx:A,B, imagefolder:DIR, ...), so
+// that it names the same data from any working directory. Named sets
+// without a path (mnist, cifar10) are returned as they are.
+func absDataSpec(spec string) string {
+	spec = strings.TrimSpace(spec)
+	name, rest, ok := strings.Cut(spec, ":")
+	if !ok || rest == "" {
+		return spec
+	}
+	parts := strings.Split(rest, ",")
+	for k, p := range parts {
+		if p == "" {
+			continue
+		}
+		if a, err := filepath.Abs(p); err == nil {
+			parts[k] = a
+		}
+	}
+	return name + ":" + strings.Join(parts, ",")
 }

@@ -205,6 +205,11 @@ func TestDataFlagErrors(t *testing.T) {
 func TestDataInfoLineAndMeta(t *testing.T) {
 	named := dataInfo{Spec: "cifar10", Split: "test", Images: 10000, Classes: 10, Values: "pixels", Scale: 1.0 / 255,
 		Mean: []float32{0.4914, 0.4822, 0.4465}, Std: []float32{0.247, 0.2435, 0.2616}, Source: "flags"}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	absX := filepath.Join(wd, "x.npy") // the spec is recorded with absolute paths
 	float := dataInfo{Spec: "npy:x.npy", Images: 32, Values: "float", Scale: 1, Source: "float values used as given"}
 	for _, tc := range []struct {
 		info dataInfo
@@ -212,10 +217,10 @@ func TestDataInfoLineAndMeta(t *testing.T) {
 		meta map[string]string
 	}{
 		{named, "data cifar10 (test, 10000 images, 10 classes, uint8 pixels) preprocessing: scale 1/255, mean 0.4914,0.4822,0.4465, std 0.247,0.2435,0.2616 (flags)",
-			map[string]string{dataset.MetaScale: "0.003921569", dataset.MetaMean: "0.4914,0.4822,0.4465", dataset.MetaStd: "0.247,0.2435,0.2616"}},
+			map[string]string{dataset.MetaDataset: "cifar10", dataset.MetaScale: "0.003921569", dataset.MetaMean: "0.4914,0.4822,0.4465", dataset.MetaStd: "0.247,0.2435,0.2616"}},
 		// Float data record the source's pixel preprocessing, unchanged.
 		{float, "data npy:x.npy (32 images, unlabeled, float values) preprocessing: scale 1 (float values used as given)",
-			map[string]string{dataset.MetaScale: "0.00392156862745098", dataset.MetaMean: "0.485,0.456,0.406", dataset.MetaStd: "0.229,0.224,0.225"}},
+			map[string]string{dataset.MetaDataset: "npy:" + absX, dataset.MetaScale: "0.00392156862745098", dataset.MetaMean: "0.485,0.456,0.406", dataset.MetaStd: "0.229,0.224,0.225"}},
 	} {
 		if got := tc.info.String(); got != tc.line {
 			t.Errorf("line\n%s\nwant\n%s", got, tc.line)
@@ -228,5 +233,46 @@ func TestDataInfoLineAndMeta(t *testing.T) {
 	p, _, err := dataset.PreprocessFromMeta(named.meta(nil))
 	if err != nil || p.Scale != float32(1.0/255) {
 		t.Errorf("recorded scale reads back as %v (%v)", p.Scale, err)
+	}
+}
+
+func TestAbsDataSpec(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ spec, want string }{
+		{"mnist", "mnist"},
+		{"cifar10", "cifar10"},
+		{" fashion-mnist ", "fashion-mnist"},
+		{"cifar10:data/c10", "cifar10:" + filepath.Join(wd, "data", "c10")},
+		{"cifar10:/srv/c10", "cifar10:/srv/c10"},
+		{"npy:a.npy,b.npy", "npy:" + filepath.Join(wd, "a.npy") + "," + filepath.Join(wd, "b.npy")},
+		{"idx:/x/i,l", "idx:/x/i," + filepath.Join(wd, "l")},
+		{"imagefolder:../img", "imagefolder:" + filepath.Join(filepath.Dir(wd), "img")},
+	} {
+		if got := absDataSpec(tc.spec); got != tc.want {
+			t.Errorf("absDataSpec(%q) = %q, want %q", tc.spec, got, tc.want)
+		}
+	}
+}
+
+// TestDataFromModel: without --data the data set is the model's
+// ann2snn.dataset, and the header says so; without either the error says
+// that --data is required.
+func TestDataFromModel(t *testing.T) {
+	d := dataFlags{split: "test", batch: 4}
+	_, _, err := d.load(map[string]string{dataset.MetaDataset: u8NPY})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.data != u8NPY || !d.applied.FromModel || !strings.Contains(d.applied.String(), "from the model's metadata") {
+		t.Errorf("data %q, header %q: want %q from the model's metadata", d.data, d.applied, u8NPY)
+	}
+	d = dataFlags{split: "test", batch: 4}
+	_, _, err = d.load(map[string]string{dataset.MetaScale: "1"})
+	var ue *usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--data is required") {
+		t.Errorf("no --data, no ann2snn.dataset: %v", err)
 	}
 }

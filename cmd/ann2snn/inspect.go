@@ -20,14 +20,17 @@ type layerInfo struct {
 }
 
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("inspect", "model.onnx", stderr)
+	fs := newFlagSet("inspect", "model.onnx|model.snn", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return &usageError{"want exactly one model.onnx argument"}
+		return &usageError{"want exactly one model.onnx or model.snn argument"}
+	}
+	if isSNNFile(pos[0]) {
+		return inspectSNN(pos[0], *asJSON, stdout)
 	}
 	g, err := importer.Load(pos[0])
 	if err != nil {

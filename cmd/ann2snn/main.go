@@ -7,13 +7,14 @@
 //
 // Commands:
 //
-//	inspect   print the layers, shapes, parameters and MACs of an ONNX model
+//	inspect   print an ONNX model's layers, shapes, parameters and MACs, or a .snn model's layers, neurons, thresholds and metadata
 //	convert   convert an ONNX ANN into a calibrated SNN (.snn)
 //	eval      evaluate an ONNX model (ANN) or a .snn model on a data set
 //	merge     combine the parts of a sharded eval (eval --shard K/N --json)
 //	finetune  fine-tune a .snn model with surrogate gradients (BPTT)
 //	export    export a .snn model to another format (NIR)
 //	bench     time the SNN runtime (event-driven and dense) against the ANN executor
+//	version   print the version of ann2snn (also --version)
 //
 // Run "ann2snn <command> --help" for the flags of each command.
 //
@@ -94,7 +95,7 @@ func hint(err error) string {
 	case errors.As(err, &op), errors.As(err, &feature):
 		return " (re-export the model without it, or with a supported op in its place)"
 	case errors.As(err, &data):
-		return " (check the data files: see --data in docs/cli.md for the formats)"
+		return " (check the data files: the formats are under --data in docs/cli.md, section eval)"
 	case errors.Is(err, atomicfile.ErrNotRegular):
 		return " (choose a file name; a symbolic link is written through)"
 	}
@@ -109,7 +110,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"inspect", "print the layers, shapes, parameters and MACs of an ONNX model", runInspect},
+		{"inspect", "print an ONNX model's layers, shapes, params and MACs, or a .snn model's layers, neurons, θ and metadata", runInspect},
 		{"convert", "convert an ONNX ANN into a calibrated SNN (.snn)", runConvert},
 		{"eval", "evaluate an ONNX model (ANN) or a .snn model on a data set", runEval},
 		{"merge", "combine the parts of a sharded eval (eval --shard K/N --json)", runMerge},
@@ -207,11 +208,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		writeReference(ctx, stdout)
 		return exitOK
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		printUsage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		printUsage(stdout)
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintf(stdout, "ann2snn %s\n", toolVersion())
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -223,13 +229,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if ow.err != nil && !errors.Is(err, context.Canceled) {
 			err = badInput(fmt.Errorf("writing the output: %w", ow.err))
 		}
+		var he *helpError
 		switch {
 		case err == nil:
+			return exitOK
+		case errors.As(err, &he):
+			// --help is asked for: it goes to stdout (ann2snn eval --help | less).
+			if _, werr := io.WriteString(stdout, he.text); werr != nil {
+				fmt.Fprintf(stderr, "ann2snn %s: writing the output: %v\n", c.name, werr)
+				return exitBadInput
+			}
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "ann2snn %s: %v%s\n", c.name, err, hint(err))
+		// Ctrl-C cancels the context: say "interrupted", not "context canceled".
+		msg := strings.ReplaceAll(err.Error(), context.Canceled.Error(), "interrupted")
+		fmt.Fprintf(stderr, "ann2snn %s: %s%s\n", c.name, msg, hint(err))
 		var ue *usageError
 		var ie *inputError
 		var out *atomicfile.Error // an output file that cannot be written (full disk included)
@@ -256,9 +272,12 @@ func writeReference(ctx context.Context, w io.Writer) {
 	printUsage(w)
 	fmt.Fprintln(w, "```")
 	for _, c := range commands() {
-		var help strings.Builder
-		c.run(ctx, []string{"--help"}, io.Discard, &help)
-		fmt.Fprintf(w, "\n## %s\n\n%s.\n\n```\n%s```\n", c.name, c.summary, help.String())
+		var help string
+		var he *helpError
+		if err := c.run(ctx, []string{"--help"}, io.Discard, io.Discard); errors.As(err, &he) {
+			help = he.text
+		}
+		fmt.Fprintf(w, "\n## %s\n\n%s.\n\n```\n%s```\n", c.name, c.summary, help)
 	}
 }
 
@@ -268,6 +287,8 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(w, "  version   print the version of ann2snn (also --version)")
+	fmt.Fprintln(w, "  version   print the version of ann2snn (also --version)")
 	fmt.Fprintln(w, "\nRun \"ann2snn <command> --help\" for a command's flags.")
 	fmt.Fprintln(w, "Exit status: 0 ok, 1 usage, 2 bad input, 3 internal error, 130 interrupted.")
 	fmt.Fprintln(w, "Output files (-o, --logits, --cpuprofile) are checked before any work and")
@@ -276,13 +297,21 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "link is written through (the file it names is replaced, the link kept).")
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting and
-// prints a usage line for the command.
+// helpError is what parseFlags returns for -h/--help: the command's usage
+// text, which run prints on stdout with exit status 0.
+type helpError struct{ text string }
+
+func (e *helpError) Error() string { return "help requested" }
+func (e *helpError) Unwrap() error { return flag.ErrHelp }
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+// Its output (fs.Output()) is stderr, for the warnings of the data flags;
+// its usage text is returned by parseFlags as a *helpError, for stdout.
 func newFlagSet(name, argsUsage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ann2snn %s [flags] %s\n\nFlags:\n", name, argsUsage)
+		fmt.Fprintf(fs.Output(), "Usage: ann2snn %s [flags] %s\n\nFlags:\n", name, argsUsage)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -290,14 +319,23 @@ func newFlagSet(name, argsUsage string, stderr io.Writer) *flag.FlagSet {
 
 // parseFlags parses args, allowing flags after positional arguments
 // ("eval model.onnx --data mnist"), and returns the positional arguments.
+// A flag error is one line naming the command and the flag (a
+// *usageError); -h or --help gives a *helpError holding the usage text.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard) // the flag package would print the error and the whole usage
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				var b strings.Builder
+				fs.SetOutput(&b)
+				usage()
+				return nil, &helpError{b.String()}
 			}
-			return nil, &usageError{err.Error()}
+			return nil, &usageError{fmt.Sprintf("%v (run 'ann2snn %s --help')", err, fs.Name())}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

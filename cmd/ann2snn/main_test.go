@@ -39,9 +39,8 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"no args", nil, exitUsage, "Usage"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
-		{"help", []string{"eval", "--help"}, exitOK, "-data string"},
 		{"bad flag", []string{"eval", "--nope", lenet}, exitUsage, "nope"},
-		{"missing data", []string{"eval", lenet}, exitUsage, "--data is required"},
+		{"missing data", []string{"eval", garbageSNN}, exitBadInput, "garbage.snn"},
 		{"missing file", []string{"inspect", filepath.Join(dir, "absent.onnx")}, exitBadInput, "absent.onnx"},
 		{"garbage file", []string{"inspect", garbage}, exitBadInput, "garbage.onnx"},
 		{"bad data set", []string{"eval", lenet, "--data", "imagenet"}, exitBadInput, "imagenet"},

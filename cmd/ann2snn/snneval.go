@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -414,8 +415,8 @@ func printSNNEval(w io.Writer, r *snnEval) {
 		if unlabeled {
 			acc, gap = "n/a", "n/a"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.0f\t%.0f\t%.3f\t%.2fx\t\n", s.T, acc, gap,
-			s.SOPsPerImage, s.MACsPerImage, s.EnergyUJ, s.EnergyUJ/r.ANNEnergyUJ)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.0f\t%.0f\t%.3f\t%s\t\n", s.T, acc, gap,
+			s.SOPsPerImage, s.MACsPerImage, s.EnergyUJ, ratioX(s.EnergyUJ, r.ANNEnergyUJ))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nfiring rate per IF layer (spikes per neuron per step, T=%d):\n", r.MaxTimesteps)
@@ -493,7 +494,10 @@ func printReport(w io.Writer, rep []calibrate.LayerError) {
 // recordedSource returns the source ONNX path recorded at conversion if
 // that file still exists with the recorded SHA-256, else "".
 func recordedSource(meta map[string]string) string {
-	path, want := meta["source.path"], meta["source.sha256"]
+	path, want := meta["source.path"], meta[metaSourceSHA256]
+	if want == "" {
+		want = meta["source.sha256"] // the key of files written before ann2snn.source_sha256
+	}
 	if path == "" || want == "" {
 		return ""
 	}
@@ -519,4 +523,15 @@ func denseMACs(m *snnrt.Model) int64 {
 		}
 	}
 	return total
+}
+
+// ratioX formats a/b as "1.23x", or "n/a" when the ratio is not a finite
+// number (b = 0: a model without multiply-accumulates, whose ANN energy
+// is 0).
+func ratioX(a, b float64) string {
+	r := a / b
+	if b == 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fx", r)
 }
