@@ -233,6 +233,11 @@ func (w *simWorker) step(t int, xs []float32, nimg int) {
 		cfg.Observe(InputIndex, t+1, w.first, nimg, cur)
 	}
 	for i := 0; i < len(m.Layers); i++ {
+		select {
+		case <-w.done:
+			return // cancelled (RunContext): the state is reset by the next run
+		default:
+		}
 		if s.layers[i].fuseIF {
 			w.eventIFStep(i, t, cur, nimg) // layers i and i+1; Observe is nil
 			i++

@@ -1,0 +1,135 @@
+package calibrate_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ann2snn/ann2snn/calibrate"
+	"github.com/ann2snn/ann2snn/convert"
+	"github.com/ann2snn/ann2snn/dataset"
+	"github.com/ann2snn/ann2snn/importer"
+)
+
+// Where BenchmarkConvertCancel finds its model and data (see
+// /work/shared/models/README.md); it is skipped without them.
+const (
+	cancelModel = "/work/shared/models/vgg16h_cifar10_relu.onnx"
+	cancelData  = "cifar10:/work/shared/datasets/cifar10"
+)
+
+// phaseImages reads the first n test images of ds; at read number at
+// (counting from 1) it cancels after delay, from another goroutine, and
+// records when.
+type phaseImages struct {
+	ds     *dataset.Dataset
+	pre    dataset.Preprocess
+	n      int
+	at     int
+	delay  time.Duration
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	reads    int
+	cancelAt time.Time
+}
+
+func (p *phaseImages) Len() int { return p.n }
+
+func (p *phaseImages) Read(dst []float32, start, n int) error {
+	p.mu.Lock()
+	p.reads++
+	if p.reads == p.at {
+		time.AfterFunc(p.delay, p.cancelNow)
+	}
+	p.mu.Unlock()
+	_, err := p.ds.Batch(dst, start, n, p.pre)
+	return err
+}
+
+func (p *phaseImages) cancelNow() {
+	p.mu.Lock()
+	if p.cancelAt.IsZero() {
+		p.cancelAt = time.Now()
+	}
+	p.mu.Unlock()
+	p.cancel()
+}
+
+// cancellingNorm is MinError that cancels at its third histogram (inside
+// the threshold search).
+type cancellingNorm struct {
+	calibrate.MinError
+	img   *phaseImages
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *cancellingNorm) HistThreshold(h *calibrate.Hist) float32 {
+	c.mu.Lock()
+	c.calls++
+	if c.calls == 3 {
+		c.img.cancelNow()
+	}
+	c.mu.Unlock()
+	return c.MinError.HistThreshold(h)
+}
+
+// BenchmarkConvertCancel measures how long convert.ConvertImages takes to
+// return after its context is cancelled in each phase of a conversion of
+// VGG-16 on CIFAR-10 with joint bias correction (1024 calibration images
+// in batches of 64: reads 1-16 are the calibration, 17-20 the ANN means,
+// 21-24 the SNN simulation of the bias correction), and reports the
+// largest latency over b.N runs as max-ms.
+func BenchmarkConvertCancel(b *testing.B) {
+	raw, err := os.ReadFile(cancelModel)
+	if err != nil {
+		b.Skip(err)
+	}
+	g, err := importer.Parse(raw, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ds, err := dataset.Open(cancelData, dataset.Test)
+	if err != nil {
+		b.Skip(err)
+	}
+	pre := dataset.Preprocess{Scale: 1.0 / 255, Mean: []float32{0.4914, 0.4822, 0.4465}, Std: []float32{0.2470, 0.2435, 0.2616}}
+	phases := []struct {
+		name  string
+		at    int // read at which to cancel (0: in the threshold search)
+		delay time.Duration
+	}{
+		{"calibration", 8, 150 * time.Millisecond},
+		{"threshold-search", 0, 0},
+		{"bias-ANN-means", 18, 100 * time.Millisecond},
+		{"bias-SNN", 22, 150 * time.Millisecond},
+	}
+	for _, ph := range phases {
+		b.Run(ph.name, func(b *testing.B) {
+			var worst time.Duration
+			for b.Loop() {
+				ctx, cancel := context.WithCancel(b.Context())
+				img := &phaseImages{ds: ds, pre: pre, n: 1024, at: ph.at, delay: ph.delay, cancel: cancel}
+				norm := &cancellingNorm{MinError: calibrate.MinError{T: 16}, img: img}
+				opt := convert.Options{Bias: convert.BiasJoint, Norm: calibrate.MinError{T: 16}}
+				if ph.at == 0 {
+					opt.Norm = norm
+				}
+				_, err := convert.ConvertImages(ctx, g, img, opt)
+				done := time.Now()
+				cancel()
+				if !errors.Is(err, context.Canceled) {
+					b.Fatalf("error %v, want context.Canceled", err)
+				}
+				img.mu.Lock()
+				worst = max(worst, done.Sub(img.cancelAt))
+				img.mu.Unlock()
+			}
+			b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
+		})
+	}
+}
