@@ -99,3 +99,49 @@ func TestThresholdCancel(t *testing.T) {
 		}
 	}
 }
+
+// countdownCtx is a context that reports itself cancelled from its left-th
+// Err call on, and counts the calls: a cancellation part way through a
+// loop, at a fixed point, without timing.
+type countdownCtx struct {
+	context.Context
+	left, calls int
+}
+
+func (c *countdownCtx) Err() error {
+	c.calls++
+	if c.calls >= c.left {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestMinErrorSearchCancel: MinError's search over a binned histogram
+// checks the context before every one of its 41 candidates, so a context
+// cancelled at the 5th check stops it there.
+func TestMinErrorSearchCancel(t *testing.T) {
+	h := NewHist(LayerBits, 4)
+	a := make([]float32, 1000)
+	for i := range a {
+		a[i] = float32(i+1) / 100
+	}
+	h.Add(a)
+	if h.Exact() {
+		t.Fatal("histogram still exact: the test needs bins")
+	}
+	ctx := &countdownCtx{Context: context.Background(), left: 5}
+	if _, err := h.threshold(ctx, MinError{T: 8}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if ctx.calls != 5 {
+		t.Errorf("%d checks of the context, want 5 (stop at the first cancelled one)", ctx.calls)
+	}
+	live := &countdownCtx{Context: context.Background(), left: 1 << 30}
+	got, err := h.threshold(live, MinError{T: 8})
+	if want := h.Threshold(MinError{T: 8}); err != nil || got != want {
+		t.Errorf("live context: θ %v, %v; want %v as without one", got, err, want)
+	}
+	if live.calls < 41 {
+		t.Errorf("%d checks of the context over 41 candidates", live.calls)
+	}
+}

@@ -260,10 +260,10 @@ func (s *Sample) add(ctx context.Context, t *importer.Tensor) error {
 // checks ctx before every histogram it searches and returns ctx.Err()
 // (wrapped) once it is done.
 func (s *Sample) Threshold(ctx context.Context, norm Norm, perChannel bool) ([]float32, error) {
-	if err := ctx.Err(); err != nil {
+	layer, err := s.Layer.threshold(ctx, norm)
+	if err != nil {
 		return nil, fmt.Errorf("calibrate: threshold search: %w", err)
 	}
-	layer := s.Layer.Threshold(norm)
 	if layer <= 0 {
 		layer = 1
 	}
@@ -275,10 +275,9 @@ func (s *Sample) Threshold(ctx context.Context, norm Norm, perChannel bool) ([]f
 	}
 	th := make([]float32, len(s.Channel))
 	for c, h := range s.Channel {
-		if err := ctx.Err(); err != nil {
+		if th[c], err = h.threshold(ctx, norm); err != nil {
 			return nil, fmt.Errorf("calibrate: threshold search, channel %d: %w", c, err)
 		}
-		th[c] = h.Threshold(norm)
 		if th[c] <= 0 {
 			th[c] = layer
 		}

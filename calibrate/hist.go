@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"context"
 	"math"
 	"slices"
 )
@@ -221,4 +222,16 @@ func (h *Hist) Threshold(norm Norm) float32 {
 		return norm.Threshold(slices.Clone(h.exact))
 	}
 	return norm.HistThreshold(h)
+}
+
+// threshold is Threshold that stops part way through a cancellable search
+// (ctxNorm) when ctx is done, returning ctx.Err().
+func (h *Hist) threshold(ctx context.Context, norm Norm) (float32, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if c, ok := norm.(ctxNorm); ok && h.rows != nil {
+		return c.histThreshold(ctx, h)
+	}
+	return h.Threshold(norm), nil
 }

@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -80,8 +81,9 @@ func (m MinError) Threshold(a []float32) float32 {
 			sample[i] = pos[int(float64(i)*step)]
 		}
 	}
-	return m.search(pos[len(pos)-1], func(q float64) float32 { return quantile(pos, q) },
+	th, _ := m.search(context.Background(), pos[len(pos)-1], func(q float64) float32 { return quantile(pos, q) },
 		func(th float32) float64 { return quantError(sample, th, m.T) })
+	return th
 }
 
 // HistThreshold searches the same percentiles of the values h summarises;
@@ -89,10 +91,17 @@ func (m MinError) Threshold(a []float32) float32 {
 // (the in-memory Threshold uses 65,536 evenly spaced order statistics
 // instead: both estimate the same mean error).
 func (m MinError) HistThreshold(h *Hist) float32 {
+	th, _ := m.histThreshold(context.Background(), h)
+	return th
+}
+
+// histThreshold is HistThreshold that checks ctx before every candidate θ
+// and returns ctx.Err() once it is done (see ctxNorm).
+func (m MinError) histThreshold(ctx context.Context, h *Hist) (float32, error) {
 	if h.N() == 0 {
-		return 0
+		return 0, nil
 	}
-	return m.search(h.Max(), h.Quantile, func(th float32) float64 {
+	return m.search(ctx, h.Max(), h.Quantile, func(th float32) float64 {
 		step := float64(th) / float64(m.T)
 		var s float64
 		h.bins(func(lo, hi float32, c uint64) bool {
@@ -107,10 +116,14 @@ func (m MinError) HistThreshold(h *Hist) float32 {
 }
 
 // search returns the candidate θ = quantile(q), q = 0.90, 0.9025, …, 1,
-// with the least err(θ); def if none is positive.
-func (m MinError) search(def float32, quantile func(q float64) float32, err func(th float32) float64) float32 {
+// with the least err(θ); def if none is positive. It checks ctx before
+// every candidate and returns ctx.Err() once it is done.
+func (m MinError) search(ctx context.Context, def float32, quantile func(q float64) float32, err func(th float32) float64) (float32, error) {
 	best, bestErr := def, math.Inf(1)
 	for q := 0.90; q <= 1.0000001; q += 0.0025 {
+		if e := ctx.Err(); e != nil {
+			return 0, e
+		}
 		th := quantile(min(q, 1))
 		if th <= 0 {
 			continue
@@ -119,7 +132,14 @@ func (m MinError) search(def float32, quantile func(q float64) float32, err func
 			best, bestErr = th, e
 		}
 	}
-	return best
+	return best, nil
+}
+
+// ctxNorm is a Norm whose histogram search can be cancelled part way
+// (MinError, the one that searches); Hist.threshold uses it when the norm
+// has it.
+type ctxNorm interface {
+	histThreshold(ctx context.Context, h *Hist) (float32, error)
 }
 
 func (m MinError) String() string { return fmt.Sprintf("minerr%d", m.T) }
