@@ -15,7 +15,8 @@ import (
 type Options struct {
 	// Strict makes FromModel fail with *LossError instead of exporting a
 	// graph whose semantics differ from the model's (reset by
-	// subtraction, non-zero V0).
+	// subtraction, or reset to zero for NIRVersion before 1.0.6;
+	// non-zero V0).
 	Strict bool
 	// Integrate puts an I node (integrator, r = 1) in front of the Output
 	// node, so that the graph's output is the running sum of the read-out
