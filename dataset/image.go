@@ -40,7 +40,7 @@ func imageCodecFor(path string, head []byte) (imageCodec, error) {
 	case bytes.HasPrefix(head, []byte("BM")):
 		return imageCodec{"bmp", bmp.DecodeConfig, bmp.Decode}, nil
 	case bytes.HasPrefix(head, []byte("II*\x00")), bytes.HasPrefix(head, []byte("MM\x00*")):
-		return imageCodec{"tiff", tiff.DecodeConfig, tiff.Decode}, nil
+		return imageCodec{"tiff", tiffDecodeConfig, tiff.Decode}, nil
 	case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WEBP":
 		return imageCodec{"webp", webp.DecodeConfig, webp.Decode}, nil
 	case len(head) >= 2 && head[0] == 'P' && (head[1] == '5' || head[1] == '6'):
@@ -51,10 +51,33 @@ func imageCodecFor(path string, head []byte) (imageCodec, error) {
 	return imageCodec{}, formatErr(path, "image", nil, "not a PNG, JPEG, BMP, TIFF, WebP or binary netpbm file")
 }
 
+// tiffDecodeConfig is tiff.DecodeConfig, given an io.ReaderAt. The TIFF
+// header holds the offset of the directory that gives the size, and
+// x/image/tiff reads a plain io.Reader into a buffer it grows to that
+// offset before reading: a 150-byte file declaring an offset of 3 GB made
+// it allocate 4 GiB (the FuzzImage hang; fatal under a 2 GB address-space
+// limit). A reader that is not an io.ReaderAt is read to its end first, so
+// memory is bounded by the file, not by what it declares.
+func tiffDecodeConfig(r io.Reader) (image.Config, error) {
+	if _, ok := r.(io.ReaderAt); !ok {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return image.Config{}, err
+		}
+		r = bytes.NewReader(b)
+	}
+	return tiff.DecodeConfig(r)
+}
+
 // imageConfig reads the width and height of the image file (named path)
 // that r reads, from its header.
 func imageConfig(path string, r *bufio.Reader) (w, h int, err error) {
 	head, _ := r.Peek(12)
+	return imageConfigOf(path, head, r)
+}
+
+// imageConfigOf is imageConfig for a reader r whose first bytes are head.
+func imageConfigOf(path string, head []byte, r io.Reader) (w, h int, err error) {
 	codec, err := imageCodecFor(path, head)
 	if err != nil {
 		return 0, 0, err
@@ -73,7 +96,7 @@ func imageConfig(path string, r *bufio.Reader) (w, h int, err error) {
 // RGB as Pillow's Image.convert("RGB") does (see toRGB). Images of more
 // than maxPixels pixels are refused before their pixels are decoded.
 func decodeRGB(path string, b []byte, maxPixels int) (rgbImage, error) {
-	w, h, err := imageConfig(path, bufio.NewReader(bytes.NewReader(b)))
+	w, h, err := imageConfigOf(path, b, bytes.NewReader(b))
 	if err != nil {
 		return rgbImage{}, err
 	}
