@@ -88,6 +88,13 @@ type builder struct {
 	losses    []Loss
 }
 
+// CheckVersion returns an error unless v is a NIR version FromModel can
+// write (Options.NIRVersion): "X.Y.Z" with X = 1.
+func CheckVersion(v string) error {
+	_, err := parseVersion(v)
+	return err
+}
+
 // parseVersion checks a NIR version "X.Y.Z" and reports whether it is
 // older than 1.0.6 (IF without v_reset, reset by subtraction).
 func parseVersion(v string) (legacy bool, err error) {

@@ -493,3 +493,14 @@ func TestSumPoolRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckVersion(t *testing.T) {
+	for _, tc := range []struct {
+		v  string
+		ok bool
+	}{{"1.0.5", true}, {"1.0.7", true}, {"1.2.0", true}, {"2.0.0", false}, {"1.0", false}, {"1.0.x", false}, {"", false}, {"1.0.-1", false}} {
+		if err := CheckVersion(tc.v); (err == nil) != tc.ok {
+			t.Errorf("CheckVersion(%q) = %v, want ok %v", tc.v, err, tc.ok)
+		}
+	}
+}
