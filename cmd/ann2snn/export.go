@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ann2snn/ann2snn/snnrt"
 	"github.com/ann2snn/ann2snn/snnrt/nir"
@@ -81,7 +82,9 @@ func exportModel(_ context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	var ue *nir.UnsupportedError
 	var le *nir.LossError
 	switch {
-	case errors.As(err, &ue), errors.As(err, &le):
+	case errors.As(err, &ue):
+		return badInput(fmt.Errorf("%s: %w%s", cfg.src, err, nirConvertHint(m)))
+	case errors.As(err, &le):
 		return badInput(fmt.Errorf("%s: %w", cfg.src, err))
 	case err != nil:
 		return err
@@ -98,4 +101,35 @@ func exportModel(_ context.Context, cfg exportConfig, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "wrote %s: NIR %s, %d nodes, %d edges, %d semantic losses (see docs/nir.md)\n",
 		cfg.out, g.Version, len(g.Nodes), len(g.Edges), len(losses))
 	return nil
+}
+
+// nirConvertHint says which convert flags make m exportable to NIR, for
+// the error of a model with burst, signed or max-pooling neurons (the
+// defaults of convert are signed burst neurons): "" when none would help.
+func nirConvertHint(m *snnrt.Model) string {
+	var flags []string
+	burst, signed, maxPool := false, false, false
+	for _, l := range m.Layers {
+		switch l.Kind {
+		case snnrt.KindIF:
+			burst = burst || l.IF.MaxSpikes > 1
+			signed = signed || l.IF.Signed
+		case snnrt.KindMaxPool:
+			maxPool = true
+		}
+	}
+	if burst {
+		flags = append(flags, "--max-spikes 1")
+	}
+	if signed {
+		flags = append(flags, "--signed=false")
+	}
+	if len(flags) == 0 {
+		if maxPool {
+			return " (NIR 1.0 has no max pooling: export a model that uses average pooling; see docs/nir.md)"
+		}
+		return ""
+	}
+	return fmt.Sprintf(" (convert the ONNX model again with %s to make it exportable, e.g. ann2snn convert model.onnx %s --timesteps 32; see docs/nir.md)",
+		strings.Join(flags, " "), strings.Join(flags, " "))
 }
