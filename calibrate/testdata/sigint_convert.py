@@ -6,7 +6,8 @@ Usage: sigint_convert.py ANN2SNN DELAY... (seconds after start to send SIGINT)
 For each delay it starts the conversion (cifar10 data, as in
 /work/shared/models/README.md), sends SIGINT after DELAY seconds, and prints
 the exit status, the time from SIGINT to exit, the phase the error message
-names, and the message. Run it on an otherwise idle machine for numbers that
+names (when it names one: the CLI now prints only "interrupted"; see
+BenchmarkConvertCancel for the latency by phase) and the message. Run it on an otherwise idle machine for numbers that
 mean something; docs/reliability.md has the results.
 """
 import re, signal, subprocess, sys, time
