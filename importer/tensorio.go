@@ -67,6 +67,15 @@ func (wt *wireTensor) decode(dir, where string) (*Tensor, error) {
 		}
 		hasRaw = true
 	}
+	// Check the data against the shape before allocating for the shape: a
+	// few bytes may declare a tensor of MaxElements.
+	if hasRaw {
+		if es := elemSize(dt); len(raw) != n*es {
+			return nil, formatErrorf(where, "raw_data has %d bytes, shape %v of %s needs %d", len(raw), shape, dtypeName(dt), n*es)
+		}
+	} else if got := wt.typedLen(dt); got != n {
+		return nil, formatErrorf(where, "has %d %s values, shape %v needs %d", got, dtypeName(dt), shape, n)
+	}
 	t := &Tensor{Shape: shape}
 	isFloat := dt == dtFloat || dt == dtDouble || dt == dtFloat16 || dt == dtBfloat16
 	if isFloat {
@@ -76,9 +85,6 @@ func (wt *wireTensor) decode(dir, where string) (*Tensor, error) {
 	}
 	if hasRaw {
 		es := elemSize(dt)
-		if len(raw) != n*es {
-			return nil, formatErrorf(where, "raw_data has %d bytes, shape %v of %s needs %d", len(raw), shape, dtypeName(dt), n*es)
-		}
 		for i := 0; i < n; i++ {
 			b := raw[i*es:]
 			switch dt {
@@ -109,56 +115,51 @@ func (wt *wireTensor) decode(dir, where string) (*Tensor, error) {
 		boolify(t, dt)
 		return t, nil
 	}
-	var got int
 	switch dt {
 	case dtFloat:
-		got = len(wt.floats)
-		if got == n {
-			copy(t.Data, wt.floats)
-		}
+		copy(t.Data, wt.floats)
 	case dtDouble:
-		got = len(wt.doubles)
-		if got == n {
-			for i, v := range wt.doubles {
-				t.Data[i] = float32(v)
-			}
+		for i, v := range wt.doubles {
+			t.Data[i] = float32(v)
 		}
 	case dtFloat16, dtBfloat16:
-		got = len(wt.int32s)
-		if got == n {
-			for i, v := range wt.int32s {
-				if dt == dtFloat16 {
-					t.Data[i] = halfToFloat(uint16(v))
-				} else {
-					t.Data[i] = math.Float32frombits(uint32(uint16(v)) << 16)
-				}
+		for i, v := range wt.int32s {
+			if dt == dtFloat16 {
+				t.Data[i] = halfToFloat(uint16(v))
+			} else {
+				t.Data[i] = math.Float32frombits(uint32(uint16(v)) << 16)
 			}
 		}
 	case dtInt64:
-		got = len(wt.int64s)
-		if got == n {
-			copy(t.Ints, wt.int64s)
-		}
+		copy(t.Ints, wt.int64s)
 	case dtUint32, dtUint64:
-		got = len(wt.uint64s)
-		if got == n {
-			for i, v := range wt.uint64s {
-				t.Ints[i] = int64(v)
-			}
+		for i, v := range wt.uint64s {
+			t.Ints[i] = int64(v)
 		}
 	default: // int32, int16, int8, uint16, uint8, bool
-		got = len(wt.int32s)
-		if got == n {
-			for i, v := range wt.int32s {
-				t.Ints[i] = int64(int32(v))
-			}
+		for i, v := range wt.int32s {
+			t.Ints[i] = int64(int32(v))
 		}
-	}
-	if got != n {
-		return nil, formatErrorf(where, "has %d %s values, shape %v needs %d", got, dtypeName(dt), shape, n)
 	}
 	boolify(t, dt)
 	return t, nil
+}
+
+// typedLen returns the number of values of element type dt held in the
+// typed (not raw) data field that ONNX uses for dt.
+func (wt *wireTensor) typedLen(dt int32) int {
+	switch dt {
+	case dtFloat:
+		return len(wt.floats)
+	case dtDouble:
+		return len(wt.doubles)
+	case dtInt64:
+		return len(wt.int64s)
+	case dtUint32, dtUint64:
+		return len(wt.uint64s)
+	default: // float16, bfloat16, int32, int16, int8, uint16, uint8, bool
+		return len(wt.int32s)
+	}
 }
 
 // boolify maps the values of a bool tensor to 0 and 1.
