@@ -12,14 +12,13 @@ import (
 	"github.com/ann2snn/ann2snn/convert"
 	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/sharedtest"
 )
 
-// Where BenchmarkConvertCancel finds its model and data (see
-// /work/shared/models/README.md); it is skipped without them.
-const (
-	cancelModel = "/work/shared/models/vgg16h_cifar10_relu.onnx"
-	cancelData  = "cifar10:/work/shared/datasets/cifar10"
-)
+// BenchmarkConvertCancel reads vgg16h_cifar10_relu and CIFAR-10 from the
+// shared directory (internal/sharedtest: $ANN2SNN_SHARED_DIR or ../shared
+// beside the module root); it is skipped without them, and fails when CI
+// is set.
 
 // phaseImages reads the first n test images of ds; at read number at
 // (counting from 1) it cancels after delay, from another goroutine, and
@@ -69,7 +68,7 @@ func (p *phaseImages) cancelNow() {
 // cancellable MinError); TestMinErrorSearchCancel checks it, and
 // calibrate/testdata/sigint_convert.py times it in the CLI.
 func BenchmarkConvertCancel(b *testing.B) {
-	raw, err := os.ReadFile(cancelModel)
+	raw, err := os.ReadFile(sharedtest.Path(b, "models", "vgg16h_cifar10_relu.onnx"))
 	if err != nil {
 		b.Skip(err)
 	}
@@ -77,7 +76,7 @@ func BenchmarkConvertCancel(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ds, err := dataset.Open(cancelData, dataset.Test)
+	ds, err := dataset.Open("cifar10:"+sharedtest.Path(b, "datasets", "cifar10"), dataset.Test)
 	if err != nil {
 		b.Skip(err)
 	}
