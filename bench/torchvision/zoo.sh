@@ -37,6 +37,8 @@
 #   STEP_TIMEOUT=1800       seconds any single step may take
 #   SNN_IMAGES=32           images of x224.npy the SNN is evaluated on (the first N;
 #                           fewer for the largest models on a slow machine)
+#   ANN_IMAGES=32           images the ANN executor is compared on (the first N; fewer
+#                           only where the executor is too slow, e.g. MatMul-heavy ViT)
 #   STEPS=ann,convert       which steps to run after import (import always runs);
 #                           a step's earlier result is kept when it is not rerun
 #
@@ -59,6 +61,7 @@ THREADS=${THREADS:-1}
 STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
 STEPS=${STEPS:-ann,convert}
 SNN_IMAGES=${SNN_IMAGES:-32}
+ANN_IMAGES=${ANN_IMAGES:-32}
 PY=/usr/bin/python3
 RELU="resnet18 resnet34 resnet50 vgg11 vgg11_bn vgg16 vgg16_bn mobilenet_v2 densenet121 googlenet squeezenet1_1 shufflenet_v2_x0_5 regnet_x_400mf resnext50_32x4d mnasnet0_5"
 NONRELU="efficientnet_b0 mobilenet_v3_small convnext_tiny vit_b_16"
@@ -185,7 +188,7 @@ log "ann2snn: $ANN2SNN ($(cat "$ANN2SNN.commit" 2>/dev/null || echo "commit unkn
 # ann_logits MODEL OUT.f32 LOG
 ann_logits() {
 	if [ $HAVE_LOGITS = 1 ]; then
-		timeout "$STEP_TIMEOUT" "$ANN2SNN" eval "$1" --data "npy:$X,$Y" "${PRE[@]}" --batch 8 --logits "$2" >"$3" 2>&1
+		timeout "$STEP_TIMEOUT" "$ANN2SNN" eval "$1" --data "npy:$X,$Y" "${PRE[@]}" --limit "$ANN_IMAGES" --batch 8 --logits "$2" >"$3" 2>&1
 	else
 		timeout "$STEP_TIMEOUT" "$ANNLOGITS" "$1" "$X" "$2" >"$3" 2>&1
 	fi
@@ -228,13 +231,14 @@ for arch in "${ARCHS[@]}"; do
 			if ! ann_logits "$M" "$OUT/${arch}_op$op.ann.f32" "$L.ann.log"; then
 				err=FAIL top1="—" notes+=("ANN: $(firstline "$L.ann.log")")
 			elif [ -z "$err" ]; then
-				c=$($PY "$HERE/compare.py" "$OUT/${arch}_op$op.ann.f32" "$OUT/${arch}_op$op.ort.f32" 2>&1)
+				c=$($PY "$HERE/compare.py" "$OUT/${arch}_op$op.ann.f32" "$OUT/${arch}_op$op.ort.f32" --images "$ANN_IMAGES" 2>&1)
 				if e=$(echo "$c" | json max_rel_err 2>/dev/null); then
 					err=$(fmt_err "$e")
-					top1=$(pct "$(echo "$c" | json top1_agree)" 32)
+					top1=$(pct "$(echo "$c" | json top1_agree)" "$ANN_IMAGES")
 					$PY -c "import sys; sys.exit(0 if float('$e') <= 1e-4 else 1)" || err="$err ✗"
 					[ "$(echo "$c" | json finite)" = True ] || notes+=("non-finite logits")
 					notes+=("ORT argmax: $(echo "$c" | json ref_distinct_top1) distinct classes")
+					[ "$ANN_IMAGES" = 32 ] || notes+=("ANN on the first $ANN_IMAGES images only")
 				else
 					err="compare failed" notes+=("$c")
 				fi
