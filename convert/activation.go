@@ -13,7 +13,8 @@ type ActKind int
 const (
 	// ActReLU is max(0, x); its threshold comes from calibration.
 	ActReLU ActKind = iota
-	// ActClip is clip(x, 0, λ); the threshold is λ.
+	// ActClip is clip(x, 0, λ) (ReLU6: λ = 6); its threshold is balanced on
+	// the calibration data like a ReLU's, capped at λ.
 	ActClip
 	// ActQuant is a quantised clip c·clip(floor(x/c + b), 0, L) (QCFS,
 	// Bu et al. 2022): the threshold is θ = c·L and the SNN neuron starts

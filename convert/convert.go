@@ -151,7 +151,7 @@ func ConvertImages(ctx context.Context, g *importer.Graph, src calibrate.Images,
 	m := low.Model
 	var names []string
 	for _, nr := range low.Neurons {
-		if nr.Act.Kind == ActReLU {
+		if balanced(nr.Act.Kind) {
 			names = append(names, nr.Act.Output)
 		}
 	}
@@ -172,9 +172,15 @@ func ConvertImages(ctx context.Context, g *importer.Graph, src calibrate.Images,
 		// λ is the largest output of the activation; a burst neuron
 		// reaches it with MaxSpikes spikes of θ = λ/MaxSpikes.
 		lambda := neuron.Theta
-		if nr.Act.Kind == ActReLU {
-			if lambda, err = samples[nr.Act.Output].Threshold(ctx, opt.Norm, opt.PerChannel); err != nil {
+		if balanced(nr.Act.Kind) {
+			data, err := samples[nr.Act.Output].Threshold(ctx, opt.Norm, opt.PerChannel)
+			if err != nil {
 				return nil, fmt.Errorf("convert: layer %q: %w", l.Name, err)
+			}
+			if nr.Act.Kind == ActReLU {
+				lambda = data
+			} else {
+				lambda = clipBalance(lambda, data)
 			}
 		}
 		neuron.Theta = make([]float32, len(lambda))
@@ -258,4 +264,31 @@ func Clone(g *importer.Graph) *importer.Graph {
 		c.Nodes[i] = &nn
 	}
 	return &c
+}
+
+// balanced reports whether the thresholds of an activation of kind k are
+// chosen from calibration data: ReLU (unbounded) and Clip(0, λ) (ReLU6),
+// whose trained bound λ may lie far above what the data reach. A trained
+// quantiser (QCFS) keeps its exact steps.
+func balanced(k ActKind) bool { return k == ActReLU || k == ActClip }
+
+// clipBalance returns the thresholds of a clip(x, 0, λ) activation given
+// the data's balanced thresholds: min(λ, data) per element, broadcasting a
+// single value over the other's channels. Where the data reach λ nothing
+// changes; where they stay far below it (ReLU6 after a depthwise conv) a
+// neuron with θ = λ would need most of T steps to fire once, so θ follows
+// the data as for a ReLU: clip(x, 0, θ) differs from clip(x, 0, λ) only on
+// the rare values above θ, the trade threshold balancing makes for every
+// ReLU. A data threshold that is not positive (a silent channel) keeps λ.
+func clipBalance(lambda, data []float32) []float32 {
+	n := max(len(lambda), len(data))
+	out := make([]float32, n)
+	for i := range out {
+		l, d := lambda[min(i, len(lambda)-1)], data[min(i, len(data)-1)]
+		out[i] = l
+		if d > 0 && d < l {
+			out[i] = d
+		}
+	}
+	return out
 }

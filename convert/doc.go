@@ -7,7 +7,7 @@
 //     Gemm in front of it: W' = s·W, b' = s·(b − mean) + β, s = γ/√(var+ε).
 //  2. Lower rewrites the graph into the SNN's primitive layers. Each
 //     ReLU-like activation becomes a layer of integrate-and-fire (IF)
-//     neurons: Relu (threshold from calibration), Clip(0, λ) (θ = λ) and
+//     neurons: Relu (threshold from calibration), Clip(0, λ) (ReLU6; threshold from calibration, at most λ) and
 //     the quantisers that PyTorch exports for QCFS activations,
 //     Mul/Div → Add → Floor → Clip(0, L) → Mul, recognised by composing the
 //     affine maps around Floor and Clip into c·clip(floor(x/c + b), 0, L):
