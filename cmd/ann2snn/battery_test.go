@@ -218,6 +218,8 @@ func batteryCases(f *batteryFixtures) []batteryCase {
 		{name: "label outside the classes (SNN)", args: []string{"eval", f.snn, "--data", f.badLabel, "--timesteps", "2"}, code: exitBadInput, msg: "image 5 has label 12"},
 		{name: "unlabeled data (ANN)", args: []string{"eval", lenet, "--data", f.noLabels}, code: exitOK, msg: "n/a (unlabeled data)", not: "0.00%"},
 		{name: "unlabeled data (SNN)", args: []string{"eval", f.snn, "--data", f.noLabels, "--timesteps", "2"}, code: exitOK, msg: "n/a", not: "0.00%"},
+		{name: "unlabeled data (ANN, JSON)", args: []string{"eval", lenet, "--data", f.noLabels, "--json"}, code: exitOK, msg: `"labeled":false`},
+		{name: "unlabeled data (SNN, JSON)", args: []string{"eval", f.snn, "--data", f.noLabels, "--timesteps", "2", "--json"}, code: exitOK, msg: `"labeled":false`},
 		{name: "stdout on a full disk", args: []string{"inspect", lenet}, code: exitBadInput, msg: "writing the output", stdout: "/dev/full"},
 		{name: "--lr Inf", args: ft("--lr", "Inf"), code: exitUsage, msg: "--lr +Inf"},
 		{name: "--momentum NaN", args: ft("--optimizer", "sgd", "--momentum", "NaN"), code: exitUsage, msg: "--momentum NaN"},

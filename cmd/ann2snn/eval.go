@@ -120,6 +120,9 @@ type annEval struct {
 	Accuracy   float64 `json:"accuracy"`
 	ImagesPerS float64 `json:"images_per_s"`
 	Batch      int     `json:"batch"`
+	// Labeled is false for data without labels: Accuracy is then 0 and
+	// means nothing.
+	Labeled bool `json:"labeled"`
 	// DataInfo is the data and the preprocessing applied.
 	DataInfo *dataInfo `json:"data_info,omitempty"`
 }
@@ -143,13 +146,17 @@ func (s *annSums) add(o *annSums) {
 func annResult(run *evalRun, s *annSums) annEval {
 	return annEval{Model: run.Model, Kind: "ann", Data: run.Data, Split: run.Split, Images: s.Images,
 		Accuracy: ratio(float64(s.Correct), float64(s.Images)), ImagesPerS: ratio(float64(s.Images), s.BusyS), Batch: run.Batch,
-		DataInfo: run.DataInfo}
+		DataInfo: run.DataInfo, Labeled: labeled(run.DataInfo)}
 }
+
+// labeled reports whether the evaluated data have labels (info.Classes is
+// 0 for unlabeled data; a nil info is taken as labeled).
+func labeled(info *dataInfo) bool { return info == nil || info.Classes != 0 }
 
 // percent formats an accuracy as "97.50%", or "n/a (unlabeled data)"
 // when info says the data have no labels.
 func percent(acc float64, info *dataInfo) string {
-	if info != nil && info.Classes == 0 {
+	if !labeled(info) {
 		return "n/a (unlabeled data)"
 	}
 	return fmt.Sprintf("%.2f%%", 100*acc)

@@ -68,7 +68,7 @@ func withoutSpeed(t *testing.T, out string, isJSON bool) string {
 		if err := json.Unmarshal([]byte(out), &m); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
-		for _, k := range []string{"images_per_s", "ann_images_per_s"} {
+		for _, k := range []string{"images_per_s", "ann_images_per_s", "elapsed_s"} {
 			if _, ok := m[k]; ok {
 				m[k] = "timed"
 			}

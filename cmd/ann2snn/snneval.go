@@ -53,23 +53,28 @@ type snnLayer struct {
 // snnEval is the result of evaluating an SNN; its JSON form is a stable
 // contract for scripts.
 type snnEval struct {
-	Model         string     `json:"model"`
-	Kind          string     `json:"kind"`
-	Data          string     `json:"data"`
-	Split         string     `json:"split"`
-	Images        int        `json:"images"`
-	ANNAccuracy   float64    `json:"ann_accuracy"`
-	ANNReference  string     `json:"ann_reference"`
-	ANNMACs       int64      `json:"ann_macs_per_image"`
-	ANNEnergyUJ   float64    `json:"ann_energy_uj_per_image"`
-	Timesteps     []snnStep  `json:"timesteps"`
-	SOPsPerImage  float64    `json:"sops_per_image"`
-	Layers        []snnLayer `json:"layers"`
-	ImagesPerS    float64    `json:"images_per_s"`
-	Encoding      string     `json:"encoding"`
-	MaxTimesteps  int        `json:"max_timesteps"`
-	ElapsedS      float64    `json:"elapsed_s"`
-	ANNImagesPerS float64    `json:"ann_images_per_s,omitempty"`
+	Model        string     `json:"model"`
+	Kind         string     `json:"kind"`
+	Data         string     `json:"data"`
+	Split        string     `json:"split"`
+	Images       int        `json:"images"`
+	ANNAccuracy  float64    `json:"ann_accuracy"`
+	ANNReference string     `json:"ann_reference"`
+	ANNMACs      int64      `json:"ann_macs_per_image"`
+	ANNEnergyUJ  float64    `json:"ann_energy_uj_per_image"`
+	Timesteps    []snnStep  `json:"timesteps"`
+	SOPsPerImage float64    `json:"sops_per_image"`
+	Layers       []snnLayer `json:"layers"`
+	ImagesPerS   float64    `json:"images_per_s"`
+	Encoding     string     `json:"encoding"`
+	MaxTimesteps int        `json:"max_timesteps"`
+	// ElapsedS is the seconds spent simulating (summed over the parts of
+	// a merged run, like ImagesPerS).
+	ElapsedS float64 `json:"elapsed_s"`
+	// Labeled is false for data without labels: the accuracies are then
+	// 0 and mean nothing.
+	Labeled       bool    `json:"labeled"`
+	ANNImagesPerS float64 `json:"ann_images_per_s,omitempty"`
 	// Report is the per-layer conversion error (--report).
 	Report []calibrate.LayerError `json:"report,omitempty"`
 	// DataInfo is the data and the preprocessing applied.
@@ -159,7 +164,8 @@ func snnResult(run *evalRun, s *snnSums) snnEval {
 	N := float64(s.Images)
 	res := snnEval{Model: run.Model, Kind: "snn", Data: run.Data, Split: run.Split, Images: s.Images,
 		ANNAccuracy: ratio(float64(s.ANNCorrect), N), ANNReference: info.ANNReference, ANNMACs: info.ANNMACs,
-		ImagesPerS: ratio(N, s.BusyS), Encoding: info.Encoding, MaxTimesteps: T, DataInfo: run.DataInfo}
+		ImagesPerS: ratio(N, s.BusyS), Encoding: info.Encoding, MaxTimesteps: T, DataInfo: run.DataInfo,
+		ElapsedS: s.BusyS, Labeled: labeled(run.DataInfo)}
 	res.ANNEnergyUJ = float64(res.ANNMACs) * pJPerMAC * 1e-6
 	if info.ANNTimed {
 		res.ANNImagesPerS = ratio(N, s.ANNBusyS)
