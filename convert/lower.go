@@ -91,12 +91,7 @@ func Lower(g *importer.Graph) (*Lowered, error) {
 	if err != nil {
 		return nil, err
 	}
-	var inShape snnrt.Shape
-	if len(shape) == 4 {
-		inShape = snnrt.Shape{C: shape[1], H: shape[2], W: shape[3]}
-	} else {
-		inShape = snnrt.Shape{C: shape[1], H: 1, W: 1}
-	}
+	inShape, _ := perImage(shape) // the rank was checked above
 	l := &lowerer{
 		g: g, shapes: shapes,
 		m:     &snnrt.Model{Input: inShape, Metadata: map[string]string{}},
@@ -458,4 +453,16 @@ func (l *lowerer) routing(n *importer.Node, kind snnrt.Kind) error {
 		return err
 	}
 	return l.activation(n.Outputs[0], idx)
+}
+
+// perImage returns the per-image SNN shape of an ANN value of shape
+// [N,C,H,W] or [N,F] (F features as F×1×1), and false for other ranks.
+func perImage(shape []int) (snnrt.Shape, bool) {
+	switch len(shape) {
+	case 4:
+		return snnrt.Shape{C: shape[1], H: shape[2], W: shape[3]}, true
+	case 2:
+		return snnrt.Shape{C: shape[1], H: 1, W: 1}, true
+	}
+	return snnrt.Shape{}, false
 }

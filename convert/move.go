@@ -207,13 +207,8 @@ func (l *lowerer) materialise(n *importer.Node, v string, mv *moved) (int, error
 			return 0, nodeErr(at, "output %q: the data movement mixes the images of a batch; not convertible", v)
 		}
 	}
-	var out snnrt.Shape
-	switch len(shape) {
-	case 4:
-		out = snnrt.Shape{C: shape[1], H: shape[2], W: shape[3]}
-	case 2:
-		out = snnrt.Shape{C: shape[1], H: 1, W: 1}
-	default:
+	out, ok := perImage(shape)
+	if !ok {
 		return 0, nodeErr(at, "output %q has shape %v; only [N,C,H,W] and [N,F] values convert", v, shape)
 	}
 	if shape[0] != 1 {

@@ -22,13 +22,8 @@ func (l *lowerer) batchNorm(n *importer.Node) error {
 		return nodeErr(n, "scale, bias, mean and variance must be constants")
 	}
 	shape := l.shapes[n.Inputs[0]]
-	var in snnrt.Shape
-	switch len(shape) {
-	case 4:
-		in = snnrt.Shape{C: shape[1], H: shape[2], W: shape[3]}
-	case 2:
-		in = snnrt.Shape{C: shape[1], H: 1, W: 1}
-	default:
+	in, ok := perImage(shape)
+	if !ok {
 		return nodeErr(n, "input has shape %v; only [N,C,H,W] and [N,C] convert", shape)
 	}
 	c := in.C
