@@ -197,6 +197,16 @@ func toRGB(img image.Image) rgbImage {
 		i := (y*w + x) * 3
 		out.pix[i], out.pix[i+1], out.pix[i+2] = cr, cg, cb
 	}
+	// interleaved copies R, G, B from pixels of bpp bytes whose channels
+	// start c bytes apart (the high byte of 16-bit channels, as Pillow).
+	interleaved := func(pix []uint8, stride, bpp, c int) {
+		for y := range h {
+			row := pix[y*stride : y*stride+bpp*w]
+			for x := range w {
+				set(x, y, row[bpp*x], row[bpp*x+c], row[bpp*x+2*c])
+			}
+		}
+	}
 	switch m := img.(type) {
 	case *image.Gray:
 		for y := range h {
@@ -213,41 +223,21 @@ func toRGB(img image.Image) rgbImage {
 			}
 		}
 	case *image.NRGBA:
-		for y := range h {
-			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
-			for x := range w {
-				set(x, y, row[4*x], row[4*x+1], row[4*x+2])
-			}
-		}
+		interleaved(m.Pix, m.Stride, 4, 1)
 	case *image.NRGBA64:
-		for y := range h {
-			row := m.Pix[y*m.Stride : y*m.Stride+8*w]
-			for x := range w {
-				set(x, y, row[8*x], row[8*x+2], row[8*x+4])
-			}
-		}
+		interleaved(m.Pix, m.Stride, 8, 2)
 	case *image.RGBA64:
 		if !m.Opaque() {
 			convertGeneric(out, img)
 			break
 		}
-		for y := range h {
-			row := m.Pix[y*m.Stride : y*m.Stride+8*w]
-			for x := range w {
-				set(x, y, row[8*x], row[8*x+2], row[8*x+4])
-			}
-		}
+		interleaved(m.Pix, m.Stride, 8, 2)
 	case *image.RGBA:
 		if !m.Opaque() {
 			convertGeneric(out, img)
 			break
 		}
-		for y := range h {
-			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
-			for x := range w {
-				set(x, y, row[4*x], row[4*x+1], row[4*x+2])
-			}
-		}
+		interleaved(m.Pix, m.Stride, 4, 1)
 	case *image.Paletted:
 		var lut [256][3]uint8
 		for i, c := range m.Palette {
