@@ -1,7 +1,6 @@
 package snnrt_test
 
 import (
-	"math"
 	"os"
 	"slices"
 	"testing"
@@ -94,21 +93,11 @@ func TestRealModel(t *testing.T) {
 		if !slices.Equal(ref.Logits(step), rd.Logits(step)) {
 			t.Errorf("step %d: dense Simulator logits differ from Run", step)
 		}
-		d := relDiff(ref.Logits(step), re.Logits(step))
+		d := snnrt.MaxRelDiff(ref.Logits(step), re.Logits(step))
 		t.Logf("step %d: event path logits rel diff %.3g", step, d)
 		if d > 1e-3 || !slices.Equal(ref.Predictions(step), re.Predictions(step)) {
 			t.Errorf("step %d: event path rel diff %g, predictions %v, Run %v", step, d, re.Predictions(step), ref.Predictions(step))
 		}
 	}
 	t.Logf("spike statistics of the event path equal Run's: %v", slices.Equal(ref.Layers, re.Layers))
-}
-
-// relDiff returns max|a-b| / max(1, max|a|).
-func relDiff(a, b []float32) float64 {
-	var d, s float64
-	for i := range a {
-		d = max(d, math.Abs(float64(a[i])-float64(b[i])))
-		s = max(s, math.Abs(float64(a[i])))
-	}
-	return d / max(1, s)
 }
