@@ -243,15 +243,15 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	}
 	sums := newSNNSums(len(ts), len(info.Layers))
 	sums.Images = ds.Len()
+	var refGraph *importer.Graph // the source ANN, loaded once for the count and --report
 	if ref != "" {
 		if run.ANNSHA256, err = fileSHA256(ref); err != nil {
 			return badInput(err)
 		}
-		g, err := importer.LoadWith(ref, f.modelOptions())
-		if err != nil {
+		if refGraph, err = importer.LoadWith(ref, f.modelOptions()); err != nil {
 			return badInput(err)
 		}
-		ex, err := ann.New(g)
+		ex, err := ann.New(refGraph)
 		if err != nil {
 			return badInput(err)
 		}
@@ -277,7 +277,7 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		if ref == "" {
 			return badInput(fmt.Errorf("--report needs the source ONNX model: pass --ann"))
 		}
-		if res.Report, err = conversionReport(m, ref, ds, pre, f.reportN, ts); err != nil {
+		if res.Report, err = conversionReport(m, refGraph, ds, pre, f.reportN, ts); err != nil {
 			return err
 		}
 	}
@@ -439,12 +439,9 @@ func printSNNEval(w io.Writer, r *snnEval) {
 }
 
 // conversionReport compares every IF layer of m with the ANN activation it
-// replaces on the first k images of ds.
-func conversionReport(m *snnrt.Model, ref string, ds *dataset.Dataset, pre dataset.Preprocess, k int, ts []int) ([]calibrate.LayerError, error) {
-	g, err := importer.Load(ref)
-	if err != nil {
-		return nil, badInput(err)
-	}
+// replaces (in g, the source ANN; its BatchNorm is folded in place, which
+// keeps its function) on the first k images of ds.
+func conversionReport(m *snnrt.Model, g *importer.Graph, ds *dataset.Dataset, pre dataset.Preprocess, k int, ts []int) ([]calibrate.LayerError, error) {
 	if err := convert.FoldBatchNorm(g); err != nil {
 		return nil, badInput(err)
 	}
