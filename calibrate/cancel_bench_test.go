@@ -65,7 +65,7 @@ func (p *phaseImages) cancelNow() {
 // 21-24 the SNN simulation of the bias correction), and reports the
 // largest latency over b.N runs as max-ms. The threshold search has no
 // hook to cancel from inside it here (a wrapping Norm would not be the
-// cancellable MinError); TestMinErrorSearchCancel checks it, and
+// cancellable MSEOptimal); TestMinErrorSearchCancel checks it, and
 // calibrate/testdata/sigint_convert.py times it in the CLI.
 func BenchmarkConvertCancel(b *testing.B) {
 	raw, err := os.ReadFile(sharedtest.Path(b, "models", "vgg16h_cifar10_relu.onnx"))
@@ -96,7 +96,7 @@ func BenchmarkConvertCancel(b *testing.B) {
 			for b.Loop() {
 				ctx, cancel := context.WithCancel(b.Context())
 				img := &phaseImages{ds: ds, pre: pre, n: 1024, at: ph.at, delay: ph.delay, cancel: cancel}
-				opt := convert.Options{Bias: convert.BiasJoint, Norm: calibrate.MinError{T: 16}}
+				opt := convert.Options{Bias: convert.BiasJoint, Norm: calibrate.MSEOptimal{T: 16}}
 				_, err := convert.ConvertImages(ctx, g, img, opt)
 				done := time.Now()
 				cancel()

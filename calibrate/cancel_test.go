@@ -91,10 +91,10 @@ func TestThresholdCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	for _, perChannel := range []bool{false, true} {
-		if _, err := got["r"].Threshold(ctx, MinError{T: 8}, perChannel); !errors.Is(err, context.Canceled) {
+		if _, err := got["r"].Threshold(ctx, MSEOptimal{T: 8}, perChannel); !errors.Is(err, context.Canceled) {
 			t.Errorf("per channel %v: error %v, want one wrapping context.Canceled", perChannel, err)
 		}
-		if th, err := got["r"].Threshold(t.Context(), MinError{T: 8}, perChannel); err != nil || len(th) == 0 {
+		if th, err := got["r"].Threshold(t.Context(), MSEOptimal{T: 8}, perChannel); err != nil || len(th) == 0 {
 			t.Errorf("per channel %v, live context: %v, %v", perChannel, th, err)
 		}
 	}
@@ -116,7 +116,7 @@ func (c *countdownCtx) Err() error {
 	return nil
 }
 
-// TestMinErrorSearchCancel: MinError's search over a binned histogram
+// TestMinErrorSearchCancel: MSEOptimal's search over a binned histogram
 // checks the context before every one of its 41 candidates, so a context
 // cancelled at the 5th check stops it there.
 func TestMinErrorSearchCancel(t *testing.T) {
@@ -130,15 +130,15 @@ func TestMinErrorSearchCancel(t *testing.T) {
 		t.Fatal("histogram still exact: the test needs bins")
 	}
 	ctx := &countdownCtx{Context: context.Background(), left: 5}
-	if _, err := h.threshold(ctx, MinError{T: 8}); !errors.Is(err, context.Canceled) {
+	if _, err := h.threshold(ctx, MSEOptimal{T: 8}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
 	if ctx.calls != 5 {
 		t.Errorf("%d checks of the context, want 5 (stop at the first cancelled one)", ctx.calls)
 	}
 	live := &countdownCtx{Context: context.Background(), left: 1 << 30}
-	got, err := h.threshold(live, MinError{T: 8})
-	if want := h.Threshold(MinError{T: 8}); err != nil || got != want {
+	got, err := h.threshold(live, MSEOptimal{T: 8})
+	if want := h.Threshold(MSEOptimal{T: 8}); err != nil || got != want {
 		t.Errorf("live context: θ %v, %v; want %v as without one", got, err, want)
 	}
 	if live.calls < 41 {

@@ -81,7 +81,7 @@ func withProcs(p int, f func()) {
 // identical for every batch size and GOMAXPROCS 1 and 2.
 func TestCollectMatchesInMemory(t *testing.T) {
 	const c, h, w = 3, 2, 2
-	norms := []Norm{Max{}, Percentile(99.9), MinError{T: 8}}
+	norms := []Norm{Max{}, Percentile(99.9), MSEOptimal{T: 8}}
 	for _, n := range []int{37, 12_000} {
 		src := synthImages{n: n, per: c * h * w}
 		x := materialise(t, src, c*h*w)
@@ -147,9 +147,9 @@ func checkAgainstMemory(t *testing.T, n int, norm Norm, s *Sample, th, all []flo
 		}
 		pos := positive(values[i])
 		switch norm.(type) {
-		case MinError:
+		case MSEOptimal:
 			// The choice may move by a grid step; its error may not grow.
-			T := norm.(MinError).T
+			T := norm.(MSEOptimal).T
 			if eh, em := quantError(pos, th[i], T), quantError(pos, want, T); eh > em*1.005 {
 				t.Errorf("n %d %v hist %d: θ %v has error %v, in-memory θ %v has %v", n, norm, i, th[i], eh, want, em)
 			}

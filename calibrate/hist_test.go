@@ -26,7 +26,7 @@ func longTail(n int, seed uint64) []float32 {
 // threshold is the in-memory norm's, bit for bit.
 func TestHistExactBelowCap(t *testing.T) {
 	a := longTail(5000, 1)
-	for _, norm := range []Norm{Max{}, Percentile(50), Percentile(99.9), MinError{T: 4}, MinError{T: 16}} {
+	for _, norm := range []Norm{Max{}, Percentile(50), Percentile(99.9), MSEOptimal{T: 4}, MSEOptimal{T: 16}} {
 		h := NewHist(LayerBits, len(a))
 		h.Add(a)
 		if !h.Exact() {
@@ -77,7 +77,7 @@ func TestHistBinnedIntegers(t *testing.T) {
 
 // TestHistBinnedMatchesInMemory: on a long tail too large for the exact
 // buffer, binned percentiles stay within one bin of the sorted values, and
-// MinError's binned choice has a quantisation error (over all values)
+// MSEOptimal's binned choice has a quantisation error (over all values)
 // within 0.5 % of the in-memory choice's.
 func TestHistBinnedMatchesInMemory(t *testing.T) {
 	a := longTail(200_000, 2)
@@ -97,7 +97,7 @@ func TestHistBinnedMatchesInMemory(t *testing.T) {
 			}
 		}
 		for _, T := range []int{4, 8, 16} {
-			m := MinError{T: T}
+			m := MSEOptimal{T: T}
 			hb, mem := h.Threshold(m), m.Threshold(slices.Clone(a))
 			eh, em := quantError(pos, hb, T), quantError(pos, mem, T)
 			if eh > em*1.005 {
@@ -123,7 +123,7 @@ func TestHistOrderIndependent(t *testing.T) {
 		part.Add(a[cut[0]:cut[1]])
 		merged.Merge(part)
 	}
-	for _, norm := range []Norm{Max{}, Percentile(99.9), MinError{T: 8}} {
+	for _, norm := range []Norm{Max{}, Percentile(99.9), MSEOptimal{T: 8}} {
 		w := whole.Threshold(norm)
 		if b, m := backwards.Threshold(norm), merged.Threshold(norm); b != w || m != w {
 			t.Errorf("%v: in order %v, reversed %v, merged %v", norm, w, b, m)

@@ -59,13 +59,13 @@ func (p Percentile) HistThreshold(h *Hist) float32 { return h.Quantile(float64(p
 
 func (p Percentile) String() string { return "p" + strconv.FormatFloat(float64(p), 'g', -1, 64) }
 
-// MinError sets θ to the value that minimises the squared error of the
+// MSEOptimal sets θ to the value that minimises the squared error of the
 // T-step rounding quantiser q(a) = θ/T·clip(round(a·T/θ), 0, T) over the
 // activations, searching the percentiles 90..100 of the positive values.
-type MinError struct{ T int }
+type MSEOptimal struct{ T int }
 
 // Threshold returns the minimising θ.
-func (m MinError) Threshold(a []float32) float32 {
+func (m MSEOptimal) Threshold(a []float32) float32 {
 	pos := positive(a)
 	if len(pos) == 0 {
 		return 0
@@ -90,14 +90,14 @@ func (m MinError) Threshold(a []float32) float32 {
 // the error is summed over h's bins, each bin's count at its midpoint
 // (the in-memory Threshold uses 65,536 evenly spaced order statistics
 // instead: both estimate the same mean error).
-func (m MinError) HistThreshold(h *Hist) float32 {
+func (m MSEOptimal) HistThreshold(h *Hist) float32 {
 	th, _ := m.histThreshold(context.Background(), h)
 	return th
 }
 
 // histThreshold is HistThreshold that checks ctx before every candidate θ
 // and returns ctx.Err() once it is done (see ctxNorm).
-func (m MinError) histThreshold(ctx context.Context, h *Hist) (float32, error) {
+func (m MSEOptimal) histThreshold(ctx context.Context, h *Hist) (float32, error) {
 	if h.N() == 0 {
 		return 0, nil
 	}
@@ -118,7 +118,7 @@ func (m MinError) histThreshold(ctx context.Context, h *Hist) (float32, error) {
 // search returns the candidate θ = quantile(q), q = 0.90, 0.9025, …, 1,
 // with the least err(θ); def if none is positive. It checks ctx before
 // every candidate and returns ctx.Err() once it is done.
-func (m MinError) search(ctx context.Context, def float32, quantile func(q float64) float32, err func(th float32) float64) (float32, error) {
+func (m MSEOptimal) search(ctx context.Context, def float32, quantile func(q float64) float32, err func(th float32) float64) (float32, error) {
 	best, bestErr := def, math.Inf(1)
 	for q := 0.90; q <= 1.0000001; q += 0.0025 {
 		if e := ctx.Err(); e != nil {
@@ -136,13 +136,13 @@ func (m MinError) search(ctx context.Context, def float32, quantile func(q float
 }
 
 // ctxNorm is a Norm whose histogram search can be cancelled part way
-// (MinError, the one that searches); Hist.threshold uses it when the norm
+// (MSEOptimal, the one that searches); Hist.threshold uses it when the norm
 // has it.
 type ctxNorm interface {
 	histThreshold(ctx context.Context, h *Hist) (float32, error)
 }
 
-func (m MinError) String() string { return fmt.Sprintf("minerr%d", m.T) }
+func (m MSEOptimal) String() string { return fmt.Sprintf("minerr%d", m.T) }
 
 // quantError is Σ (q(a) − a)² for the T-step rounding quantiser with step θ/T.
 func quantError(a []float32, theta float32, t int) float64 {
@@ -182,7 +182,7 @@ func quantile(s []float32, q float64) float32 {
 }
 
 // ParseNorm parses the --norm flag: "max", "pP" (e.g. p99.9, p99.99) or
-// "minerr" (MinError for timesteps t).
+// "minerr" (MSEOptimal for timesteps t).
 func ParseNorm(s string, t int) (Norm, error) {
 	switch {
 	case s == "max":
@@ -191,7 +191,7 @@ func ParseNorm(s string, t int) (Norm, error) {
 		if t < 1 {
 			return nil, fmt.Errorf("norm minerr needs the target number of time steps (got %d)", t)
 		}
-		return MinError{T: t}, nil
+		return MSEOptimal{T: t}, nil
 	case strings.HasPrefix(s, "p"):
 		p, err := strconv.ParseFloat(s[1:], 64)
 		if err != nil || !(p > 0 && p <= 100) {

@@ -40,12 +40,12 @@ func TestMinErrorBeatsExtremes(t *testing.T) {
 		a = append(a, float32(-math.Log(1-float64(i)/10000)))
 	}
 	for _, T := range []int{2, 4, 16} {
-		me := MinError{T: T}.Threshold(append([]float32(nil), a...))
+		me := MSEOptimal{T: T}.Threshold(append([]float32(nil), a...))
 		emin := quantError(a, me, T)
 		for _, other := range []Norm{Max{}, Percentile(99.9), Percentile(90)} {
 			th := other.Threshold(append([]float32(nil), a...))
 			if e := quantError(a, th, T); e < emin*0.999 {
-				t.Errorf("T=%d: %v (θ=%v) has error %v < MinError's %v (θ=%v)", T, other, th, e, emin, me)
+				t.Errorf("T=%d: %v (θ=%v) has error %v < MSEOptimal's %v (θ=%v)", T, other, th, e, emin, me)
 			}
 		}
 	}

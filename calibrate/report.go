@@ -8,7 +8,7 @@ import (
 	"github.com/ann2snn/ann2snn/snnrt"
 )
 
-// LayerError compares one SNN layer with the ANN value it replaces after T
+// LayerComparison compares one SNN layer with the ANN value it replaces after T
 // steps. With a the ANN activation clipped to what the layer can emit
 // ([0, θ·MaxSpikes] for IF layers) and s the SNN's mean output per step
 // (firing rate × θ), over all neurons and images:
@@ -17,7 +17,7 @@ import (
 //	Correlation = Pearson correlation of s and a
 //	Over, Under = share of neurons with s − a > q/2, a − s > q/2,
 //	              where q = θ/T is one spike's worth of rate
-type LayerError struct {
+type LayerComparison struct {
 	Layer       int     `json:"layer"`
 	Name        string  `json:"name"`
 	T           int     `json:"t"`
@@ -28,7 +28,7 @@ type LayerError struct {
 	Under       float64 `json:"under_firing"`
 }
 
-// moments accumulates the sums LayerError is computed from.
+// moments accumulates the sums LayerComparison is computed from.
 type moments struct {
 	n, abs, sa, ss, saa, sss, sas, over, under float64
 }
@@ -50,7 +50,7 @@ func (m *moments) add(o moments) {
 // ex, after each T in ts (increasing). The result has one entry per IF
 // layer and T, in layer order then T order. Results do not depend on the
 // number of workers.
-func CompareLayers(ex *ann.Executor, m *snnrt.Model, sources []string, x []float32, n int, ts []int) ([]LayerError, error) {
+func CompareLayers(ex *ann.Executor, m *snnrt.Model, sources []string, x []float32, n int, ts []int) ([]LayerComparison, error) {
 	var layers []int
 	var names []string
 	for i, l := range m.Layers {
@@ -134,14 +134,14 @@ func CompareLayers(ex *ann.Executor, m *snnrt.Model, sources []string, x []float
 	if err := simulate(m, x, n, cfg); err != nil {
 		return nil, err
 	}
-	var out []LayerError
+	var out []LayerComparison
 	for k, l := range layers {
 		for ti, t := range ts {
 			var mo moments
 			for _, p := range part[k][ti] {
 				mo.add(p)
 			}
-			e := LayerError{Layer: l, Name: m.Layers[l].Name, T: t, MAE: mo.abs / mo.n, MeanANN: mo.sa / mo.n,
+			e := LayerComparison{Layer: l, Name: m.Layers[l].Name, T: t, MAE: mo.abs / mo.n, MeanANN: mo.sa / mo.n,
 				Over: mo.over / mo.n, Under: mo.under / mo.n}
 			cov := mo.sas/mo.n - (mo.sa/mo.n)*(mo.ss/mo.n)
 			va := mo.saa/mo.n - (mo.sa/mo.n)*(mo.sa/mo.n)

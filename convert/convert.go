@@ -56,10 +56,10 @@ func ParseBiasMode(s string) (BiasMode, error) {
 // 2 spikes per step, reset by subtraction, no bias correction.
 type Options struct {
 	// T is the number of time steps the SNN is meant to run; it tunes the
-	// MinError norm and the bias correction. 0 means 8.
+	// MSEOptimal norm and the bias correction. 0 means 8.
 	T int
 	// Norm chooses the thresholds of ReLU layers; nil means
-	// calibrate.MinError{T: T·MaxSpikes}.
+	// calibrate.MSEOptimal{T: T·MaxSpikes}.
 	Norm calibrate.Norm
 	// PerChannel sets one threshold per channel instead of per layer.
 	PerChannel bool
@@ -92,7 +92,7 @@ func (o Options) withDefaults() Options {
 		o.MaxSpikes = 2
 	}
 	if o.Norm == nil {
-		o.Norm = calibrate.MinError{T: o.T * o.MaxSpikes}
+		o.Norm = calibrate.MSEOptimal{T: o.T * o.MaxSpikes}
 	}
 	if o.CorrectImages <= 0 {
 		o.CorrectImages = 256

@@ -184,7 +184,7 @@ func TestConvertTinyNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Over many steps the SNN's mean output approaches the ANN's (up to
-	// the clipping at θ, which the MinError norm keeps rare).
+	// the clipping at θ, which the MSEOptimal norm keeps rare).
 	logits := res.Logits(256)
 	var diff, mag float64
 	for i, v := range ref["y"].Data {

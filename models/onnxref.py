@@ -140,6 +140,8 @@ def run(model, feeds):
             y = x[0]
             for ax in sorted(int(v) for v in x[1]):
                 y = np.expand_dims(y, ax)
+        elif op == "GlobalAveragePool":
+            y = x[0].mean(axis=(2, 3), keepdims=True, dtype=np.float64)
         elif op == "Concat":
             y = np.concatenate(x, axis=a["axis"])
         else:

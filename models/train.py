@@ -22,6 +22,9 @@ the preceding Conv before export):
   lenet      Conv5x5(16)-act-Pool2-Conv5x5(32)-act-Pool2-FC(128)-act-FC(10)
   vgg_small  8 x [Conv3x3-BN-act] (32-32-64-64-128-128-256-256), Pool2 after
              each pair, FC(10)
+  resnet20   ResNet-20 (3x3 stem, 3 stages x 3 basic blocks of 16/32/64,
+             1x1 projection shortcuts, global average pooling, FC(10));
+             BatchNorm folded by the exporter (eval mode)
 Pool is AvgPool2d(2) unless --pool max.
 
 Activations: relu, or qcfs = lambda/L * clip(floor(x*L/lambda + 0.5), 0, L)
@@ -191,6 +194,56 @@ def vgg_small(c, hw, act, pool, L):
     return nn.Sequential(*layers)
 
 
+class BasicBlock(nn.Module):
+    """ResNet basic block: conv3x3-BN-act-conv3x3-BN, plus the identity (or a
+    1x1 conv-BN projection when the shape changes), then act."""
+
+    def __init__(self, cin, cout, stride, act, L):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(cout)
+        self.a1 = make_act(act, L)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.b2 = nn.BatchNorm2d(cout)
+        self.short = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                                       nn.BatchNorm2d(cout))
+        self.a2 = make_act(act, L)
+
+    def forward(self, x):
+        y = self.b2(self.c2(self.a1(self.b1(self.c1(x)))))
+        return self.a2(y + self.short(x))
+
+
+class ResNet20(nn.Module):
+    """ResNet-20 for CIFAR (He et al. 2016): a 3x3 stem of 16 channels, three
+    stages of three basic blocks (16, 32, 64 channels, stride 2 at the start of
+    the second and third, 1x1 projection shortcuts), global average pooling and
+    a linear classifier. BatchNorm is folded into the convolutions by the
+    exporter (eval mode)."""
+
+    def __init__(self, c, act, L):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(c, 16, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(16), make_act(act, L))
+        blocks, cin = [], 16
+        for i, w in enumerate((16, 32, 64)):
+            for j in range(3):
+                blocks.append(BasicBlock(cin, w, 2 if (i > 0 and j == 0) else 1, act, L))
+                cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.blocks(self.stem(x))), 1))
+
+
+def resnet20(c, hw, act, pool, L):
+    return ResNet20(c, act, L)
+
+
 def fold_bn(model):
     """Return an nn.Sequential with every Conv2d-BatchNorm2d pair folded."""
     out, mods, i = [], list(model), 0
@@ -241,7 +294,7 @@ def evaluate(model, x, y, batch=1000):
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", choices=["mnist", "fashion-mnist", "cifar10"], default="mnist")
-    p.add_argument("--arch", choices=["lenet", "vgg_small"], default="lenet")
+    p.add_argument("--arch", choices=["lenet", "vgg_small", "resnet20"], default="lenet")
     p.add_argument("--act", choices=["relu", "qcfs"], default="relu")
     p.add_argument("--L", type=int, default=4, help="QCFS quantisation levels")
     p.add_argument("--pool", choices=["avg", "max"], default="avg")
@@ -272,7 +325,7 @@ def main(argv):
     c, hw = xtr.shape[1], xtr.shape[2]
     print(f"data {a.data}: train {tuple(xtr.shape)}, test {tuple(xte.shape)}", flush=True)
 
-    build = lenet if a.arch == "lenet" else vgg_small
+    build = {"lenet": lenet, "vgg_small": vgg_small, "resnet20": resnet20}[a.arch]
     model = build(c, hw, a.act, a.pool, a.L)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
     steps = a.epochs * ((len(xtr) + a.batch - 1) // a.batch)
@@ -299,7 +352,7 @@ def main(argv):
               f"({time.time() - t0:.0f}s)", flush=True)
 
     model.eval()
-    if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
+    if isinstance(model, nn.Sequential) and any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
         with torch.no_grad():
             before = model(xte[:64])
             model = fold_bn(model)

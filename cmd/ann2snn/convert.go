@@ -46,7 +46,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.out, "o", "", "output .snn file (default: the model's name with .snn, next to it)")
 	fs.IntVar(&f.calib, "calib", 1024, "number of calibration images, drawn at random (seeded) from --split")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the calibration sample")
-	fs.IntVar(&f.timesteps, "timesteps", 8, "time steps the SNN is tuned for (MinError norm, bias correction)")
+	fs.IntVar(&f.timesteps, "timesteps", 8, "time steps the SNN is tuned for (MSEOptimal norm, bias correction)")
 	fs.StringVar(&f.norm, "norm", "minerr", "threshold balancing of ReLU layers: minerr | max | pP (e.g. p99.9, p99.99)")
 	fs.BoolVar(&f.perChannel, "per-channel", false, "one threshold per channel instead of per layer")
 	fs.BoolVar(&f.noShift, "no-shift", false, "start membranes at 0 instead of θ/2 (threshold shift off)")

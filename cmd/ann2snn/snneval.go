@@ -76,7 +76,7 @@ type snnEval struct {
 	Labeled       bool    `json:"labeled"`
 	ANNImagesPerS float64 `json:"ann_images_per_s,omitempty"`
 	// Report is the per-layer conversion error (--report).
-	Report []calibrate.LayerError `json:"report,omitempty"`
+	Report []calibrate.LayerComparison `json:"report,omitempty"`
 	// DataInfo is the data and the preprocessing applied.
 	DataInfo *dataInfo `json:"data_info,omitempty"`
 }
@@ -441,7 +441,7 @@ func printSNNEval(w io.Writer, r *snnEval) {
 // conversionReport compares every IF layer of m with the ANN activation it
 // replaces (in g, the source ANN; its BatchNorm is folded in place, which
 // keeps its function) on the first k images of ds.
-func conversionReport(m *snnrt.Model, g *importer.Graph, ds *dataset.Dataset, pre dataset.Preprocess, k int, ts []int) ([]calibrate.LayerError, error) {
+func conversionReport(m *snnrt.Model, g *importer.Graph, ds *dataset.Dataset, pre dataset.Preprocess, k int, ts []int) ([]calibrate.LayerComparison, error) {
 	if err := convert.FoldBatchNorm(g); err != nil {
 		return nil, badInput(err)
 	}
@@ -467,7 +467,7 @@ func conversionReport(m *snnrt.Model, g *importer.Graph, ds *dataset.Dataset, pr
 
 // printReport prints the conversion error table: one row per IF layer, the
 // MAE at each T, and correlation and over-/under-firing at the largest T.
-func printReport(w io.Writer, rep []calibrate.LayerError) {
+func printReport(w io.Writer, rep []calibrate.LayerComparison) {
 	var ts []int
 	for _, e := range rep {
 		if e.Layer != rep[0].Layer {
