@@ -55,7 +55,7 @@ func (cn *ConvNHWC) Forward(dst, x []float32, n int, ws []float32) {
 	if n == 0 {
 		return
 	}
-	asm := haveAsmKernel()
+	kind := bestKernel()
 	cb := c.blockCols(n)
 	ap := ws[:roundUp(cb, mr)*c.kdim]
 	per := roundUp(c.kg, nr) * c.kdim
@@ -64,7 +64,7 @@ func (cn *ConvNHWC) Forward(dst, x []float32, n int, ws []float32) {
 	block := func(j0, nc int, beta float32) {
 		for gi := 0; gi < g.Group; gi++ {
 			c.im2col(ap, x, gi*c.cg, j0, nc, mr)
-			gemmPacked(asm, nc, c.kg, c.kdim, 1, ap, cn.wpT[gi*per:], beta, dst[j0*g.K+gi*c.kg:], g.K)
+			gemmPacked(kind, nc, c.kg, c.kdim, 1, ap, cn.wpT[gi*per:], beta, dst[j0*g.K+gi*c.kg:], g.K)
 		}
 	}
 	if c.direct {

@@ -110,7 +110,7 @@ func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
 		c.forwardDepthwise(dst, x, n)
 		return
 	}
-	asm := haveAsmKernel()
+	kind := bestKernel()
 	cb := c.blockCols(n)
 	bp := ws[:roundUp(cb, nr)*c.kdim]
 	per := roundUp(c.kg, mr) * c.kdim
@@ -127,7 +127,7 @@ func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
 				}
 				for gi := 0; gi < g.Group; gi++ {
 					c.im2col(bp, x, gi*c.cg, i*p+p0, nc, nr)
-					gemmPacked(asm, c.kg, nc, c.kdim, 1, c.wp[gi*per:], bp, 1, d[gi*c.kg*p:], p)
+					gemmPacked(kind, c.kg, nc, c.kdim, 1, c.wp[gi*per:], bp, 1, d[gi*c.kg*p:], p)
 				}
 			}
 		}
@@ -138,7 +138,7 @@ func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
 		nc := min(cb, n*p-j0)
 		for gi := 0; gi < g.Group; gi++ {
 			c.im2col(bp, x, gi*c.cg, j0, nc, nr)
-			gemmPacked(asm, c.kg, nc, c.kdim, 1, c.wp[gi*per:], bp, 0, out[gi*c.kg*nc:], nc)
+			gemmPacked(kind, c.kg, nc, c.kdim, 1, c.wp[gi*per:], bp, 0, out[gi*c.kg*nc:], nc)
 		}
 		c.scatter(dst, out, j0, nc)
 	}

@@ -3,12 +3,15 @@
 // float32 data in NCHW layout.
 //
 // Data flow: Sgemm is a BLIS-style packed GEMM. op(A) and op(B) are copied
-// into micro-panels (6 rows of A, 16 columns of B, k-major) in cache-sized
-// blocks (k 256, m 144, n 3072) and a 6×16 register-tile micro-kernel
-// computes each tile of C. On amd64 CPUs with AVX2 and FMA (checked at run
-// time with golang.org/x/sys/cpu) the micro-kernel is Go assembly
-// (kernel_amd64.s); elsewhere, or with the build tag noasm, a portable Go
-// kernel computes the same sums without FMA.
+// into micro-panels (6 rows of A, 32 columns of B, k-major) in cache-sized
+// blocks (k 256, m 144, n 3072) and a 6×32 register-tile micro-kernel
+// computes each tile of C. The micro-kernel is chosen at run time (with
+// golang.org/x/sys/cpu): on amd64 with AVX-512F it is one 6×32 tile in
+// twelve ZMM registers, with AVX2 and FMA two 6×16 halves in YMM registers
+// (both Go assembly, kernel_amd64.s); elsewhere, or with the build tag
+// noasm, a portable Go kernel computes the same sums without FMA. The
+// tests run every kernel the CPU has against the portable one and against
+// a float64 reference.
 //
 // Conv is a prepared convolution: NewConv packs the weights once, Forward
 // lowers each group to a GEMM over an im2col matrix that it writes directly

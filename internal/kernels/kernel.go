@@ -5,11 +5,53 @@ package kernels
 // element are summed never depends on m, n or on where the element sits.
 const (
 	mr      = 6    // rows of the register tile (A micro-panel width)
-	nr      = 16   // columns of the register tile (B micro-panel width)
-	kcBlock = 256  // k block: a B micro-panel of kcBlock×nr floats stays in L1
+	nr      = 32   // columns of the register tile (B micro-panel width)
+	kcBlock = 256  // k block: a B micro-panel of kcBlock×nr floats stays in L1/L2
 	mcBlock = 144  // rows of an A block (multiple of mr), kept in L2
 	ncBlock = 3072 // columns of a B block (multiple of nr), kept in L3
 )
+
+// kernelKind selects a micro-kernel implementation. Every kind computes the
+// same sums in the same order (one multiply-add per term, p ascending); the
+// assembly kinds fuse each multiply-add (FMA), the portable one rounds the
+// product first, so they agree to rounding, not bit for bit.
+type kernelKind int
+
+const (
+	kernelGo     kernelKind = iota // portable Go (kernel6x32Go)
+	kernelAVX2                     // AVX2+FMA, two 6×16 halves (kernel6x16AVX2)
+	kernelAVX512                   // AVX-512F, one 6×32 tile in ZMM registers (kernel6x32AVX512)
+)
+
+// String returns the kernel's name as the benchmarks report it.
+func (k kernelKind) String() string {
+	switch k {
+	case kernelAVX2:
+		return "avx2"
+	case kernelAVX512:
+		return "avx512"
+	}
+	return "go"
+}
+
+// availableKernels returns the kinds this CPU runs, portable first and the
+// fastest last.
+func availableKernels() []kernelKind {
+	ks := []kernelKind{kernelGo}
+	if haveAVX2Kernel() {
+		ks = append(ks, kernelAVX2)
+	}
+	if haveAVX512Kernel() {
+		ks = append(ks, kernelAVX512)
+	}
+	return ks
+}
+
+// bestKernel returns the fastest micro-kernel the CPU runs.
+func bestKernel() kernelKind {
+	ks := availableKernels()
+	return ks[len(ks)-1]
+}
 
 // microKernel computes one mr×nr tile of C:
 //
@@ -17,26 +59,32 @@ const (
 //	C[r][j]   = alpha·acc[r][j]                   if !load
 //	C[r][j]   = alpha·acc[r][j] + beta·C[r][j]    if load
 //
-// where row r of C starts at c[r·ldc]. asm selects the AVX2+FMA assembly
-// kernel, which the caller only passes when haveAsmKernel() is true.
-func microKernel(asm bool, kc int, a, b, c []float32, ldc int, alpha, beta float32, load bool) {
+// where row r of C starts at c[r·ldc]. kind must be one of
+// availableKernels().
+func microKernel(kind kernelKind, kc int, a, b, c []float32, ldc int, alpha, beta float32, load bool) {
 	if len(a) < kc*mr || len(b) < kc*nr || len(c) < (mr-1)*ldc+nr {
 		panic("kernels: micro-kernel: short slice")
-	}
-	if !asm {
-		kernel6x16Go(kc, a, b, c, ldc, alpha, beta, load)
-		return
 	}
 	l := 0
 	if load {
 		l = 1
 	}
-	kernel6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, alpha, beta, l)
+	switch kind {
+	case kernelAVX512:
+		kernel6x32AVX512(kc, &a[0], &b[0], &c[0], ldc, alpha, beta, l)
+	case kernelAVX2:
+		// Two 6×16 halves reading every other 16 floats of the B panel.
+		kernel6x16AVX2(kc, &a[0], &b[0], &c[0], ldc, nr, alpha, beta, l)
+		kernel6x16AVX2(kc, &a[0], &b[16], &c[16], ldc, nr, alpha, beta, l)
+	default:
+		kernel6x32Go(kc, a, b, c, ldc, alpha, beta, load)
+	}
 }
 
-// kernel6x16Go is the portable micro-kernel; keep in sync with
-// kernel6x16AVX2 in kernel_amd64.s (TestMicroKernels compares them).
-func kernel6x16Go(kc int, a, b, c []float32, ldc int, alpha, beta float32, load bool) {
+// kernel6x32Go is the portable micro-kernel; keep in sync with
+// kernel6x16AVX2 and kernel6x32AVX512 in kernel_amd64.s
+// (TestMicroKernels compares them).
+func kernel6x32Go(kc int, a, b, c []float32, ldc int, alpha, beta float32, load bool) {
 	a, b = a[:kc*mr], b[:kc*nr]
 	// 2×4 sub-tiles keep their eight sums in registers.
 	for r := 0; r < mr; r += 2 {
@@ -79,7 +127,7 @@ func kernel6x16Go(kc int, a, b, c []float32, ldc int, alpha, beta float32, load 
 // packed panels must be finite (they are computed and thrown away).
 // Partial tiles go through a scratch tile so that every C element is
 // computed by exactly the same instructions whatever its position.
-func macroKernel(asm bool, mc, nc, kc int, alpha float32, ap []float32, aStride int,
+func macroKernel(kind kernelKind, mc, nc, kc int, alpha float32, ap []float32, aStride int,
 	bp []float32, bStride int, beta float32, load bool, c []float32, ldc int) {
 	var tile [mr * nr]float32
 	for jr := 0; jr < nc; jr += nr {
@@ -89,7 +137,7 @@ func macroKernel(asm bool, mc, nc, kc int, alpha float32, ap []float32, aStride 
 			mm := min(mr, mc-ir)
 			a := ap[(ir/mr)*aStride:]
 			if mm == mr && nn == nr {
-				microKernel(asm, kc, a, b, c[ir*ldc+jr:], ldc, alpha, beta, load)
+				microKernel(kind, kc, a, b, c[ir*ldc+jr:], ldc, alpha, beta, load)
 				continue
 			}
 			if load {
@@ -97,7 +145,7 @@ func macroKernel(asm bool, mc, nc, kc int, alpha float32, ap []float32, aStride 
 					copy(tile[r*nr:r*nr+nn], c[(ir+r)*ldc+jr:])
 				}
 			}
-			microKernel(asm, kc, a, b, tile[:], nr, alpha, beta, load)
+			microKernel(kind, kc, a, b, tile[:], nr, alpha, beta, load)
 			for r := 0; r < mm; r++ {
 				copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+nn], tile[r*nr:])
 			}
@@ -109,7 +157,7 @@ func macroKernel(asm bool, mc, nc, kc int, alpha float32, ap []float32, aStride 
 // packed over the whole of k: A as ⌈m/mr⌉ panels of k×mr floats (see
 // packA with kc = k) and B as ⌈n/nr⌉ panels of k×nr floats. beta == 0 means
 // C is not read.
-func gemmPacked(asm bool, m, n, k int, alpha float32, ap, bp []float32, beta float32, c []float32, ldc int) {
+func gemmPacked(kind kernelKind, m, n, k int, alpha float32, ap, bp []float32, beta float32, c []float32, ldc int) {
 	for jc := 0; jc < n; jc += ncBlock {
 		nc := min(ncBlock, n-jc)
 		for pc := 0; pc < k; pc += kcBlock {
@@ -120,7 +168,7 @@ func gemmPacked(asm bool, m, n, k int, alpha float32, ap, bp []float32, beta flo
 			}
 			for ic := 0; ic < m; ic += mcBlock {
 				mc := min(mcBlock, m-ic)
-				macroKernel(asm, mc, nc, kc, alpha,
+				macroKernel(kind, mc, nc, kc, alpha,
 					ap[(ic/mr)*k*mr+pc*mr:], k*mr,
 					bp[(jc/nr)*k*nr+pc*nr:], k*nr,
 					bet, load, c[ic*ldc+jc:], ldc)

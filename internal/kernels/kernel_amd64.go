@@ -4,12 +4,24 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// kernel6x16AVX2 is the AVX2+FMA micro-kernel in kernel_amd64.s. It reads
-// kc·6 floats at a, kc·16 floats at b and writes a 6×16 tile at c with row
+// kernel6x16AVX2 is the AVX2+FMA micro-kernel in kernel_amd64.s: a 6×16
+// tile. It reads kc·6 floats at a, kc rows of 16 floats ldb floats apart at
+// b and writes a 6×16 tile at c with row stride ldc; the caller checks the
+// bounds.
+//
+//go:noescape
+func kernel6x16AVX2(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32, load int)
+
+// kernel6x32AVX512 is the AVX-512F micro-kernel in kernel_amd64.s: it reads
+// kc·6 floats at a, kc·32 floats at b and writes a 6×32 tile at c with row
 // stride ldc; the caller checks the bounds.
 //
 //go:noescape
-func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+func kernel6x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int)
 
-// haveAsmKernel reports whether the CPU runs the assembly micro-kernel.
-func haveAsmKernel() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+// haveAVX2Kernel reports whether the CPU runs kernel6x16AVX2.
+func haveAVX2Kernel() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+
+// haveAVX512Kernel reports whether the CPU (and the OS, which must save the
+// ZMM state) runs kernel6x32AVX512.
+func haveAVX512Kernel() bool { return cpu.X86.HasAVX512F }

@@ -2,15 +2,19 @@
 
 #include "textflag.h"
 
-// Micro-kernel of Sgemm: a 6×16 tile of C held in Y0..Y11 (two YMM
-// registers per row). Keep in sync with kernel6x16Go in kernel.go.
+// Micro-kernels of Sgemm. Keep in sync with kernel6x32Go in kernel.go
+// (TestMicroKernels compares them).
+//
+// kernel6x16AVX2: a 6×16 tile of C held in Y0..Y11 (two YMM registers per
+// row); microKernel calls it twice for the two halves of a 6×32 tile.
 //
 //	acc[r][j] = Σ_{p<kc} a[p*6+r] · b[p*16+j]        (p ascending, one FMA each)
 //	load == 0: C[r][j] = alpha·acc[r][j]
 //	load != 0: C[r][j] = alpha·acc[r][j] + beta·C[r][j]   (one FMA on beta·C)
 //
-// a is a packed A micro-panel (kc × 6), b a packed B micro-panel (kc × 16),
-// C row r starts at c + r*ldc floats.
+// a is a packed A micro-panel (kc × 6), b the first of kc rows of 16 floats
+// that start ldb floats apart (a half of a kc × 32 B micro-panel), C row r
+// starts at c + r*ldc floats.
 
 // ROW multiplies the B row (Y12, Y13) by the broadcast A value at off(AX)
 // and accumulates into the two registers of one C row.
@@ -37,14 +41,16 @@
 	VMOVUPS     Y13, 32(R8); \
 	ADDQ        DX, R8
 
-// func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int)
-TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-56
+// func kernel6x16AVX2(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32, load int)
+TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-64
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
 	MOVQ c+24(FP), R8
 	MOVQ ldc+32(FP), DX
 	SHLQ $2, DX              // row stride of C in bytes
+	MOVQ ldb+40(FP), R9
+	SHLQ $2, R9              // row stride of B in bytes
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -72,15 +78,15 @@ loop:
 	ROW(12, Y6, Y7)
 	ROW(16, Y8, Y9)
 	ROW(20, Y10, Y11)
-	PREFETCHT0 512(BX)
+	PREFETCHT0 1024(BX)
 	ADDQ $24, AX
-	ADDQ $64, BX
+	ADDQ R9, BX
 	DECQ CX
 	JNZ  loop
 
 done:
-	VBROADCASTSS alpha+40(FP), Y14
-	MOVQ         load+48(FP), CX
+	VBROADCASTSS alpha+48(FP), Y14
+	MOVQ         load+56(FP), CX
 	TESTQ        CX, CX
 	JNE          update
 
@@ -94,12 +100,112 @@ done:
 	RET
 
 update:
-	VBROADCASTSS beta+44(FP), Y15
+	VBROADCASTSS beta+52(FP), Y15
 	UPDATE(Y0, Y1)
 	UPDATE(Y2, Y3)
 	UPDATE(Y4, Y5)
 	UPDATE(Y6, Y7)
 	UPDATE(Y8, Y9)
 	UPDATE(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// kernel6x32AVX512: a 6×32 tile of C held in Z0..Z11 (two ZMM registers per
+// row), same sums as kernel6x16AVX2 on both halves:
+//
+//	acc[r][j] = Σ_{p<kc} a[p*6+r] · b[p*32+j]        (p ascending, one FMA each)
+//	load == 0: C[r][j] = alpha·acc[r][j]
+//	load != 0: C[r][j] = alpha·acc[r][j] + beta·C[r][j]   (one FMA on beta·C)
+//
+// Per k step: two 64-byte loads of B, six broadcasts of A, twelve FMAs.
+
+// ZROW multiplies the B row (Z12, Z13) by the broadcast A value at off(AX)
+// and accumulates into the two registers of one C row.
+#define ZROW(off, acc0, acc1) \
+	VBROADCASTSS off(AX), Z14; \
+	VFMADD231PS  Z12, Z14, acc0; \
+	VFMADD231PS  Z13, Z14, acc1
+
+// ZSTORE writes alpha·(acc0,acc1) to the C row at R8 and advances R8.
+#define ZSTORE(acc0, acc1) \
+	VMULPS  acc0, Z14, acc0; \
+	VMULPS  acc1, Z14, acc1; \
+	VMOVUPS acc0, (R8); \
+	VMOVUPS acc1, 64(R8); \
+	ADDQ    DX, R8
+
+// ZUPDATE writes alpha·(acc0,acc1) + beta·C to the C row at R8 and advances R8.
+#define ZUPDATE(acc0, acc1) \
+	VMULPS      (R8), Z15, Z12; \
+	VMULPS      64(R8), Z15, Z13; \
+	VFMADD231PS acc0, Z14, Z12; \
+	VFMADD231PS acc1, Z14, Z13; \
+	VMOVUPS     Z12, (R8); \
+	VMOVUPS     Z13, 64(R8); \
+	ADDQ        DX, R8
+
+// func kernel6x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int)
+TEXT ·kernel6x32AVX512(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), R8
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX              // row stride of C in bytes
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+	TESTQ CX, CX
+	JEQ   zdone
+
+zloop:
+	VMOVUPS (BX), Z12
+	VMOVUPS 64(BX), Z13
+	ZROW(0, Z0, Z1)
+	ZROW(4, Z2, Z3)
+	ZROW(8, Z4, Z5)
+	ZROW(12, Z6, Z7)
+	ZROW(16, Z8, Z9)
+	ZROW(20, Z10, Z11)
+	PREFETCHT0 1024(BX)
+	ADDQ $24, AX
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  zloop
+
+zdone:
+	VBROADCASTSS alpha+40(FP), Z14
+	MOVQ         load+48(FP), CX
+	TESTQ        CX, CX
+	JNE          zupdate
+
+	ZSTORE(Z0, Z1)
+	ZSTORE(Z2, Z3)
+	ZSTORE(Z4, Z5)
+	ZSTORE(Z6, Z7)
+	ZSTORE(Z8, Z9)
+	ZSTORE(Z10, Z11)
+	VZEROUPPER
+	RET
+
+zupdate:
+	VBROADCASTSS beta+44(FP), Z15
+	ZUPDATE(Z0, Z1)
+	ZUPDATE(Z2, Z3)
+	ZUPDATE(Z4, Z5)
+	ZUPDATE(Z6, Z7)
+	ZUPDATE(Z8, Z9)
+	ZUPDATE(Z10, Z11)
 	VZEROUPPER
 	RET

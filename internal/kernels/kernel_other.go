@@ -2,10 +2,19 @@
 
 package kernels
 
-// kernel6x16AVX2 is never called on this platform (haveAsmKernel is false).
-func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int) {
+// kernel6x16AVX2 is never called on this platform (haveAVX2Kernel is false).
+func kernel6x16AVX2(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32, load int) {
 	panic("kernels: no assembly micro-kernel on this platform")
 }
 
-// haveAsmKernel reports whether the CPU runs the assembly micro-kernel.
-func haveAsmKernel() bool { return false }
+// kernel6x32AVX512 is never called on this platform (haveAVX512Kernel is
+// false).
+func kernel6x32AVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load int) {
+	panic("kernels: no assembly micro-kernel on this platform")
+}
+
+// haveAVX2Kernel reports whether the CPU runs the AVX2 micro-kernel.
+func haveAVX2Kernel() bool { return false }
+
+// haveAVX512Kernel reports whether the CPU runs the AVX-512 micro-kernel.
+func haveAVX512Kernel() bool { return false }

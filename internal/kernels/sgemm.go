@@ -16,6 +16,12 @@ package kernels
 // it allocates packing buffers of at most about 3.3 MB.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(bestKernel(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemm is Sgemm with the micro-kernel kind given (the tests run every kind).
+func sgemm(kind kernelKind, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic("kernels: Sgemm: negative dimension")
 	}
@@ -40,7 +46,6 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleRows(m, n, beta, c, ldc)
 		return
 	}
-	asm := haveAsmKernel()
 	kcMax := min(k, kcBlock)
 	mcMax := min(roundUp(m, mr), mcBlock)
 	ncMax := min(roundUp(n, nr), ncBlock)
@@ -58,7 +63,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 			for ic := 0; ic < m; ic += mcBlock {
 				mc := min(mcBlock, m-ic)
 				packA(ap, transA, a, lda, ic, pc, mc, kc)
-				macroKernel(asm, mc, nc, kc, alpha, ap, kc*mr, bp, kc*nr, bet, load, c[ic*ldc+jc:], ldc)
+				macroKernel(kind, mc, nc, kc, alpha, ap, kc*mr, bp, kc*nr, bet, load, c[ic*ldc+jc:], ldc)
 			}
 		}
 	}

@@ -57,6 +57,9 @@ func TestSgemm(t *testing.T) {
 	}{
 		{false, false, 1, 1, 1, 1, 0, 0},
 		{false, false, 6, 16, 8, 1, 0, 0},
+		{false, false, 6, 32, 8, 1, 0, 0},
+		{false, false, 11, 63, 255, 1, 0.25, 2},
+		{true, false, 143, 97, 770, 1, 0, 0},
 		{false, false, 7, 17, 3, 1, 0, 1},
 		{false, false, 64, 1024, 576, 1, 0, 0},
 		{true, false, 13, 35, 300, 0.5, 2, 3},
@@ -66,33 +69,35 @@ func TestSgemm(t *testing.T) {
 		{false, false, 32, 20, 0, 1, 0.5, 0},
 		{false, false, 32, 20, 10, 0, 0.5, 0},
 	}
-	for _, tc := range tests {
-		name := fmt.Sprintf("%v%v_%dx%dx%d_a%g_b%g", tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, tc.beta)
-		t.Run(name, func(t *testing.T) {
-			lda := tc.k + tc.pad
-			if tc.tA {
-				lda = tc.m + tc.pad
-			}
-			ldb := tc.n + tc.pad
-			if tc.tB {
-				ldb = tc.k + tc.pad
-			}
-			ldc := tc.n + tc.pad
-			lda, ldb = max(1, lda), max(1, ldb)
-			a := randSlice(max(tc.m, tc.k)*lda, 1)
-			b := randSlice(max(tc.n, tc.k)*ldb, 2)
-			c := randSlice(tc.m*ldc, 3)
-			want := append([]float32(nil), c...)
-			naiveSgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
-			got := append([]float32(nil), c...)
-			Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
-			scale := math.Sqrt(float64(tc.k))
-			for i := range got {
-				if !closeRel(float64(got[i]), float64(want[i]), scale, 1e-5) {
-					t.Fatalf("c[%d] = %g, want %g", i, got[i], want[i])
+	for _, kind := range availableKernels() {
+		for _, tc := range tests {
+			name := fmt.Sprintf("%v/%v%v_%dx%dx%d_a%g_b%g", kind, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, tc.beta)
+			t.Run(name, func(t *testing.T) {
+				lda := tc.k + tc.pad
+				if tc.tA {
+					lda = tc.m + tc.pad
 				}
-			}
-		})
+				ldb := tc.n + tc.pad
+				if tc.tB {
+					ldb = tc.k + tc.pad
+				}
+				ldc := tc.n + tc.pad
+				lda, ldb = max(1, lda), max(1, ldb)
+				a := randSlice(max(tc.m, tc.k)*lda, 1)
+				b := randSlice(max(tc.n, tc.k)*ldb, 2)
+				c := randSlice(tc.m*ldc, 3)
+				want := append([]float32(nil), c...)
+				naiveSgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, want, ldc)
+				got := append([]float32(nil), c...)
+				sgemm(kind, tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
+				scale := math.Sqrt(float64(tc.k))
+				for i := range got {
+					if !closeRel(float64(got[i]), float64(want[i]), scale, 1e-5) {
+						t.Fatalf("c[%d] = %g, want %g", i, got[i], want[i])
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -135,21 +140,30 @@ func TestSgemmDeterministic(t *testing.T) {
 	}
 }
 
-// TestMicroKernels compares the assembly and portable micro-kernels.
+// TestMicroKernels compares every micro-kernel this CPU runs with the
+// portable one, writing into a wider C (ldc 40) whose columns beyond the
+// tile must not change.
 func TestMicroKernels(t *testing.T) {
-	if !haveAsmKernel() {
-		t.Skip("no assembly micro-kernel on this CPU")
-	}
-	for _, kc := range []int{1, 7, 256} {
-		for _, load := range []bool{false, true} {
-			a, b := randSlice(kc*mr, 1), randSlice(kc*nr, 2)
-			c0 := randSlice(mr*20, 3)
-			c1 := append([]float32(nil), c0...)
-			microKernel(true, kc, a, b, c0, 20, 1.5, -0.25, load)
-			microKernel(false, kc, a, b, c1, 20, 1.5, -0.25, load)
-			for i := range c0 {
-				if !closeRel(float64(c0[i]), float64(c1[i]), math.Sqrt(float64(kc)), 1e-5) {
-					t.Fatalf("kc=%d load=%v: c[%d] asm %g, Go %g", kc, load, i, c0[i], c1[i])
+	const ldc = 40
+	for _, kind := range availableKernels()[1:] {
+		for _, kc := range []int{1, 7, 256} {
+			for _, load := range []bool{false, true} {
+				a, b := randSlice(kc*mr, 1), randSlice(kc*nr, 2)
+				c0 := randSlice(mr*ldc, 3)
+				c1 := append([]float32(nil), c0...)
+				orig := append([]float32(nil), c0...)
+				microKernel(kind, kc, a, b, c0, ldc, 1.5, -0.25, load)
+				microKernel(kernelGo, kc, a, b, c1, ldc, 1.5, -0.25, load)
+				for i := range c0 {
+					if i%ldc >= nr {
+						if c0[i] != orig[i] {
+							t.Fatalf("%v kc=%d load=%v: c[%d] outside the tile changed", kind, kc, load, i)
+						}
+						continue
+					}
+					if !closeRel(float64(c0[i]), float64(c1[i]), math.Sqrt(float64(kc)), 1e-5) {
+						t.Fatalf("%v kc=%d load=%v: c[%d] = %g, Go kernel %g", kind, kc, load, i, c0[i], c1[i])
+					}
 				}
 			}
 		}
