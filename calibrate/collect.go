@@ -8,6 +8,38 @@ import (
 	"github.com/ann2snn/ann2snn/internal/ann"
 )
 
+// Executor runs the ANN a converted SNN is calibrated against: the three
+// methods Collect, ClippedMeans and CompareLayers call, with only public
+// types in their signatures, so that a program outside this module can
+// pass its own executor. The module's reference executor satisfies it;
+// NewExecutor returns one.
+type Executor interface {
+	// Graph returns the graph the executor runs (Collect infers the shapes
+	// of the kept values from it to size its batches).
+	Graph() *importer.Graph
+	// InputShape returns the per-image input shape, e.g. [3 32 32].
+	InputShape() []int
+	// Forward runs the graph on n images x (NCHW, len(x) == n times the
+	// product of InputShape) and returns the output and the values named
+	// in keep, each a tensor with the batch as its first dimension. Names
+	// that are not values of the graph are an error.
+	Forward(x []float32, n int, keep []string) ([]float32, map[string]*importer.Tensor, error)
+}
+
+var _ Executor = (*ann.Executor)(nil)
+
+// NewExecutor returns the module's reference ANN executor for g (it
+// computes every node with importer.Eval, on all cores, with results that
+// do not depend on the number of cores or the batch size). g must have
+// one input whose per-image shape is fixed and one output.
+func NewExecutor(g *importer.Graph) (Executor, error) {
+	ex, err := ann.New(g)
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	return ex, nil
+}
+
 // Images is a calibration set read batch by batch, so that no more than
 // one batch of preprocessed images needs to be in memory.
 type Images interface {
@@ -93,7 +125,7 @@ const forwardImages = 16
 // forwardImages at a time, in image order, and calls f with the index of
 // the first image of each pass (within x) and its kept values. It checks
 // ctx before every pass and returns ctx.Err() (wrapped) once it is done.
-func forward(ctx context.Context, ex *ann.Executor, x []float32, k, per int, names []string, f func(first int, kept map[string]*importer.Tensor) error) error {
+func forward(ctx context.Context, ex Executor, x []float32, k, per int, names []string, f func(first int, kept map[string]*importer.Tensor) error) error {
 	for first := 0; first < k; first += forwardImages {
 		j := min(forwardImages, k-first)
 		if err := ctx.Err(); err != nil {
@@ -147,7 +179,7 @@ const DefaultMaxBytes = 256 << 20
 
 // fitBatch returns the largest batch ≤ batch (at least 1) whose values
 // named in names take at most maxBytes as float32.
-func fitBatch(ex *ann.Executor, names []string, batch, maxBytes int) (int, error) {
+func fitBatch(ex Executor, names []string, batch, maxBytes int) (int, error) {
 	if batch < 1 {
 		return 0, fmt.Errorf("calibrate: batch size %d, must be at least 1", batch)
 	}
@@ -179,7 +211,7 @@ func fitBatch(ex *ann.Executor, names []string, batch, maxBytes int) (int, error
 // values would exceed opt.MaxBytes); the summaries are the same for every
 // batch size and worker count. Collect checks ctx between reads, ANN
 // passes and images, and returns ctx.Err() (wrapped) once it is done.
-func Collect(ctx context.Context, ex *ann.Executor, src Images, names []string, opt CollectOptions) (map[string]*Sample, error) {
+func Collect(ctx context.Context, ex Executor, src Images, names []string, opt CollectOptions) (map[string]*Sample, error) {
 	if src.Len() < 1 {
 		return nil, fmt.Errorf("calibrate: no calibration images")
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/ann2snn/ann2snn/importer"
-	"github.com/ann2snn/ann2snn/internal/ann"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
 
@@ -24,7 +23,7 @@ type Target struct {
 // added in image order, so the result does not depend on batch or the
 // number of workers. It checks ctx between reads and ANN passes and
 // returns ctx.Err() (wrapped) once it is done.
-func ClippedMeans(ctx context.Context, ex *ann.Executor, src Images, batch int, names []string, limits [][]float32) ([][]float64, error) {
+func ClippedMeans(ctx context.Context, ex Executor, src Images, batch int, names []string, limits [][]float32) ([][]float64, error) {
 	if len(limits) != len(names) {
 		return nil, fmt.Errorf("calibrate: %d limits for %d values", len(limits), len(names))
 	}

@@ -42,4 +42,15 @@
 // in front of it or, where there is none, through the initial potential.
 // ClippedMeans and SNNMeans stream too: float64 sums per image and channel,
 // added in image order, so the means do not depend on the batch size.
+//
+// # The ANN executor
+//
+// Collect, ClippedMeans and CompareLayers run the ANN through the Executor
+// interface (Graph, InputShape, Forward), whose signatures use only the
+// public importer types, rather than through the module's internal
+// executor type, so that programs outside the module can call them: with
+// NewExecutor (the module's reference executor, which is what the
+// converter uses) or with an executor of their own. An interface suffices
+// because calibration needs only those three methods; the reference
+// executor stays internal so that it can change without breaking callers.
 package calibrate

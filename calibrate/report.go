@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/ann2snn/ann2snn/internal/ann"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
 
@@ -50,7 +49,7 @@ func (m *moments) add(o moments) {
 // ex, after each T in ts (increasing). The result has one entry per IF
 // layer and T, in layer order then T order. Results do not depend on the
 // number of workers.
-func CompareLayers(ex *ann.Executor, m *snnrt.Model, sources []string, x []float32, n int, ts []int) ([]LayerComparison, error) {
+func CompareLayers(ex Executor, m *snnrt.Model, sources []string, x []float32, n int, ts []int) ([]LayerComparison, error) {
 	var layers []int
 	var names []string
 	for i, l := range m.Layers {

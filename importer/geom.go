@@ -6,15 +6,26 @@ import (
 	"github.com/ann2snn/ann2snn/internal/kernels"
 )
 
+// ConvGeom is the geometry of a 2-D convolution over one C×H×W image:
+// K output channels, a KH×KW kernel, strides, dilations (zero means 1),
+// explicit padding and the group count (zero means 1). It is the kernels'
+// type, aliased so that programs outside the module can name it; snnrt
+// aliases the same type as snnrt.ConvGeom.
+type ConvGeom = kernels.ConvGeom
+
+// PoolGeom is the geometry of a 2-D pooling window over one C×H×W image
+// (zero strides mean 1); snnrt aliases the same type as snnrt.PoolGeom.
+type PoolGeom = kernels.PoolGeom
+
 // ConvGeometry returns the 2-D geometry of Conv node n for input shape x
 // ([N,C,H,W]) and weight shape w ([K,C/group,KH,KW]), with auto_pad
 // resolved into explicit pads. A 1-D convolution is returned as 1×W.
-func ConvGeometry(n *Node, x, w []int) (kernels.ConvGeom, error) {
+func ConvGeometry(n *Node, x, w []int) (ConvGeom, error) {
 	win, err := convWindow(n, x, w)
 	if err != nil {
-		return kernels.ConvGeom{}, &NodeError{Node: n.Name, Op: n.Op, Err: err}
+		return ConvGeom{}, &NodeError{Node: n.Name, Op: n.Op, Err: err}
 	}
-	g := kernels.ConvGeom{C: x[1], K: w[0], Group: int(n.Attrs.Int("group", 1))}
+	g := ConvGeom{C: x[1], K: w[0], Group: int(n.Attrs.Int("group", 1))}
 	g.H, g.W = win.hw(win.in, 1)
 	g.KH, g.KW = win.hw(win.k, 1)
 	g.StrideH, g.StrideW = win.hw(win.stride, 1)
@@ -27,17 +38,17 @@ func ConvGeometry(n *Node, x, w []int) (kernels.ConvGeom, error) {
 // PoolGeometry returns the 2-D geometry of pooling node n (MaxPool or
 // AveragePool) for input shape x ([N,C,H,W]). Dilated pooling is an error:
 // the kernels do not implement it.
-func PoolGeometry(n *Node, x []int) (kernels.PoolGeom, error) {
+func PoolGeometry(n *Node, x []int) (PoolGeom, error) {
 	win, err := poolWindow(n, x)
 	if err != nil {
-		return kernels.PoolGeom{}, &NodeError{Node: n.Name, Op: n.Op, Err: err}
+		return PoolGeom{}, &NodeError{Node: n.Name, Op: n.Op, Err: err}
 	}
 	for _, d := range win.dil {
 		if d != 1 {
-			return kernels.PoolGeom{}, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("dilated pooling is not supported here")}
+			return PoolGeom{}, &NodeError{Node: n.Name, Op: n.Op, Err: fmt.Errorf("dilated pooling is not supported here")}
 		}
 	}
-	p := kernels.PoolGeom{C: x[1], CeilMode: n.Attrs.Int("ceil_mode", 0) != 0, CountIncludePad: n.Attrs.Int("count_include_pad", 0) != 0}
+	p := PoolGeom{C: x[1], CeilMode: n.Attrs.Int("ceil_mode", 0) != 0, CountIncludePad: n.Attrs.Int("count_include_pad", 0) != 0}
 	p.H, p.W = win.hw(win.in, 1)
 	p.KH, p.KW = win.hw(win.k, 1)
 	p.StrideH, p.StrideW = win.hw(win.stride, 1)

@@ -26,6 +26,13 @@ func (s Shape) valid() bool {
 // InputIndex is the layer index that names the model input in Layer.Inputs.
 const InputIndex = -1
 
+// ConvGeom describes a 2-D convolution over one C×H×W image
+// (kernels.ConvGeom): K output channels, a KH×KW kernel, strides and
+// dilations (zero means 1), explicit padding, and the group count (zero
+// means 1). The alias lets programs outside the module build KindConv
+// layers.
+type ConvGeom = kernels.ConvGeom
+
 // Layer is one primitive operation of a Model. Which fields are used depends
 // on Kind; the others must be zero (Validate does not insist, the file format
 // does not store them).
@@ -35,12 +42,12 @@ type Layer struct {
 	Inputs []int // indices of earlier layers, or InputIndex for the model input
 	Shape  Shape // per-image output shape; Append fills it in
 
-	Conv    kernels.ConvGeom // KindConv: geometry (C,H,W must match the input)
-	Pool    PoolGeom         // KindAvgPool, KindMaxPool: geometry (C,H,W must match the input)
-	MaxPool MaxPoolMode      // KindMaxPool: spiking semantics
-	W       []float32        // KindConv: [K, C/Group, KH, KW]; KindLinear: [Out, In]
-	B       []float32        // KindConv: [K] or nil; KindLinear: [Out] or nil
-	IF      IF               // KindIF: neuron parameters
+	Conv    ConvGeom    // KindConv: geometry (C,H,W must match the input)
+	Pool    PoolGeom    // KindAvgPool, KindMaxPool: geometry (C,H,W must match the input)
+	MaxPool MaxPoolMode // KindMaxPool: spiking semantics
+	W       []float32   // KindConv: [K, C/Group, KH, KW]; KindLinear: [Out, In]
+	B       []float32   // KindConv: [K] or nil; KindLinear: [Out] or nil
+	IF      IF          // KindIF: neuron parameters
 }
 
 // Model is a spiking network: layers in topological order over per-image
