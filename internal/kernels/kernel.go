@@ -48,9 +48,15 @@ func availableKernels() []kernelKind {
 }
 
 // bestKernel returns the fastest micro-kernel the CPU runs.
+// It does not allocate (simulator time steps call it).
 func bestKernel() kernelKind {
-	ks := availableKernels()
-	return ks[len(ks)-1]
+	switch {
+	case haveAVX512Kernel():
+		return kernelAVX512
+	case haveAVX2Kernel():
+		return kernelAVX2
+	}
+	return kernelGo
 }
 
 // microKernel computes one mr×nr tile of C:
