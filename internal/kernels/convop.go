@@ -98,6 +98,24 @@ func (c *Conv) WorkspaceLen(n int) int {
 // output image is bit-identical whatever n is and wherever the image sits
 // in the batch. It panics if a slice is too short.
 func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
+	c.ForwardEpilogue(dst, x, n, ws, nil)
+}
+
+// Epilogue is an elementwise function per output channel that
+// Conv.ForwardEpilogue applies to the convolution's output while it is in
+// cache, right after the bias is added.
+type Epilogue interface {
+	// Apply replaces each v[i], an output of channel k, by f_k(v[i]).
+	Apply(k int, v []float32)
+}
+
+// ForwardEpilogue is Forward followed by dst[i,k,y,x] = f_k(dst[i,k,y,x])
+// for the Epilogue ep (nil: none), applied to each block of output pixels
+// as soon as the GEMM has written it, so that the output is not read back
+// from memory in a separate pass. The result is bit-identical to Forward
+// followed by ep.Apply over each channel of each image. It does not
+// allocate if ep.Apply does not.
+func (c *Conv) ForwardEpilogue(dst, x []float32, n int, ws []float32, ep Epilogue) {
 	g := c.g
 	p := c.oh * c.ow
 	if n < 0 || len(x) < n*g.C*g.H*g.W || len(dst) < n*g.K*p || len(ws) < c.WorkspaceLen(n) {
@@ -108,6 +126,13 @@ func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
 	}
 	if c.depthwise {
 		c.forwardDepthwise(dst, x, n)
+		if ep != nil {
+			for i := 0; i < n; i++ {
+				for k := 0; k < g.K; k++ {
+					ep.Apply(k, dst[(i*g.K+k)*p:(i*g.K+k+1)*p])
+				}
+			}
+		}
 		return
 	}
 	kind := bestKernel()
@@ -129,6 +154,11 @@ func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
 					c.im2col(bp, x, gi*c.cg, i*p+p0, nc, nr)
 					gemmPacked(kind, c.kg, nc, c.kdim, 1, c.wp[gi*per:], bp, 1, d[gi*c.kg*p:], p)
 				}
+				if ep != nil {
+					for k := 0; k < g.K; k++ {
+						ep.Apply(k, d[k*p:k*p+nc])
+					}
+				}
 			}
 		}
 		return
@@ -140,7 +170,7 @@ func (c *Conv) Forward(dst, x []float32, n int, ws []float32) {
 			c.im2col(bp, x, gi*c.cg, j0, nc, nr)
 			gemmPacked(kind, c.kg, nc, c.kdim, 1, c.wp[gi*per:], bp, 0, out[gi*c.kg*nc:], nc)
 		}
-		c.scatter(dst, out, j0, nc)
+		c.scatter(dst, out, j0, nc, ep)
 	}
 }
 
@@ -289,8 +319,9 @@ func (c *Conv) fillGather(panel, x []float32, segs []segment, lanes int) {
 }
 
 // scatter adds the bias to the GEMM result out [K][nc] (columns j0..j0+nc-1
-// across the batch) and writes it to dst [n, K, OutH, OutW].
-func (c *Conv) scatter(dst, out []float32, j0, nc int) {
+// across the batch), applies ep (if not nil) and writes it to dst
+// [n, K, OutH, OutW].
+func (c *Conv) scatter(dst, out []float32, j0, nc int, ep Epilogue) {
 	k, p := c.g.K, c.oh*c.ow
 	for jj := 0; jj < nc; {
 		img, pix := (j0+jj)/p, (j0+jj)%p
@@ -301,6 +332,9 @@ func (c *Conv) scatter(dst, out []float32, j0, nc int) {
 			b := c.bias[kk]
 			for i, v := range s {
 				d[i] = v + b
+			}
+			if ep != nil {
+				ep.Apply(kk, d)
 			}
 		}
 		jj += l

@@ -175,3 +175,45 @@ func TestConvNHWCMatchesForward(t *testing.T) {
 		})
 	}
 }
+
+// quantEpilogue is a test Epilogue: v = floor(v·(k+1)) per channel k, which
+// makes any difference in the value or the channel it is given visible.
+type quantEpilogue struct{ calls int }
+
+func (q *quantEpilogue) Apply(k int, v []float32) {
+	q.calls++
+	for i, x := range v {
+		v[i] = float32(math.Floor(float64(x * float32(k+1))))
+	}
+}
+
+// TestConvEpilogue checks that ForwardEpilogue equals Forward followed by
+// the epilogue over each channel, bit for bit, on the direct, batched and
+// depthwise paths.
+func TestConvEpilogue(t *testing.T) {
+	for i, g := range convCases {
+		t.Run(geomName(g), func(t *testing.T) {
+			kdim := g.C / one(g.Group) * g.KH * g.KW
+			c := NewConv(g, randSlice(g.K*kdim, uint64(10+i)), randSlice(g.K, uint64(20+i)))
+			const n = 3
+			x := randSlice(n*g.C*g.H*g.W, uint64(40+i))
+			want := runConv(c, x, n)
+			p := g.OutH() * g.OutW()
+			var ref quantEpilogue
+			for j := 0; j < n*g.K; j++ {
+				ref.Apply(j%g.K, want[j*p:(j+1)*p])
+			}
+			got := make([]float32, len(want))
+			var ep quantEpilogue
+			c.ForwardEpilogue(got, x, n, make([]float32, c.WorkspaceLen(n)), &ep)
+			if ep.calls == 0 {
+				t.Fatal("epilogue never called")
+			}
+			for j := range got {
+				if got[j] != want[j] {
+					t.Fatalf("out[%d] = %g, Forward then epilogue %g", j, got[j], want[j])
+				}
+			}
+		})
+	}
+}
