@@ -16,16 +16,18 @@
 //   - Max: the largest activation (Diehl et al. 2015);
 //   - Percentile(p): the p-th percentile of the non-zero activations
 //     (Rueckauer et al. 2017; 99.9 and 99.99 are common);
-//   - MSEOptimal(T): the θ that minimises the mean squared error between the
-//     activation a and the T-step IF quantiser with initial potential θ/2,
-//     q(a) = θ/T·clip(round(a·T/θ), 0, T), searched over a grid of
-//     percentiles. It balances clipping error against quantisation error
-//     for the time budget the SNN will run with.
+//   - MSEOptimal(T): the clip level λ that minimises the squared error
+//     between the activation a and the rate code of the neurons the
+//     converter builds (a Quantiser; by default the T-level rounding one,
+//     λ/T·clip(round(a·T/λ), 0, T), of an IF neuron with initial potential
+//     θ/2), searched continuously: a log scan of 64 points per octave up to
+//     the maximum, then an exact sweep of the error's quadratic pieces
+//     around the best local minima. It balances clipping error against
+//     quantisation error for the time budget the SNN will run with.
 //
 // Max is exact; a binned percentile is within one bin (relative 2^-bits)
-// of the sorted-values one; MSEOptimal's search over binned percentiles may
-// pick a neighbouring grid point when two are within the binning error.
-// Bins are counts, so a summary does not depend on the batch size or the
+// of the sorted-values one; MSEOptimal on a binned Hist minimises the
+// error of the bins' midpoints. Bins are counts, so a summary does not depend on the batch size or the
 // number of workers.
 //
 // Clip(0, λ) and QCFS activations keep their trained λ.

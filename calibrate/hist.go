@@ -15,8 +15,8 @@ const (
 	// ChannelBits is the resolution of a channel's histogram (2^-8 ≈ 0.4 %).
 	ChannelBits = 8
 	// LayerExact is how many positive values a layer's Hist keeps exactly
-	// before it switches to bins (the size of MSEOptimal's subsample: below
-	// it the norms see the values themselves).
+	// before it switches to bins (below it the norms see the values
+	// themselves).
 	LayerExact = 1 << 16
 	// ChannelExact is LayerExact for a channel's Hist.
 	ChannelExact = 1 << 12

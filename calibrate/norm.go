@@ -59,80 +59,68 @@ func (p Percentile) HistThreshold(h *Hist) float32 { return h.Quantile(float64(p
 
 func (p Percentile) String() string { return "p" + strconv.FormatFloat(float64(p), 'g', -1, 64) }
 
-// MSEOptimal sets θ to the value that minimises the squared error of the
-// T-step rounding quantiser q(a) = θ/T·clip(round(a·T/θ), 0, T) over the
-// activations, searching the percentiles 90..100 of the positive values.
-type MSEOptimal struct{ T int }
+// MSEOptimal sets θ to the clip level λ that minimises the squared error
+// Σ (q(a; λ) − a)² over the positive activations a, for the quantiser q of
+// the neurons the converter builds (Q; nil means Uniform{Levels: T}, the
+// T-step rounding quantiser λ/T·clip(round(a·T/λ), 0, T)). λ is searched
+// continuously over [max(min a, max a·2^-24), max a]: a dense log scan,
+// then an exact sweep of the error's quadratic pieces around the best
+// local minima (see Quantiser). The result is the optimum of the sampled
+// error unless a narrower dip than the scan's 1.1 % spacing beats the 8
+// best scanned minima by more than their brackets' own optimum.
+type MSEOptimal struct {
+	// T is the number of levels of the default quantiser.
+	T int
+	// Q is the neurons' quantiser; nil means Uniform{Levels: T}.
+	Q Quantiser
+}
 
-// Threshold returns the minimising θ.
+// quantiser returns m.Q, or the default Uniform{Levels: T}.
+func (m MSEOptimal) quantiser() Quantiser {
+	if m.Q == nil {
+		return Uniform{Levels: m.T}
+	}
+	return m.Q
+}
+
+// Threshold returns the minimising λ for the values a (0 when none is
+// positive, or when Q breaks the Quantiser contract).
 func (m MSEOptimal) Threshold(a []float32) float32 {
-	pos := positive(a)
-	if len(pos) == 0 {
-		return 0
-	}
-	slices.Sort(pos)
-	// Subsample for speed: the error is a mean, 1<<16 samples estimate it
-	// well; zeros contribute no error for any θ and are left out.
-	sample := pos
-	if len(pos) > 1<<16 {
-		sample = make([]float32, 1<<16)
-		step := float64(len(pos)) / float64(len(sample))
-		for i := range sample {
-			sample[i] = pos[int(float64(i)*step)]
-		}
-	}
-	th, _ := m.search(context.Background(), pos[len(pos)-1], func(q float64) float32 { return quantile(pos, q) },
-		func(th float32) float64 { return quantError(sample, th, m.T) })
+	th, _ := m.threshold(context.Background(), valuesSupport(a))
 	return th
 }
 
-// HistThreshold searches the same percentiles of the values h summarises;
-// the error is summed over h's bins, each bin's count at its midpoint
-// (the in-memory Threshold uses 65,536 evenly spaced order statistics
-// instead: both estimate the same mean error).
+// HistThreshold returns the minimising λ for the values h summarises: its
+// exact values while it holds them, else every bin's count at the bin's
+// midpoint.
 func (m MSEOptimal) HistThreshold(h *Hist) float32 {
 	th, _ := m.histThreshold(context.Background(), h)
 	return th
 }
 
-// histThreshold is HistThreshold that checks ctx before every candidate θ
-// and returns ctx.Err() once it is done (see ctxNorm).
+// histThreshold is HistThreshold that checks ctx before every scanned
+// candidate and returns ctx.Err() once it is done (see ctxNorm).
 func (m MSEOptimal) histThreshold(ctx context.Context, h *Hist) (float32, error) {
 	if h.N() == 0 {
 		return 0, nil
 	}
-	return m.search(ctx, h.Max(), h.Quantile, func(th float32) float64 {
-		step := float64(th) / float64(m.T)
-		var s float64
-		h.bins(func(lo, hi float32, c uint64) bool {
-			v := (float64(lo) + float64(hi)) / 2
-			k := math.Min(math.Max(math.Round(v/step), 0), float64(m.T))
-			d := k*step - v
-			s += float64(c) * d * d
-			return true
-		})
-		return s
-	})
+	if h.Exact() {
+		return m.threshold(ctx, valuesSupport(h.exact))
+	}
+	return m.threshold(ctx, histSupport(h))
 }
 
-// search returns the candidate θ = quantile(q), q = 0.90, 0.9025, …, 1,
-// with the least err(θ); def if none is positive. It checks ctx before
-// every candidate and returns ctx.Err() once it is done.
-func (m MSEOptimal) search(ctx context.Context, def float32, quantile func(q float64) float32, err func(th float32) float64) (float32, error) {
-	best, bestErr := def, math.Inf(1)
-	for q := 0.90; q <= 1.0000001; q += 0.0025 {
-		if e := ctx.Err(); e != nil {
-			return 0, e
-		}
-		th := quantile(min(q, 1))
-		if th <= 0 {
-			continue
-		}
-		if e := err(th); e < bestErr {
-			best, bestErr = th, e
-		}
+// threshold minimises the error over s (nil: no values, θ = 0).
+func (m MSEOptimal) threshold(ctx context.Context, s *support) (float32, error) {
+	if s == nil {
+		return 0, nil
 	}
-	return best, nil
+	y, b, err := checkSteps(m.quantiser())
+	if err != nil {
+		return 0, err
+	}
+	th, _, err := s.minimise(ctx, y, b)
+	return th, err
 }
 
 // ctxNorm is a Norm whose histogram search can be cancelled part way
@@ -142,9 +130,17 @@ type ctxNorm interface {
 	histThreshold(ctx context.Context, h *Hist) (float32, error)
 }
 
-func (m MSEOptimal) String() string { return fmt.Sprintf("minerr%d", m.T) }
+// String returns "minerr" and T for the default quantiser, else
+// "minerr:" and the quantiser's name.
+func (m MSEOptimal) String() string {
+	if m.Q == nil {
+		return fmt.Sprintf("minerr%d", m.T)
+	}
+	return "minerr:" + m.Q.String()
+}
 
-// quantError is Σ (q(a) − a)² for the T-step rounding quantiser with step θ/T.
+// quantError is Σ (q(a) − a)² for the T-step rounding quantiser with step
+// θ/T, computed directly (the tests' reference).
 func quantError(a []float32, theta float32, t int) float64 {
 	step := float64(theta) / float64(t)
 	var s float64

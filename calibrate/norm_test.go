@@ -3,6 +3,9 @@ package calibrate
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
 	"testing"
 )
 
@@ -33,23 +36,206 @@ func TestNorms(t *testing.T) {
 	}
 }
 
-func TestMinErrorBeatsExtremes(t *testing.T) {
-	// A long-tailed sample: the max is a poor threshold at few steps.
-	a := make([]float32, 0, 10000)
-	for i := range 10000 {
-		a = append(a, float32(-math.Log(1-float64(i)/10000)))
+// directErr is Σ (q(a) − a)² for the quantiser the SNN implements, written
+// out from the neuron's spike count (snnrt.IF: ⌊(V0 + L·a/λ·θ)/θ⌋ with
+// V0 = θ/2, or 0 when floor), clipped at 0 and L, times λ/L: the tests'
+// reference, independent of Uniform.Steps.
+func directErr(a []float64, lam float64, levels int, floor bool) float64 {
+	l := float64(levels)
+	off := 0.5
+	if floor {
+		off = 0
 	}
-	for _, T := range []int{2, 4, 16} {
-		me := MSEOptimal{T: T}.Threshold(append([]float32(nil), a...))
-		emin := quantError(a, me, T)
-		for _, other := range []Norm{Max{}, Percentile(99.9), Percentile(90)} {
-			th := other.Threshold(append([]float32(nil), a...))
-			if e := quantError(a, th, T); e < emin*0.999 {
-				t.Errorf("T=%d: %v (θ=%v) has error %v < MSEOptimal's %v (θ=%v)", T, other, th, e, emin, me)
+	var s float64
+	for _, v := range a {
+		k := math.Min(math.Max(math.Floor(v*l/lam+off), 0), l)
+		d := k*lam/l - v
+		s += d * d
+	}
+	return s
+}
+
+// bruteOptimum returns the least directErr over λ in [lo, hi], found by
+// brute force: every breakpoint v·L/(k − off) (where a value changes
+// level) in the range, and in every piece between neighbouring ones the
+// minimum of the piece's quadratic Σ (k_i·λ/L − v_i)², with the levels k_i
+// read at the piece's midpoint. O(n² L).
+func bruteOptimum(a []float64, lo, hi float64, levels int, floor bool) (lam, e float64) {
+	l := float64(levels)
+	off := 0.5
+	if floor {
+		off = 0
+	}
+	bps := []float64{lo, hi}
+	for _, v := range a {
+		for k := 1; k <= levels; k++ {
+			if b := v * l / (float64(k) - off); b > lo && b < hi {
+				bps = append(bps, b)
 			}
 		}
 	}
+	slices.Sort(bps)
+	e = math.Inf(1)
+	try := func(x float64) {
+		if d := directErr(a, x, levels, floor); d < e {
+			lam, e = x, d
+		}
+	}
+	for i, b := range bps {
+		try(b)
+		if i+1 == len(bps) || bps[i+1] == b {
+			continue
+		}
+		mid := (b + bps[i+1]) / 2
+		var qa, qb float64
+		for _, v := range a {
+			y := math.Min(math.Max(math.Floor(v*l/mid+off), 0), l) / l
+			qa += y * y
+			qb += y * v
+		}
+		if qa > 0 {
+			try(math.Min(math.Max(qb/qa, b), bps[i+1]))
+		}
+	}
+	return lam, e
 }
+
+// TestMSEOptimalReachesOptimum: on constructed samples the search's θ has
+// the least error over all θ up to the maximum, as brute force over every
+// breakpoint finds it (to the float32 rounding of θ).
+func TestMSEOptimalReachesOptimum(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 1))
+	exp := make([]float64, 800)
+	for i := range exp {
+		exp[i] = r.ExpFloat64()
+	}
+	halfNormal := make([]float64, 600)
+	for i := range halfNormal {
+		halfNormal[i] = math.Abs(r.NormFloat64())
+	}
+	// 998 values spread over (0, 1] and a tail of 2 at 4 and 5: the 99.75th
+	// percentile is about 1, the maximum 5, and at 16 levels the optimum
+	// lies between (about 3.9: the bulk's rounding error λ²/(12·16²) per
+	// value against the tail's clipping error).
+	tail := make([]float64, 0, 1000)
+	for i := range 998 {
+		tail = append(tail, (float64(i)+0.5)/998)
+	}
+	tail = append(tail, 4, 5)
+	tests := []struct {
+		name   string
+		a      []float64
+		levels int
+		floor  bool
+		aboveP float64 // if > 0: the optimum must lie above this percentile
+	}{
+		{"exponential L=2", exp, 2, false, 0},
+		{"exponential L=4", exp, 4, false, 0},
+		{"exponential L=16", exp, 16, false, 0},
+		{"exponential floor L=4", exp, 4, true, 0},
+		{"half-normal L=8", halfNormal, 8, false, 0},
+		{"half-normal L=32", halfNormal, 32, false, 0},
+		{"five values L=2", []float64{0.1, 0.4, 0.45, 1, 2.5}, 2, false, 0},
+		{"tail beyond p99.75 L=16", tail, 16, false, 99.75},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a32 := make([]float32, len(tc.a))
+			for i, v := range tc.a {
+				a32[i] = float32(v)
+				tc.a[i] = float64(a32[i]) // the sample the search sees
+			}
+			lo, hi := slices.Min(tc.a), slices.Max(tc.a)
+			want, wantErr := bruteOptimum(tc.a, lo, hi, tc.levels, tc.floor)
+			norm := MSEOptimal{T: tc.levels}
+			if tc.floor {
+				norm.Q = Uniform{Levels: tc.levels, Floor: true}
+			}
+			got := norm.Threshold(slices.Clone(a32))
+			gotErr := directErr(tc.a, float64(got), tc.levels, tc.floor)
+			if gotErr > wantErr*(1+1e-6)+1e-12 {
+				t.Errorf("θ %v has error %.9g; brute force θ %v has %.9g", got, gotErr, want, wantErr)
+			}
+			if tc.aboveP > 0 {
+				p := float64(Percentile(tc.aboveP).Threshold(slices.Clone(a32)))
+				if !(want > p && want < hi) || !(float64(got) > p && float64(got) < hi) {
+					t.Errorf("optimum θ %v (search %v) not between p%v = %v and the maximum %v", want, got, tc.aboveP, p, hi)
+				}
+			}
+		})
+	}
+}
+
+// TestMSEOptimalUniformClosedForm: for a uniform distribution on (0, 1]
+// the L-level rounding quantiser's error per value is
+// λ³/(12L²) + (1 − λ)³/3 (rounding noise λ/L squared over 12 on [0, λ),
+// clipping above), least at λ = 2L/(2L+1). The sample is 2^16 evenly
+// spaced values; 16 and 32 levels (T = 8 and 16 with two spikes per step)
+// have different optima, 32/33 and 64/65, and the search finds each.
+func TestMSEOptimalUniformClosedForm(t *testing.T) {
+	a := make([]float32, LayerExact)
+	for i := range a {
+		a[i] = (float32(i) + 0.5) / float32(len(a))
+	}
+	h := NewHist(LayerBits, 1000) // binned: the streaming path
+	h.Add(a)
+	got := map[int]float32{}
+	for _, levels := range []int{2, 4, 16, 32} {
+		want := 2 * float64(levels) / float64(2*levels+1)
+		for name, th := range map[string]float32{
+			"values": MSEOptimal{T: levels}.Threshold(slices.Clone(a)),
+			"binned": h.Threshold(MSEOptimal{T: levels}),
+		} {
+			if d := math.Abs(float64(th) - want); d > 1e-3 {
+				t.Errorf("L=%d %s: θ %v, want 2L/(2L+1) = %.6f (|Δ| %.2g)", levels, name, th, want, d)
+			}
+		}
+		got[levels] = MSEOptimal{T: levels}.Threshold(slices.Clone(a))
+	}
+	if got[16] == got[32] {
+		t.Errorf("16 and 32 levels give the same θ %v", got[16])
+	}
+}
+
+// TestQuantiserSteps checks Uniform's steps against the spike count the
+// neuron fires (directErr's formula) on a fine grid of inputs, and that a
+// quantiser breaking the contract is refused (θ = 0, not a guess).
+func TestQuantiserSteps(t *testing.T) {
+	for _, u := range []Uniform{{Levels: 1}, {Levels: 4}, {Levels: 4, Floor: true}, {Levels: 16}} {
+		y, b := u.Steps()
+		for i := range 4000 {
+			x := float64(i) / 2000 // a/λ in [0, 2)
+			k := sort.SearchFloat64s(b, x)
+			if k == len(b) || b[k] > x {
+				k--
+			}
+			off := 0.5
+			if u.Floor {
+				off = 0
+			}
+			l := float64(u.Levels)
+			want := math.Min(math.Max(math.Floor(x*l+off), 0), l) / l
+			if y[k] != want {
+				t.Fatalf("%v: a/λ = %v: step level %v, neuron %v", u, x, y[k], want)
+			}
+		}
+	}
+	bad := MSEOptimal{Q: badSteps{}}
+	if th := bad.Threshold([]float32{1, 2, 3}); th != 0 {
+		t.Errorf("bad quantiser: θ %v, want 0", th)
+	}
+	h := NewHist(LayerBits, 0)
+	h.Add([]float32{1, 2, 3})
+	if _, err := h.threshold(t.Context(), bad); err == nil {
+		t.Error("bad quantiser: no error from the histogram search")
+	}
+}
+
+// badSteps has levels that do not increase.
+type badSteps struct{}
+
+func (badSteps) Steps() (y, b []float64) { return []float64{0, 1, 1}, []float64{0, 0.5, 0.7} }
+func (badSteps) String() string          { return "bad" }
 
 func TestParseNorm(t *testing.T) {
 	tests := []struct {
