@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/kernels"
 )
 
 // Executor runs one graph. It is safe for concurrent use: Forward keeps all
@@ -17,12 +19,19 @@ type Executor struct {
 	outShape []int // per-image output shape
 	lastUse  map[string]int
 	workers  int
+	folded   map[string]*importer.Tensor // values of nodes with constant inputs, computed by New
+	steps    []step                      // the execution plan (plan.go)
 }
 
 // New checks that g has exactly one input whose per-image shape is fixed
 // (only the batch dimension may be dynamic), infers all shapes and returns
 // an executor for it. Workers is GOMAXPROCS at the time of the call.
-func New(g *importer.Graph) (*Executor, error) {
+func New(g *importer.Graph) (*Executor, error) { return newExecutor(g, true) }
+
+// newExecutor is New; with fuse false it runs every node with importer.Eval
+// (no folding, no prepared convolutions, no fusion), the reference the tests
+// compare the fused plan with.
+func newExecutor(g *importer.Graph, fuse bool) (*Executor, error) {
 	if len(g.Inputs) != 1 {
 		return nil, fmt.Errorf("ann: graph has %d runtime inputs, want exactly 1", len(g.Inputs))
 	}
@@ -62,6 +71,9 @@ func New(g *importer.Graph) (*Executor, error) {
 	}
 	for _, o := range g.Outputs {
 		e.lastUse[o] = len(g.Nodes)
+	}
+	if err := e.plan(shapes, fuse); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -112,7 +124,7 @@ func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[st
 		go func() {
 			defer wg.Done()
 			p := &parts[i]
-			p.out, p.kept, p.err = e.chunk(x[lo*per:hi*per], hi-lo, keep)
+			p.out, p.kept, p.err = e.chunk(x[lo*per:hi*per], hi-lo, keep, nil)
 		}()
 	}
 	wg.Wait()
@@ -151,8 +163,9 @@ func (e *Executor) produces(name string) bool {
 	return false
 }
 
-// chunk runs the whole graph on n images.
-func (e *Executor) chunk(x []float32, n int, keep []string) (*importer.Tensor, map[string]*importer.Tensor, error) {
+// chunk runs the whole graph on n images. prof, when not nil, receives the
+// wall time of each step of the plan (nanoseconds, added).
+func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64) (*importer.Tensor, map[string]*importer.Tensor, error) {
 	env := make(map[string]*importer.Tensor, len(e.g.Nodes)+1)
 	env[e.input] = &importer.Tensor{Shape: append([]int{n}, e.inShape...), Data: x}
 	kept := make(map[string]*importer.Tensor, len(keep))
@@ -162,45 +175,99 @@ func (e *Executor) chunk(x []float32, n int, keep []string) (*importer.Tensor, m
 		if k == e.input {
 			kept[k] = env[k]
 		}
+		if t, ok := e.folded[k]; ok {
+			kept[k] = t
+		}
 	}
 	lookup := func(name string) *importer.Tensor {
 		if t, ok := env[name]; ok {
 			return t
 		}
+		if t, ok := e.folded[name]; ok {
+			return t
+		}
 		return e.g.Consts[name]
 	}
+	store := func(name string, t *importer.Tensor) {
+		env[name] = t
+		if want[name] {
+			kept[name] = t
+		}
+	}
+	ws := make([]float32, e.workspaceLen(n))
 	ins := make([]*importer.Tensor, 0, 4)
-	for i, node := range e.g.Nodes {
-		ins = ins[:0]
-		for _, name := range node.Inputs {
-			if name == "" {
-				ins = append(ins, nil)
-				continue
-			}
-			t := lookup(name)
-			if t == nil {
-				return nil, nil, fmt.Errorf("ann: node %s: input %q has no value", node, name)
-			}
-			ins = append(ins, t)
+	for si := range e.steps {
+		s := &e.steps[si]
+		var t0 time.Time
+		if prof != nil {
+			t0 = time.Now()
 		}
-		outs, err := importer.Eval(node, ins)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ann: %w", err)
+		unfused := false
+		for _, v := range s.inner {
+			unfused = unfused || want[v]
 		}
-		for j, name := range node.Outputs {
-			if name == "" || j >= len(outs) {
-				continue
+		if s.conv != nil && !unfused {
+			node := e.g.Nodes[s.nodes[0]]
+			xt := lookup(node.Inputs[0])
+			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
+				return nil, nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
 			}
-			env[name] = outs[j]
-			if want[name] {
-				kept[name] = outs[j]
+			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: make([]float32, n*importer.NumElements(s.outPer))}
+			var ep kernels.Epilogue
+			if s.ep != nil {
+				ep = s.ep
+			}
+			s.conv.ForwardEpilogue(out.Data, xt.Data, n, ws, ep)
+			store(s.out, out)
+		} else {
+			nodes := s.nodes
+			if !unfused && s.ep != nil {
+				nodes = nodes[:1]
+			}
+			for _, i := range nodes {
+				node := e.g.Nodes[i]
+				ins = ins[:0]
+				for _, name := range node.Inputs {
+					if name == "" {
+						ins = append(ins, nil)
+						continue
+					}
+					t := lookup(name)
+					if t == nil {
+						return nil, nil, fmt.Errorf("ann: node %s: input %q has no value", node, name)
+					}
+					ins = append(ins, t)
+				}
+				outs, err := importer.Eval(node, ins)
+				if err != nil {
+					return nil, nil, fmt.Errorf("ann: %w", err)
+				}
+				for j, name := range node.Outputs {
+					if name == "" || j >= len(outs) {
+						continue
+					}
+					if len(nodes) < len(s.nodes) {
+						// The chain runs in place on the producer's fresh output.
+						if outs[j].IsInt() {
+							return nil, nil, fmt.Errorf("ann: node %s: integer output feeds a fused float chain", node)
+						}
+						s.ep.applyTensor(outs[j])
+						name = s.out
+					}
+					store(name, outs[j])
+				}
 			}
 		}
 		// Drop values whose last reader has run, to bound memory.
-		for _, name := range node.Inputs {
-			if e.lastUse[name] == i {
-				delete(env, name)
+		for _, i := range s.nodes {
+			for _, name := range e.g.Nodes[i].Inputs {
+				if e.lastUse[name] == i {
+					delete(env, name)
+				}
 			}
+		}
+		if prof != nil {
+			prof[si] += time.Since(t0).Nanoseconds()
 		}
 	}
 	out := env[e.g.Outputs[0]]
@@ -208,4 +275,17 @@ func (e *Executor) chunk(x []float32, n int, keep []string) (*importer.Tensor, m
 		return nil, nil, fmt.Errorf("ann: output %q was not computed", e.g.Outputs[0])
 	}
 	return out, kept, nil
+}
+
+// sameShape reports whether shape is [n, per...].
+func sameShape(shape []int, n int, per []int) bool {
+	if len(shape) != len(per)+1 || shape[0] != n {
+		return false
+	}
+	for i, d := range per {
+		if shape[i+1] != d {
+			return false
+		}
+	}
+	return true
 }

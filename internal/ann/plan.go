@@ -1,0 +1,176 @@
+package ann
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/kernels"
+)
+
+// step is one unit of the execution plan: a producer node, run either as a
+// prepared convolution or with importer.Eval, followed by the elementwise
+// nodes fused into its store.
+type step struct {
+	nodes  []int         // graph node indices: the producer, then the fused nodes in chain order
+	conv   *kernels.Conv // prepared convolution of the producer (nil: importer.Eval)
+	outPer []int         // per-image output shape of a prepared convolution
+	inPer  []int         // per-image input shape it was prepared for
+	ep     *chain        // fused elementwise nodes (nil: none)
+	inner  []string      // values computed inside the step and never stored
+	out    string        // the value the step stores
+	flops  float64       // multiply-adds ×2 per image of a prepared convolution
+	layer  string        // producer node name, for profiles
+	ops    []string      // ops of the step's nodes, for profiles
+}
+
+// plan builds the execution plan of e.g: it folds nodes whose inputs are
+// all constant (evaluated once here with importer.Eval), prepares every
+// 2-D convolution with constant weights as a kernels.Conv and fuses into
+// each node the chain of elementwise nodes (Relu, Clip, Floor, Mul, Add,
+// Sub, Div by a per-layer or per-channel constant, BatchNormalization) that
+// consume its output and nothing else. shapes are the inferred shapes for a
+// batch of 1. With fuse false every node is its own step, run by
+// importer.Eval (the unfused reference).
+func (e *Executor) plan(shapes map[string][]int, fuse bool) error {
+	g := e.g
+	e.folded = map[string]*importer.Tensor{}
+	constOf := func(name string) *importer.Tensor {
+		if t, ok := e.folded[name]; ok {
+			return t
+		}
+		return g.Consts[name]
+	}
+	isConst := func(name string) bool { return name == "" || constOf(name) != nil }
+	uses := map[string]int{}
+	consumer := map[string]int{}
+	for i, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			uses[in]++
+			consumer[in] = i
+		}
+	}
+	for _, o := range g.Outputs {
+		uses[o] += 2 // never fused away
+	}
+	done := make([]bool, len(g.Nodes))
+	if fuse {
+		for i, n := range g.Nodes {
+			all := !strings.HasPrefix(n.Op, "Random")
+			for _, in := range n.Inputs {
+				all = all && isConst(in)
+			}
+			if !all {
+				continue
+			}
+			ins := make([]*importer.Tensor, len(n.Inputs))
+			for j, in := range n.Inputs {
+				if in != "" {
+					ins[j] = constOf(in)
+				}
+			}
+			outs, err := importer.Eval(n, ins)
+			if err != nil {
+				return fmt.Errorf("ann: folding constant node %s: %w", n, err)
+			}
+			for j, o := range n.Outputs {
+				if o != "" && j < len(outs) {
+					e.folded[o] = outs[j]
+				}
+			}
+			done[i] = true
+		}
+	}
+	for i, n := range g.Nodes {
+		if done[i] {
+			continue
+		}
+		done[i] = true
+		s := step{nodes: []int{i}, layer: n.Name, ops: []string{n.Op}}
+		if len(n.Outputs) > 0 {
+			s.out = n.Outputs[0]
+		}
+		if !fuse || len(n.Outputs) != 1 {
+			e.steps = append(e.steps, s)
+			continue
+		}
+		if n.Op == "Conv" {
+			e.prepareConv(&s, n, shapes, constOf)
+		}
+		// Follow the chain of elementwise consumers.
+		var eps []epStep
+		v := s.out
+		for uses[v] == 1 {
+			j := consumer[v]
+			if done[j] {
+				break
+			}
+			st, ok := stepFor(g.Nodes[j], v, shapes[v], constOf)
+			if !ok {
+				break
+			}
+			eps = append(eps, st)
+			s.nodes = append(s.nodes, j)
+			s.ops = append(s.ops, g.Nodes[j].Op)
+			s.inner = append(s.inner, v)
+			done[j] = true
+			v = g.Nodes[j].Outputs[0]
+		}
+		if len(eps) > 0 {
+			s.ep = newChain(eps)
+			s.out = v
+		}
+		e.steps = append(e.steps, s)
+	}
+	return nil
+}
+
+// prepareConv prepares node n as a kernels.Conv in s when its input is 4-D
+// and its weights and bias are constant and well formed; otherwise s stays
+// an importer.Eval step (which reports any error with the node's name).
+func (e *Executor) prepareConv(s *step, n *importer.Node, shapes map[string][]int, constOf func(string) *importer.Tensor) {
+	if len(n.Inputs) < 2 {
+		return
+	}
+	x := shapes[n.Inputs[0]]
+	w := constOf(n.Inputs[1])
+	if len(x) != 4 || w == nil || len(w.Shape) != 4 {
+		return
+	}
+	geo, err := importer.ConvGeometry(n, x, w.Shape)
+	if err != nil || geo.Validate() != nil {
+		return
+	}
+	wf := w.Floats()
+	if len(wf) != geo.K*geo.C/max(1, geo.Group)*geo.KH*geo.KW {
+		return
+	}
+	var bias []float32
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		b := constOf(n.Inputs[2])
+		if b == nil || b.Len() != geo.K {
+			return
+		}
+		bias = b.Floats()
+	}
+	out := shapes[n.Outputs[0]]
+	if len(out) != 4 || out[1] != geo.K || out[2] != geo.OutH() || out[3] != geo.OutW() {
+		return
+	}
+	s.conv = kernels.NewConv(geo, wf, bias)
+	s.inPer = append([]int(nil), x[1:]...)
+	s.outPer = append([]int(nil), out[1:]...)
+	s.flops = 2 * float64(geo.K*geo.OutH()*geo.OutW()*geo.C/max(1, geo.Group)*geo.KH*geo.KW)
+}
+
+// workspaceLen returns the scratch floats the prepared convolutions need for
+// n images (the largest of them: they run one after the other).
+func (e *Executor) workspaceLen(n int) int {
+	w := 0
+	for i := range e.steps {
+		if c := e.steps[i].conv; c != nil {
+			w = max(w, c.WorkspaceLen(n))
+		}
+	}
+	return w
+}

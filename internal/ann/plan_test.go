@@ -1,0 +1,197 @@
+package ann
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/sharedtest"
+)
+
+// chainGraph is a 3×5×5 → Conv(4, 3×3, pad 1) graph followed by every kind
+// of fusable elementwise node, each with a hand-picked constant, and a
+// second output-free branch: y = Relu(c − BN((Conv(x) − 0.25) / d)) with d
+// per channel, then Clip(−1, 2), Floor, and Mul by 0.5.
+func chainGraph() *importer.Graph {
+	r := rand.New(rand.NewPCG(3, 4))
+	rnd := func(shape ...int) *importer.Tensor {
+		t := importer.NewTensor(shape...)
+		for i := range t.Data {
+			t.Data[i] = 2*r.Float32() - 1
+		}
+		return t
+	}
+	scalar := func(v float32) *importer.Tensor { return &importer.Tensor{Shape: []int{}, Data: []float32{v}} }
+	pos := rnd(4)
+	for i := range pos.Data {
+		pos.Data[i] = 0.5 + float32(math.Abs(float64(pos.Data[i])))
+	}
+	d := rnd(1, 4, 1, 1)
+	for i := range d.Data {
+		d.Data[i] += 3
+	}
+	return &importer.Graph{
+		Inputs:  []importer.Value{{Name: "x", Shape: []int{-1, 3, 5, 5}}},
+		Outputs: []string{"y"},
+		Opset:   13,
+		Consts: map[string]*importer.Tensor{
+			"w": rnd(4, 3, 3, 3), "b": rnd(4), "q": scalar(0.25), "d": d,
+			"scale": rnd(4), "bias": rnd(4), "mean": rnd(4), "var": pos, "c": scalar(0.125), "h": scalar(0.5),
+		},
+		Nodes: []*importer.Node{
+			{Name: "conv", Op: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c0"},
+				Attrs: importer.Attrs{"pads": []int64{1, 1, 1, 1}, "kernel_shape": []int64{3, 3}}},
+			{Name: "sub", Op: "Sub", Inputs: []string{"c0", "q"}, Outputs: []string{"c1"}},
+			{Name: "div", Op: "Div", Inputs: []string{"c1", "d"}, Outputs: []string{"c2"}},
+			{Name: "bn", Op: "BatchNormalization", Inputs: []string{"c2", "scale", "bias", "mean", "var"}, Outputs: []string{"c3"},
+				Attrs: importer.Attrs{"epsilon": float32(1e-3)}},
+			{Name: "rsub", Op: "Sub", Inputs: []string{"c", "c3"}, Outputs: []string{"c4"}},
+			{Name: "relu", Op: "Relu", Inputs: []string{"c4"}, Outputs: []string{"c5"}},
+			{Name: "clip", Op: "Clip", Inputs: []string{"c5"}, Outputs: []string{"c6"},
+				Attrs: importer.Attrs{"min": float32(-1), "max": float32(2)}},
+			{Name: "floor", Op: "Floor", Inputs: []string{"c6"}, Outputs: []string{"c7"}},
+			{Name: "mul", Op: "Mul", Inputs: []string{"h", "c7"}, Outputs: []string{"y"}},
+		},
+	}
+}
+
+// sharedGraph loads a model of ../shared/models, skipping when it is absent.
+func sharedGraph(t *testing.T, file string) *importer.Graph {
+	t.Helper()
+	g, err := importer.Load(sharedtest.Path(t, "models", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// randInput returns n images of the executor's input shape, uniform in
+// [-2, 2) from a fixed seed.
+func randInput(e *Executor, n int) []float32 {
+	r := rand.New(rand.NewPCG(5, 6))
+	x := make([]float32, n*importer.NumElements(e.inShape))
+	for i := range x {
+		x[i] = 4*r.Float32() - 2
+	}
+	return x
+}
+
+// TestFusedMatchesUnfused checks that the fused plan (constant folding,
+// prepared convolutions, elementwise chains in the convolution's store) is
+// bit-identical to running every node with importer.Eval, and that the
+// expected chains were fused, so that the comparison tests the fusion.
+func TestFusedMatchesUnfused(t *testing.T) {
+	tests := []struct {
+		name      string
+		graph     func(t *testing.T) *importer.Graph
+		n         int
+		wantChain []string // ops of the first fused step
+		wantQCFS  bool     // a chain takes the one-pass QCFS path
+	}{
+		{"chain", func(*testing.T) *importer.Graph { return chainGraph() }, 3,
+			[]string{"Conv", "Sub", "Div", "BatchNormalization", "Sub", "Relu", "Clip", "Floor", "Mul"}, false},
+		{"lenet_mnist", func(t *testing.T) *importer.Graph { return loadLeNet(t) }, 4, []string{"Conv", "Relu"}, false},
+		{"vgg16h_cifar10_qcfs", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg16h_cifar10_qcfs.onnx") }, 2,
+			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true},
+		{"resnet20_cifar10_qcfs", func(t *testing.T) *importer.Graph { return sharedGraph(t, "resnet20_cifar10_qcfs.onnx") }, 2,
+			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.graph(t)
+			fused, err := newExecutor(g, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := newExecutor(g, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var first *step
+			qcfs := false
+			for i := range fused.steps {
+				s := &fused.steps[i]
+				if s.ep != nil && first == nil {
+					first = s
+				}
+				qcfs = qcfs || (s.ep != nil && s.ep.qcfs)
+			}
+			if first == nil || first.conv == nil || !equalStrings(first.ops, tc.wantChain) {
+				t.Fatalf("first fused step %+v, want a prepared conv with ops %v", first, tc.wantChain)
+			}
+			if qcfs != tc.wantQCFS {
+				t.Fatalf("QCFS one-pass chain used: %v, want %v", qcfs, tc.wantQCFS)
+			}
+			x := randInput(fused, tc.n)
+			// Keep the value inside the first chain: that step runs unfused,
+			// the others fused.
+			inner := first.inner[len(first.inner)-1]
+			got, kept, err := fused.Forward(x, tc.n, []string{inner})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, wantKept, err := ref.Forward(x, tc.n, []string{inner})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotAll, err := fused.Run(x, tc.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, pair := range map[string][2][]float32{
+				"output":                    {got, want},
+				"output, all fused":         {gotAll, want},
+				"kept inner value " + inner: {kept[inner].Data, wantKept[inner].Data},
+			} {
+				a, b := pair[0], pair[1]
+				if len(a) != len(b) {
+					t.Fatalf("%s: %d values, unfused %d", name, len(a), len(b))
+				}
+				for i := range a {
+					if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+						t.Fatalf("%s[%d] = %v, unfused %v", name, i, a[i], b[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestChannelConst checks which constant shapes fuse as per-channel values.
+func TestChannelConst(t *testing.T) {
+	out := []int{1, 3, 4, 4}
+	tests := []struct {
+		shape []int
+		want  int // number of values, 0: not fusable
+	}{
+		{[]int{}, 1},
+		{[]int{1}, 1},
+		{[]int{1, 1, 1, 1}, 1},
+		{[]int{3, 1, 1}, 3},
+		{[]int{1, 3, 1, 1}, 3},
+		{[]int{3}, 0},       // broadcasts along the width
+		{[]int{1, 1, 4}, 0}, // along the width
+		{[]int{2, 3, 1, 1}, 0},
+		{[]int{1, 1, 3, 1, 1}, 0}, // would add a dimension
+	}
+	for _, tc := range tests {
+		c := importer.NewTensor(tc.shape...)
+		vals, ok := channelConst(c, out)
+		if got := len(vals); (tc.want == 0) == ok || (ok && got != tc.want) {
+			t.Errorf("shape %v: %d values, ok %v; want %d", tc.shape, got, ok, tc.want)
+		}
+	}
+}
