@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/ann2snn/ann2snn/importer"
+	"github.com/ann2snn/ann2snn/internal/kernels"
 )
 
 // stepOp is one elementwise operation of a fused chain.
@@ -46,6 +47,7 @@ func at(s []float32, k int) float32 {
 type chain struct {
 	steps  []epStep
 	qcfs   bool // steps are Mul, Add, Floor, Clip, Mul with per-layer scalars
+	relu   bool // the only step is Relu
 	scalar bool // every constant is one value for all channels
 }
 
@@ -63,27 +65,19 @@ func newChain(steps []epStep) *chain {
 	}
 	ch.qcfs = ch.scalar && len(ops) == 5 && ops[0] == opMul && ops[1] == opAdd &&
 		ops[2] == opFloor && ops[3] == opClip && ops[4] == opMul
+	ch.relu = len(ops) == 1 && ops[0] == opRelu
 	return ch
 }
 
 // Apply replaces each v[i], a value of channel k, by the chain's result.
 func (ch *chain) Apply(k int, v []float32) {
-	if ch.qcfs {
+	switch {
+	case ch.qcfs:
 		// The QCFS quantiser s·clip(⌊v·a + b⌋, lo, hi) in one pass.
-		a, b := ch.steps[0].c[0], ch.steps[1].c[0]
-		lo, hi, s := ch.steps[3].c[0], ch.steps[3].c2[0], ch.steps[4].c[0]
-		for i, x := range v {
-			y := float32(x * a)
-			y = float32(y + b)
-			y = float32(math.Floor(float64(y)))
-			if y < lo {
-				y = lo
-			}
-			if y > hi {
-				y = hi
-			}
-			v[i] = float32(y * s)
-		}
+		kernels.Quantize(v, ch.steps[0].c[0], ch.steps[1].c[0], ch.steps[3].c[0], ch.steps[3].c2[0], ch.steps[4].c[0])
+		return
+	case ch.relu:
+		kernels.Relu(v)
 		return
 	}
 	for _, s := range ch.steps {

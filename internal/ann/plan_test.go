@@ -57,7 +57,7 @@ func chainGraph() *importer.Graph {
 }
 
 // sharedGraph loads a model of ../shared/models, skipping when it is absent.
-func sharedGraph(t *testing.T, file string) *importer.Graph {
+func sharedGraph(t testing.TB, file string) *importer.Graph {
 	t.Helper()
 	g, err := importer.Load(sharedtest.Path(t, "models", file))
 	if err != nil {

@@ -25,3 +25,14 @@ func haveAVX2Kernel() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 // haveAVX512Kernel reports whether the CPU (and the OS, which must save the
 // ZMM state) runs kernel6x32AVX512.
 func haveAVX512Kernel() bool { return cpu.X86.HasAVX512F }
+
+// reluAVX512 applies Relu to n floats at v; n is a positive multiple of 16.
+//
+//go:noescape
+func reluAVX512(v *float32, n int)
+
+// quantizeAVX512 applies Quantize to n floats at v; n is a positive
+// multiple of 16.
+//
+//go:noescape
+func quantizeAVX512(v *float32, n int, a, b, lo, hi, s float32)

@@ -18,3 +18,12 @@ func haveAVX2Kernel() bool { return false }
 
 // haveAVX512Kernel reports whether the CPU runs the AVX-512 micro-kernel.
 func haveAVX512Kernel() bool { return false }
+
+// reluAVX512 is never called on this platform (haveAVX512Kernel is false).
+func reluAVX512(v *float32, n int) { panic("kernels: no assembly kernels on this platform") }
+
+// quantizeAVX512 is never called on this platform (haveAVX512Kernel is
+// false).
+func quantizeAVX512(v *float32, n int, a, b, lo, hi, s float32) {
+	panic("kernels: no assembly kernels on this platform")
+}

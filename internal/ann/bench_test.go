@@ -1,0 +1,67 @@
+package ann
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// BenchmarkLayers runs the plan of a shared model on one chunk of 64 images
+// on the calling goroutine and logs, per step, its thread CPU time (so
+// that the figures hold on a busy machine), the time share and, for
+// prepared convolutions, the GFLOP/s (2 flops per multiply-add). img/s is
+// over wall time. Run with -v to see the table:
+//
+//	GOMAXPROCS=1 go test ./internal/ann -run X -bench Layers -benchtime 5x -v
+func BenchmarkLayers(b *testing.B) {
+	for _, model := range []string{"vgg16h_cifar10_relu", "vgg16h_cifar10_qcfs", "resnet20_cifar10_qcfs"} {
+		b.Run(model, func(b *testing.B) {
+			e, err := New(sharedGraph(b, model+".onnx"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			const n = 64
+			x := randInput(e, n)
+			prof := make([]int64, len(e.steps))
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if _, _, err := e.chunk(x, n, nil, nil, nil); err != nil { // warm-up
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, _, err := e.chunk(x, n, nil, prof, threadNanos); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var total, convNs int64
+			var flops float64
+			for i, ns := range prof {
+				total += ns
+				if e.steps[i].conv != nil {
+					convNs += ns
+					flops += e.steps[i].flops
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+			b.ReportMetric(flops*float64(n*b.N)/float64(convNs), "conv-GFLOP/s")
+			var sb strings.Builder
+			fmt.Fprintf(&sb, "\n| step | ops | CPU ms/64 img | share | GFLOP/s |\n|---|---|---|---|---|\n")
+			for i, ns := range prof {
+				s := &e.steps[i]
+				per := float64(ns) / float64(b.N) / 1e6
+				if per < 0.01*float64(total)/float64(b.N)/1e6 {
+					continue // under 1 %
+				}
+				gf := ""
+				if s.conv != nil {
+					gf = fmt.Sprintf("%.1f", s.flops*n*float64(b.N)/float64(ns))
+				}
+				fmt.Fprintf(&sb, "| %s | %s | %.2f | %.1f%% | %s |\n", s.layer, strings.Join(s.ops, "+"), per, 100*float64(ns)/float64(total), gf)
+			}
+			fmt.Fprintf(&sb, "total %.1f ms per 64 images, convolutions %.1f%% at %.1f GFLOP/s\n",
+				float64(total)/float64(b.N)/1e6, 100*float64(convNs)/float64(total), flops*n*float64(b.N)/float64(convNs))
+			b.Log(sb.String())
+		})
+	}
+}
