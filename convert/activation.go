@@ -224,7 +224,7 @@ func readChain(g *importer.Graph, v string, chain []*importer.Node) (*Activation
 				post, err = compose(post, n.Op, k, ci == 0)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("convert: node %s: %v", n, err)
+				return nil, &ConvertError{Node: n.Name, Op: n.Op, Err: err}
 			}
 		}
 	}
@@ -239,10 +239,10 @@ func readChain(g *importer.Graph, v string, chain []*importer.Node) (*Activation
 	for i := range n {
 		a, b, c, d := at(pre.a, i), at(pre.b, i), at(post.a, i), at(post.b, i)
 		if d != 0 || c <= 0 || math.Abs(a*c-1) > 1e-4 {
-			return nil, fmt.Errorf("convert: quantised activation ending at %q is c·clip(floor(a·x+b),0,%d)+d with a=%g c=%g d=%g; only a=1/c, d=0 converts exactly", out, levels, a, c, d)
+			return nil, nodeErr(chain[len(chain)-1], "quantised activation ending at %q is c·clip(floor(a·x+b),0,%d)+d with a=%g c=%g d=%g; only a=1/c, d=0 converts exactly", out, levels, a, c, d)
 		}
 		if i > 0 && b != at(pre.b, 0) {
-			return nil, fmt.Errorf("convert: quantised activation ending at %q has per-channel rounding offsets", out)
+			return nil, nodeErr(chain[len(chain)-1], "quantised activation ending at %q has per-channel rounding offsets", out)
 		}
 		act.Max[i] = float32(c * float64(levels))
 	}

@@ -1,8 +1,10 @@
 package convert
 
 import (
+	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ann2snn/ann2snn/calibrate"
@@ -128,6 +130,42 @@ func TestConvertTinyNetwork(t *testing.T) {
 	for _, k := range []string{"convert.t", "convert.norm", SourceKey(ifLayer)} {
 		if m.Metadata[k] == "" {
 			t.Errorf("metadata %q missing", k)
+		}
+	}
+}
+
+// TestActivationErrorChain: a quantiser-like chain that is not an affine
+// map (a constant divided by the activation) is refused with a
+// *ConvertError naming the node, reachable with errors.As through Lower
+// and Convert.
+func TestActivationErrorChain(t *testing.T) {
+	g := tinyGraph()
+	g.Outputs = []string{"z"}
+	g.Consts["step"] = &importer.Tensor{Data: []float32{0.25}}
+	g.Consts["half"] = &importer.Tensor{Data: []float32{0.5}}
+	g.Nodes = []*importer.Node{
+		g.Nodes[0], // fc1: a
+		{Name: "div", Op: "Div", Inputs: []string{"step", "a"}, Outputs: []string{"b"}, Attrs: importer.Attrs{}},
+		{Name: "add", Op: "Add", Inputs: []string{"b", "half"}, Outputs: []string{"d"}, Attrs: importer.Attrs{}},
+		{Name: "floor", Op: "Floor", Inputs: []string{"d"}, Outputs: []string{"e"}, Attrs: importer.Attrs{}},
+		{Name: "clip", Op: "Clip", Inputs: []string{"e"}, Outputs: []string{"f"}, Attrs: importer.Attrs{"min": float32(0), "max": float32(4)}},
+		{Name: "mul", Op: "Mul", Inputs: []string{"f", "step"}, Outputs: []string{"z"}, Attrs: importer.Attrs{}},
+	}
+	for _, tc := range []struct {
+		name string
+		run  func() error
+	}{
+		{"Lower", func() error { _, err := Lower(Clone(g)); return err }},
+		{"Convert", func() error { _, err := Convert(g, []float32{0.3, 0.8}, 1, Options{}); return err }},
+	} {
+		err := tc.run()
+		var ce *ConvertError
+		if !errors.As(err, &ce) || ce.Node != "div" || ce.Op != "Div" {
+			t.Errorf("%s: got %v, want a *ConvertError naming node div (Div)", tc.name, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "not an affine map") || !strings.HasPrefix(err.Error(), "convert: ") {
+			t.Errorf("%s: message %q", tc.name, err)
 		}
 	}
 }

@@ -1,18 +1,3 @@
-// Package atomicfile writes files so that a reader, or a crash, never sees
-// a partial one: the content goes to a temporary file in the destination's
-// directory, which is synced and then renamed over the destination.
-//
-// Only regular files are ever replaced. A destination that exists and is
-// not a regular file (a directory, device, FIFO or socket, /dev/null
-// included) is refused before anything is written, since renaming over it
-// would replace a system device by a plain file. A destination that is a
-// symbolic link is written through: the link is resolved (every level)
-// and the regular file it names is replaced, in the link target's
-// directory; the link itself is kept. A link to a special file is refused
-// like the special file.
-//
-// Errors about the destination are *Error, naming the destination (the
-// resolved path for a link), never the temporary file.
 package atomicfile
 
 import (

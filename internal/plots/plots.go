@@ -1,6 +1,3 @@
-// Package plots draws ann2snn's result curves as PNG files with
-// gonum/plot: accuracy against time steps, firing rate per layer and
-// per-layer conversion error. Files are written atomically.
 package plots
 
 import (
@@ -57,13 +54,13 @@ func AccuracyVsT(path, title string, ts []int, acc []float64, ann float64) error
 	}
 	line, points, err := plotter.NewLinePoints(pts)
 	if err != nil {
-		return err
+		return fmt.Errorf("plots: %s: %w", path, err)
 	}
 	line.Color = color.RGBA{B: 200, A: 255}
 	points.Color = line.Color
 	ref, err := plotter.NewLine(annPts)
 	if err != nil {
-		return err
+		return fmt.Errorf("plots: %s: %w", path, err)
 	}
 	ref.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	ref.Color = color.RGBA{R: 200, A: 255}
@@ -85,7 +82,7 @@ func Bars(path, title, yLabel string, names []string, values []float64) error {
 	p.Y.Label.Text = yLabel
 	bars, err := plotter.NewBarChart(plotter.Values(values), vg.Points(max(4, 300/float64(len(values)))))
 	if err != nil {
-		return err
+		return fmt.Errorf("plots: %s: %w", path, err)
 	}
 	bars.Color = color.RGBA{G: 120, B: 200, A: 255}
 	p.Add(plotter.NewGrid(), bars)

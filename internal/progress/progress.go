@@ -1,6 +1,3 @@
-// Package progress draws a one-line progress bar for long work on a
-// terminal and stays silent elsewhere (pipes, files, CI), so logs and
-// --json output are never interleaved with bar updates.
 package progress
 
 import (
