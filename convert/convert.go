@@ -82,6 +82,9 @@ type Options struct {
 	MaxPool snnrt.MaxPoolMode
 	// Batch is the ANN batch size during calibration; 0 means 64.
 	Batch int
+	// Target is the simulator the model is built for; TargetNIR overrides
+	// the neuron fields above (see Target).
+	Target Target
 }
 
 func (o Options) withDefaults() Options {
@@ -135,7 +138,8 @@ func Convert(g *importer.Graph, x []float32, n int, opt Options) (*snnrt.Model, 
 // search and the bias correction's simulations check it between batches,
 // ANN passes, layers and time steps) and returns ctx.Err(), wrapped.
 func ConvertImages(ctx context.Context, g *importer.Graph, src calibrate.Images, opt Options) (*snnrt.Model, error) {
-	opt = opt.withDefaults()
+	normSet := opt.Norm != nil
+	opt = opt.withDefaults().forTarget(normSet)
 	g = Clone(g)
 	if err := FoldBatchNorm(g); err != nil {
 		return nil, err
@@ -218,6 +222,9 @@ func ConvertImages(ctx context.Context, g *importer.Graph, src calibrate.Images,
 		if m.Layers[i].Kind == snnrt.KindMaxPool {
 			m.Layers[i].MaxPool = opt.MaxPool
 		}
+	}
+	if err := tuneTarget(ctx, m, ex, src, opt, targets, targetNames); err != nil {
+		return nil, err
 	}
 	if opt.Bias != BiasOff && len(targets) > 0 {
 		head := calibrate.Head(src, opt.CorrectImages)

@@ -56,6 +56,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&f.signed, "signed", true, "allow negative (take-back) spikes (--signed=false: classic IF)")
 	fs.StringVar(&f.reset, "reset", "subtract", "membrane reset: subtract | zero")
 	fs.StringVar(&f.maxPool, "maxpool", "cumulative", "spiking max pooling: cumulative | gate")
+	target := registerTarget(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -66,6 +67,9 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	src := pos[0]
 	opt, err := f.options()
 	if err != nil {
+		return err
+	}
+	if opt, err = target.apply(fs, opt); err != nil {
 		return err
 	}
 	out, err := outputPath(src, f.out, ".snn")
