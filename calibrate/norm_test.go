@@ -137,7 +137,9 @@ func TestMSEOptimalReachesOptimum(t *testing.T) {
 		{"half-normal L=32", halfNormal, 32, false, 0},
 		{"five values L=2", []float64{0.1, 0.4, 0.45, 1, 2.5}, 2, false, 0},
 		{"tail beyond p99.75 L=16", tail, 16, false, 99.75},
+		{"tail beyond p99.75 L=32", tail, 32, false, 99.75},
 	}
+	got := map[string]float32{}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a32 := make([]float32, len(tc.a))
@@ -151,18 +153,25 @@ func TestMSEOptimalReachesOptimum(t *testing.T) {
 			if tc.floor {
 				norm.Q = Uniform{Levels: tc.levels, Floor: true}
 			}
-			got := norm.Threshold(slices.Clone(a32))
-			gotErr := directErr(tc.a, float64(got), tc.levels, tc.floor)
-			if gotErr > wantErr*(1+1e-6)+1e-12 {
-				t.Errorf("θ %v has error %.9g; brute force θ %v has %.9g", got, gotErr, want, wantErr)
+			th := norm.Threshold(slices.Clone(a32))
+			got[tc.name] = th
+			thErr := directErr(tc.a, float64(th), tc.levels, tc.floor)
+			if thErr > wantErr*(1+1e-6)+1e-12 {
+				t.Errorf("θ %v has error %.9g; brute force θ %v has %.9g", th, thErr, want, wantErr)
 			}
 			if tc.aboveP > 0 {
 				p := float64(Percentile(tc.aboveP).Threshold(slices.Clone(a32)))
-				if !(want > p && want < hi) || !(float64(got) > p && float64(got) < hi) {
-					t.Errorf("optimum θ %v (search %v) not between p%v = %v and the maximum %v", want, got, tc.aboveP, p, hi)
+				if !(want > p && want < hi) || !(float64(th) > p && float64(th) < hi) {
+					t.Errorf("optimum θ %v (search %v) not between p%v = %v and the maximum %v", want, th, tc.aboveP, p, hi)
 				}
 			}
 		})
+	}
+	// T = 8 and T = 16 with two spikes per step: both optima lie in the
+	// range a percentile grid up to p99.75 and the max cannot reach, and
+	// they differ.
+	if a, b := got["tail beyond p99.75 L=16"], got["tail beyond p99.75 L=32"]; a == b {
+		t.Errorf("16 and 32 levels: the same θ %v on the tail sample", a)
 	}
 }
 
