@@ -205,7 +205,19 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 		for _, v := range s.inner {
 			unfused = unfused || want[v]
 		}
-		if s.conv != nil && !unfused {
+		if s.pool != nil && !unfused {
+			node := e.g.Nodes[s.nodes[0]]
+			xt := lookup(node.Inputs[0])
+			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
+				return nil, nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
+			}
+			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: make([]float32, n*importer.NumElements(s.outPer))}
+			kernels.AvgPool(out.Data, xt.Data, n, *s.pool)
+			if s.ep != nil {
+				s.ep.applyTensor(out)
+			}
+			store(s.out, out)
+		} else if s.conv != nil && !unfused {
 			node := e.g.Nodes[s.nodes[0]]
 			xt := lookup(node.Inputs[0])
 			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {

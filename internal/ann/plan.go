@@ -8,20 +8,21 @@ import (
 	"github.com/ann2snn/ann2snn/internal/kernels"
 )
 
-// step is one unit of the execution plan: a producer node, run either as a
-// prepared convolution or with importer.Eval, followed by the elementwise
-// nodes fused into its store.
+// step is one unit of the execution plan: a producer node, run as a
+// prepared convolution, a prepared average pool or with importer.Eval,
+// followed by the elementwise nodes fused into its store.
 type step struct {
-	nodes  []int         // graph node indices: the producer, then the fused nodes in chain order
-	conv   *kernels.Conv // prepared convolution of the producer (nil: importer.Eval)
-	outPer []int         // per-image output shape of a prepared convolution
-	inPer  []int         // per-image input shape it was prepared for
-	ep     *chain        // fused elementwise nodes (nil: none)
-	inner  []string      // values computed inside the step and never stored
-	out    string        // the value the step stores
-	flops  float64       // multiply-adds ×2 per image of a prepared convolution
-	layer  string        // producer node name, for profiles
-	ops    []string      // ops of the step's nodes, for profiles
+	nodes  []int             // graph node indices: the producer, then the fused nodes in chain order
+	conv   *kernels.Conv     // prepared convolution of the producer (nil: importer.Eval)
+	pool   *kernels.PoolGeom // prepared AveragePool of the producer (nil: importer.Eval)
+	outPer []int             // per-image output shape of a prepared convolution or pool
+	inPer  []int             // per-image input shape it was prepared for
+	ep     *chain            // fused elementwise nodes (nil: none)
+	inner  []string          // values computed inside the step and never stored
+	out    string            // the value the step stores
+	flops  float64           // multiply-adds ×2 per image of a prepared convolution
+	layer  string            // producer node name, for profiles
+	ops    []string          // ops of the step's nodes, for profiles
 }
 
 // plan builds the execution plan of e.g: it folds nodes whose inputs are
@@ -94,8 +95,11 @@ func (e *Executor) plan(shapes map[string][]int, fuse bool) error {
 			e.steps = append(e.steps, s)
 			continue
 		}
-		if n.Op == "Conv" {
+		switch n.Op {
+		case "Conv":
 			e.prepareConv(&s, n, shapes, constOf)
+		case "AveragePool":
+			preparePool(&s, n, shapes)
 		}
 		// Follow the chain of elementwise consumers.
 		var eps []epStep
@@ -173,4 +177,22 @@ func (e *Executor) workspaceLen(n int) int {
 		}
 	}
 	return w
+}
+
+// preparePool prepares the AveragePool node n as a kernels.AvgPool call in
+// s when its input is 4-D and its geometry is one kernels.AvgPool runs
+// (no dilation); otherwise s stays an importer.Eval step. kernels.AvgPool
+// sums each window in the order importer.Eval does.
+func preparePool(s *step, n *importer.Node, shapes map[string][]int) {
+	x, out := shapes[n.Inputs[0]], shapes[n.Outputs[0]]
+	if len(x) != 4 || len(out) != 4 || len(n.Inputs) != 1 {
+		return
+	}
+	geo, err := importer.PoolGeometry(n, x)
+	if err != nil || geo.Validate() != nil || out[1] != x[1] || out[2] != geo.OutH() || out[3] != geo.OutW() {
+		return
+	}
+	s.pool = &geo
+	s.inPer = append([]int(nil), x[1:]...)
+	s.outPer = append([]int(nil), out[1:]...)
 }

@@ -88,14 +88,17 @@ func TestFusedMatchesUnfused(t *testing.T) {
 		n         int
 		wantChain []string // ops of the first fused step
 		wantQCFS  bool     // a chain takes the one-pass QCFS path
+		wantPool  bool     // an AveragePool runs as kernels.AvgPool
 	}{
 		{"chain", func(*testing.T) *importer.Graph { return chainGraph() }, 3,
-			[]string{"Conv", "Sub", "Div", "BatchNormalization", "Sub", "Relu", "Clip", "Floor", "Mul"}, false},
-		{"lenet_mnist", func(t *testing.T) *importer.Graph { return loadLeNet(t) }, 4, []string{"Conv", "Relu"}, false},
+			[]string{"Conv", "Sub", "Div", "BatchNormalization", "Sub", "Relu", "Clip", "Floor", "Mul"}, false, false},
+		{"lenet_mnist", func(t *testing.T) *importer.Graph { return loadLeNet(t) }, 4, []string{"Conv", "Relu"}, false, true},
+		{"vgg16h_cifar10_relu", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg16h_cifar10_relu.onnx") }, 1,
+			[]string{"Conv", "Relu"}, false, true},
 		{"vgg16h_cifar10_qcfs", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg16h_cifar10_qcfs.onnx") }, 2,
-			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true},
+			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true, true},
 		{"resnet20_cifar10_qcfs", func(t *testing.T) *importer.Graph { return sharedGraph(t, "resnet20_cifar10_qcfs.onnx") }, 2,
-			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true},
+			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,13 +112,17 @@ func TestFusedMatchesUnfused(t *testing.T) {
 				t.Fatal(err)
 			}
 			var first *step
-			qcfs := false
+			qcfs, pool := false, false
 			for i := range fused.steps {
 				s := &fused.steps[i]
 				if s.ep != nil && first == nil {
 					first = s
 				}
 				qcfs = qcfs || (s.ep != nil && s.ep.qcfs)
+				pool = pool || s.pool != nil
+			}
+			if pool != tc.wantPool {
+				t.Fatalf("prepared AveragePool: %v, want %v", pool, tc.wantPool)
 			}
 			if first == nil || first.conv == nil || !equalStrings(first.ops, tc.wantChain) {
 				t.Fatalf("first fused step %+v, want a prepared conv with ops %v", first, tc.wantChain)

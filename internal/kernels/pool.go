@@ -84,6 +84,11 @@ func AvgPool(dst, x []float32, n int, p PoolGeom) {
 	checkPool("AvgPool", dst, x, n, p)
 	sh, sw := one(p.StrideH), one(p.StrideW)
 	oh, ow := p.OutH(), p.OutW()
+	if p.KH == 2 && p.KW == 2 && sh == 2 && sw == 2 && p.PadT == 0 && p.PadL == 0 &&
+		p.PadB == 0 && p.PadR == 0 && p.H == 2*oh && p.W == 2*ow {
+		avgPool2x2(dst, x, n*p.C, p.W, oh, ow)
+		return
+	}
 	for plane := 0; plane < n*p.C; plane++ {
 		xs := x[plane*p.H*p.W : (plane+1)*p.H*p.W]
 		d := dst[plane*oh*ow : (plane+1)*oh*ow]
@@ -106,6 +111,23 @@ func AvgPool(dst, x []float32, n int, p PoolGeom) {
 				}
 				d[oy*ow+ox] = s
 			}
+		}
+	}
+}
+
+// avgPool2x2 is AvgPool for 2×2 windows with stride 2 that tile the planes
+// exactly: the same sums in the same order, (x00 + x01 + x10 + x11) / 4.
+func avgPool2x2(dst, x []float32, planes, w, oh, ow int) {
+	for r := 0; r < planes*oh; r++ {
+		top := x[2*r*w : 2*r*w+2*ow]
+		bot := x[(2*r+1)*w : (2*r+1)*w+2*ow]
+		d := dst[r*ow : r*ow+ow]
+		for i := range d {
+			s := float32(0) + top[2*i]
+			s += top[2*i+1]
+			s += bot[2*i]
+			s += bot[2*i+1]
+			d[i] = s / 4
 		}
 	}
 }

@@ -69,6 +69,7 @@ func naivePool(x []float32, p PoolGeom, isMax bool) []float32 {
 func TestPool(t *testing.T) {
 	tests := []PoolGeom{
 		{C: 2, H: 8, W: 8, KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+		{C: 3, H: 6, W: 10, KH: 2, KW: 2, StrideH: 2, StrideW: 2}, // avgPool2x2
 		{C: 1, H: 5, W: 5, KH: 2, KW: 2, StrideH: 2, StrideW: 2, CeilMode: true},
 		{C: 1, H: 3, W: 3, KH: 1, KW: 1, StrideH: 2, StrideW: 2, PadB: 1, PadR: 1, CeilMode: true}, // last window dropped
 		{C: 3, H: 7, W: 6, KH: 3, KW: 2, StrideH: 2, StrideW: 1, PadT: 1, PadL: 1, PadB: 2, PadR: 0},
