@@ -72,11 +72,15 @@ type runSettings struct {
 	// would continue a different run.
 	LR   float64 `json:"lr"`
 	Data string  `json:"data"`
+	// WidthAnneal and AutoWidth fix the surrogate widths of every step.
+	WidthAnneal float32 `json:"width_anneal,omitempty"`
+	AutoWidth   bool    `json:"auto_width,omitempty"`
 }
 
 func (tr *Trainer) settings() runSettings {
 	return runSettings{T: tr.cfg.T, Batch: tr.net.opt.n, Epochs: tr.cfg.epochs(), Seed: tr.cfg.Seed,
-		Subset: tr.cfg.Subset, Images: tr.train.Len(), LR: tr.cfg.lr(), Data: tr.cfg.Data}
+		Subset: tr.cfg.Subset, Images: tr.train.Len(), LR: tr.cfg.lr(), Data: tr.cfg.Data,
+		WidthAnneal: tr.cfg.WidthAnneal, AutoWidth: tr.cfg.AutoWidth}
 }
 
 // SaveCheckpoint writes the model to path and the optimizer state to
@@ -192,6 +196,11 @@ func Resume(path string, train *dataset.Dataset, pre dataset.Preprocess, cfg Con
 	}
 	if off != len(data) {
 		return nil, bad("%d trailing bytes", len(data)-off)
+	}
+	if cfg.AutoWidth {
+		if tr.widths, err = parseWidths(m.Metadata[metaWidths]); err != nil {
+			return nil, bad("model: %v", err)
+		}
 	}
 	tr.opt.steps = h.Updates
 	tr.epoch, tr.step = h.Epoch, h.Step

@@ -34,7 +34,19 @@
 // The read-out is the mean over T of the output layer, as in evaluation
 // (prediction = argmax of the accumulated output). Losses: cross-entropy
 // of the mean output (LossMean) or TET (LossTET), plus an optional
-// firing-rate regulariser. Optimisers: Adam(W) and SGD with momentum,
+// firing-rate regulariser and an optional residual-membrane regulariser
+// (Config.MemReg, memKernel).
+//
+// # Surrogate widths and the gradient report
+//
+// Each IF layer's surrogate is Widen(Config.Surrogate, a): a is annealed
+// from Config.WidthAnneal to 1 over training and/or multiplied by a
+// per-layer factor chosen before the first step (Config.AutoWidth,
+// Dspike-style, widths.go). Trainer.GradReport measures, per IF layer and
+// step, the norm of the surrogate gradient at the layer's input and its
+// cosine with a reference gradient of the same loss: central finite
+// differences of the spiking loss along random Gaussian directions, on a
+// forward-only copy of the network (gradreport.go explains the choice). Optimisers: Adam(W) and SGD with momentum,
 // cosine learning rate over Config.Epochs, weight decay on weights only.
 // Trainer.RunEpoch runs one epoch: a seeded shuffle (dataset.Sample, PCG),
 // optional CIFAR augmentation (random crop with 4-pixel zero padding and
@@ -63,8 +75,10 @@
 //
 // # Not supported
 //
-// Signed neurons that reset to zero (*UnsupportedError), Poisson input
-// encoding, training V0, batch norm. The last incomplete batch of an epoch is
+// Signed neurons that reset to zero (*UnsupportedError), the membrane
+// regulariser with reset to zero (*UnsupportedError), Poisson input
+// encoding, training V0, batch norm (no TEBN-style per-step
+// normalisation). The last incomplete batch of an epoch is
 // skipped. Memory grows with T·Batch (all T steps of every layer are kept
 // for the backward pass).
 package finetune

@@ -25,6 +25,9 @@ func TestGradientsFiniteDifference(t *testing.T) {
 		{"branchy", branchyNet(t, 15), netOptions{t: 2, surrogate: Sigmoid{3}, rateReg: 0.2}},
 		{"signed-burst", smallNet(t, 16, false, snnrt.IF{Signed: true, MaxSpikes: 2, V0: []float32{0.5}}), netOptions{t: 4, surrogate: Sigmoid{3}}},
 		{"signed-tet", smallNet(t, 17, true, snnrt.IF{Signed: true}), netOptions{t: 3, surrogate: Arctan{2}, loss: LossTET}},
+		{"memreg", smallNet(t, 19, false, snnrt.IF{V0: []float32{0.4}}), netOptions{t: 3, surrogate: Sigmoid{3}, memReg: 0.7}},
+		{"memreg-signed-burst-tet", smallNet(t, 20, false, snnrt.IF{Signed: true, MaxSpikes: 2}), netOptions{t: 2, surrogate: Arctan{2}, loss: LossTET, memReg: 0.5}},
+		{"scaled", smallNet(t, 18, false, snnrt.IF{MaxSpikes: 2}), netOptions{t: 2, surrogate: Scaled{Sigmoid{4}, 1.5}}},
 	}
 	const n = 3
 	for _, tc := range cases {
@@ -94,7 +97,7 @@ func pick(r *rand.Rand, n, k int) []int {
 // TestSurrogateGradIsDerivativeOfPrimitive checks each surrogate's Grad
 // against a central finite difference of its Primitive.
 func TestSurrogateGradIsDerivativeOfPrimitive(t *testing.T) {
-	for _, s := range []Surrogate{Rectangular{1}, Rectangular{0.5}, Sigmoid{4}, Sigmoid{1}, Arctan{2}, Arctan{5}, Triangle{1}, Triangle{0.3}} {
+	for _, s := range []Surrogate{Rectangular{1}, Rectangular{0.5}, Sigmoid{4}, Sigmoid{1}, Arctan{2}, Arctan{5}, Triangle{1}, Triangle{0.3}, Scaled{Arctan{2}, 2}, Scaled{Triangle{1}, 0.5}} {
 		t.Run(s.String(), func(t *testing.T) {
 			const h = 1e-3
 			for x := -3.0; x <= 3.0; x += 0.0173 {

@@ -34,6 +34,12 @@ type ifKernel struct {
 	sur    Surrogate
 	smooth bool
 	inGrad bool
+	// perturb, when not nil ([T,N,C,H,W]), is added to the input in the
+	// forward pass only: the finite-difference probes of GradReport.
+	perturb []float32
+	// record, when not nil ([T,N,C,H,W]), receives a copy of the gradient
+	// of the loss with respect to the input after each backward pass.
+	record []float32
 }
 
 func (k *ifKernel) id() string    { return k.name }
@@ -160,6 +166,13 @@ func (k *ifKernel) charge(x []float32, th float32, n, c int, v, cnt, us, ss, cs 
 
 func (k *ifKernel) forward(out []float32, in [][]float32) {
 	x, th := in[0], in[1]
+	if k.perturb != nil {
+		xp := make([]float32, len(x))
+		for i, v := range x {
+			xp[i] = v + k.perturb[i]
+		}
+		x = xp
+	}
 	forEach(k.n, func(lo, hi int) {
 		v, cnt := make([]float32, k.hw), make([]float32, k.hw)
 		for n := lo; n < hi; n++ {
@@ -265,6 +278,9 @@ func (k *ifKernel) backward(gin [][]float32, in [][]float32, _, gout []float32) 
 		parts[sh] = p
 	})
 	sumPartials(gin[1], parts)
+	if k.record != nil && gin[0] != nil {
+		copy(k.record, gin[0])
+	}
 }
 
 // maxPoolKernel is snnrt's spiking max pooling unrolled over T steps:

@@ -200,3 +200,77 @@ func (k *rateKernel) backward(gin [][]float32, in [][]float32, _, gout []float32
 		}
 	}
 }
+
+// memKernel is the residual-membrane regulariser of an IF layer that
+// resets by subtraction: with the membrane left after the last step
+//
+//	v_T = V0 + Σ_t x_t − Σ_t out_t        (out_t = s_t·θ, signed s_t too)
+//
+// it computes (1/(N·C·H·W))·Σ (v_T/θ_c − 1/2)² from the layer's input x,
+// output out (both [T,N,C,H,W]) and θ. The gradient reaches the spikes
+// through out and then the surrogate, like any other loss term.
+type memKernel struct {
+	name        string
+	t, n, c, hw int
+	nTheta      int
+	v0          []float32 // per channel
+	inGrad      bool      // x receives a gradient
+}
+
+func (k *memKernel) id() string { return k.name }
+func (k *memKernel) inLens() []int {
+	l := k.t * k.n * k.c * k.hw
+	return []int{l, l, k.nTheta}
+}
+func (k *memKernel) outLen() int  { return 0 }
+func (k *memKernel) diff() []bool { return []bool{k.inGrad, true, true} }
+
+// residual calls f(p, j, v, θ) with v = v_T of neuron j of plane p (image
+// n·C + channel).
+func (k *memKernel) residual(in [][]float32, f func(p, j int, v, th float64)) {
+	x, out, ths := in[0], in[1], in[2]
+	for p := 0; p < k.n*k.c; p++ {
+		c := p % k.c
+		th := float64(ths[0])
+		if len(ths) > 1 {
+			th = float64(ths[c])
+		}
+		for j := 0; j < k.hw; j++ {
+			v := float64(k.v0[c])
+			for t := 0; t < k.t; t++ {
+				i := (t*k.n*k.c+p)*k.hw + j
+				v += float64(x[i]) - float64(out[i])
+			}
+			f(p, j, v, th)
+		}
+	}
+}
+
+func (k *memKernel) forward(out []float32, in [][]float32) {
+	var s float64
+	k.residual(in, func(_, _ int, v, th float64) {
+		d := v/th - 0.5
+		s += d * d
+	})
+	out[0] = float32(s / float64(k.n*k.c*k.hw))
+}
+
+func (k *memKernel) backward(gin [][]float32, in [][]float32, _, gout []float32) {
+	scale := float64(gout[0]) / float64(k.n*k.c*k.hw)
+	gth := make([]float64, k.nTheta)
+	k.residual(in, func(p, j int, v, th float64) {
+		c := p % k.c
+		dv := scale * 2 * (v/th - 0.5) / th // ∂R/∂v_T
+		for t := 0; t < k.t; t++ {
+			i := (t*k.n*k.c+p)*k.hw + j
+			if gin[0] != nil {
+				gin[0][i] = float32(dv)
+			}
+			gin[1][i] = float32(-dv)
+		}
+		gth[c%k.nTheta] -= dv * v / th // ∂R/∂θ at fixed v_T
+	})
+	for i, v := range gth {
+		gin[2][i] = float32(v)
+	}
+}

@@ -39,7 +39,9 @@ type netOptions struct {
 	smooth    bool
 	loss      Loss
 	rateReg   float32
+	memReg    float32
 	trace     bool // keep a copy of every node's value (tests)
+	noGrad    bool // forward pass only (GradReport's finite differences)
 }
 
 // net is the SNN unrolled over T steps for a batch of N images as a
@@ -62,6 +64,8 @@ type net struct {
 	layerOut []*G.Node
 	static   []bool
 	params   []*param
+	ifs      map[int]*ifKernel // the IF kernels by layer index
+	ifIn     map[int]*G.Node   // the [T,N,...] input of each IF layer
 	vm       G.VM
 }
 
@@ -110,7 +114,7 @@ func newNet(m *snnrt.Model, opt netOptions) (*net, error) {
 		return nil, fmt.Errorf("finetune: T = %d and batch = %d must be positive", opt.t, opt.n)
 	}
 	m = cloneModel(m)
-	nt := &net{m: m, opt: opt, g: G.NewGraph()}
+	nt := &net{m: m, opt: opt, g: G.NewGraph(), ifs: map[int]*ifKernel{}, ifIn: map[int]*G.Node{}}
 	t, n := opt.t, opt.n
 	inLen := m.Input.Len()
 	nt.xbuf = make([]float32, n*inLen)
@@ -234,6 +238,7 @@ func newNet(m *snnrt.Model, opt netOptions) (*net, error) {
 				}
 			}
 			args = append(args, newParam(i, paramTheta, l.IF.Theta))
+			nt.ifs[i], nt.ifIn[i] = ik, args[0]
 			k = ik
 			tr = true
 		case snnrt.KindFlatten:
@@ -304,7 +309,16 @@ func newNet(m *snnrt.Model, opt netOptions) (*net, error) {
 			}
 		}
 	}
+	if opt.memReg > 0 {
+		if loss, err = nt.addMemReg(loss); err != nil {
+			return nil, err
+		}
+	}
 	nt.loss = loss
+	if opt.noGrad {
+		nt.vm = G.NewTapeMachine(nt.g)
+		return nt, nil
+	}
 	wrt := make(G.Nodes, len(nt.params))
 	for i, p := range nt.params {
 		wrt[i] = p.node
@@ -322,6 +336,41 @@ func newNet(m *snnrt.Model, opt netOptions) (*net, error) {
 	}
 	nt.vm = G.NewTapeMachine(nt.g, vmOpts...)
 	return nt, nil
+}
+
+// addMemReg returns loss + memReg × the mean over IF layers of their
+// residual-membrane regulariser (memKernel). Layers that reset to zero
+// have no closed-form residual: *UnsupportedError.
+func (nt *net) addMemReg(loss *G.Node) (*G.Node, error) {
+	var sum *G.Node
+	count := 0
+	for _, i := range sortedIFs(nt) {
+		l := &nt.m.Layers[i]
+		if l.IF.Reset == snnrt.ResetToZero {
+			return nil, &UnsupportedError{Layer: i, Name: l.Name, Feature: "the membrane regulariser with reset to zero"}
+		}
+		ik := nt.ifs[i]
+		mk := &memKernel{name: fmt.Sprintf("mem%d", i), t: ik.t, n: ik.n, c: ik.c, hw: ik.hw, nTheta: ik.nTheta,
+			v0: ik.v0, inGrad: ik.inGrad}
+		r, err := G.ApplyOp(fwdOp{newOpBase(mk, "fwd")}, nt.ifIn[i], nt.layerOut[i], nt.paramNode(i, paramTheta))
+		if err != nil {
+			return nil, fmt.Errorf("finetune: layer %d: membrane regulariser: %w", i, err)
+		}
+		if sum == nil {
+			sum = r
+		} else if sum, err = G.Add(sum, r); err != nil {
+			return nil, err
+		}
+		count++
+	}
+	if sum == nil {
+		return loss, nil
+	}
+	reg, err := G.Mul(sum, G.NewConstant(nt.opt.memReg/float32(count)))
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(loss, reg)
 }
 
 func (nt *net) paramNode(layer int, kind paramKind) *G.Node {
@@ -349,6 +398,14 @@ func (nt *net) run(x []float32, labels []int) (float32, []float32, error) {
 		return 0, nil, fmt.Errorf("finetune: running the graph: %w", err)
 	}
 	return floats(nt.loss.Value())[0], floats(nt.out.Value()), nil
+}
+
+// setWidth sets the surrogate of IF layer i to the net's surrogate
+// stretched a times (Widen); the next run uses it.
+func (nt *net) setWidth(i int, a float32) {
+	if k := nt.ifs[i]; k != nil {
+		k.sur = Widen(nt.opt.surrogate, a)
+	}
 }
 
 // grad returns the gradient of parameter p after run.

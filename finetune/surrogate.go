@@ -32,6 +32,7 @@ var (
 	_ Surrogate = Sigmoid{}
 	_ Surrogate = Arctan{}
 	_ Surrogate = Triangle{}
+	_ Surrogate = Scaled{}
 )
 
 // Rectangular is the box surrogate g(x) = 1/Width for |x| < Width/2, else
@@ -147,6 +148,45 @@ func ParseSurrogate(s string) (Surrogate, error) {
 		return Arctan{p}, nil
 	}
 	return Triangle{p}, nil
+}
+
+// Scaled is surrogate S stretched to A times its width (A > 0):
+// Grad(x) = S.Grad(x/A)/A and Primitive(x) = S.Primitive(x/A), so its
+// integral stays 1. Widen returns the built-in surrogates scaled in their
+// own parameter instead.
+type Scaled struct {
+	S Surrogate
+	A float32
+}
+
+// Grad returns S.Grad(x/A)/A.
+func (s Scaled) Grad(x float32) float32 { return s.S.Grad(x/s.A) / s.A }
+
+// Primitive returns S.Primitive(x/A).
+func (s Scaled) Primitive(x float32) float32 { return s.S.Primitive(x / s.A) }
+
+// String returns "S*A", e.g. "atan:2*1.5".
+func (s Scaled) String() string { return s.S.String() + "*" + ftoa(s.A) }
+
+// Widen returns s stretched to a times its width (a > 0; a = 1 returns s):
+// the width of Rectangular and Triangle is multiplied by a, the sharpness
+// of Sigmoid and Arctan divided by it, and any other surrogate is wrapped
+// in Scaled. In every case Widen(s, a).Grad(x) = s.Grad(x/a)/a.
+func Widen(s Surrogate, a float32) Surrogate {
+	if a == 1 {
+		return s
+	}
+	switch s := s.(type) {
+	case Rectangular:
+		return Rectangular{s.Width * a}
+	case Triangle:
+		return Triangle{s.Width * a}
+	case Sigmoid:
+		return Sigmoid{s.Alpha / a}
+	case Arctan:
+		return Arctan{s.Alpha / a}
+	}
+	return Scaled{s, a}
 }
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }

@@ -3,6 +3,7 @@ package finetune
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/ann2snn/ann2snn/dataset"
@@ -21,11 +22,27 @@ type Config struct {
 	// Surrogate replaces the spike function's derivative; nil means
 	// Arctan{2}.
 	Surrogate Surrogate
+	// WidthAnneal > 1 anneals every surrogate's width from WidthAnneal
+	// times Surrogate's width at the first step to Surrogate's width at the
+	// last (cosine schedule over all steps); 0 or 1: fixed width.
+	WidthAnneal float32
+	// AutoWidth chooses a width factor per IF layer before the first step
+	// by agreement with finite differences of the spiking loss
+	// (Dspike-style; see widths.go). It multiplies the annealed width.
+	AutoWidth bool
 	// Loss is the objective; the zero value is LossMean.
 	Loss Loss
 	// RateReg > 0 adds RateReg times the mean firing rate of the IF
 	// layers (spikes per neuron per step, averaged over layers) to the loss.
 	RateReg float32
+	// MemReg > 0 adds MemReg times the residual-membrane regulariser,
+	// averaged over the IF layers, to the loss: the mean of
+	// (v_T/θ − 1/2)² over neurons, v_T the membrane left after the last
+	// step. A neuron whose residual stays in [0, θ) has fired the rounded
+	// count of its input (no unevenness error, Bu et al. 2022); the term
+	// pulls residuals to the middle of that range. Needs reset by
+	// subtraction (*UnsupportedError otherwise).
+	MemReg float32
 	// Optimizer is the update rule; the zero value is Adam.
 	Optimizer Optimizer
 	// LR is the initial learning rate, annealed to 0 by a cosine schedule
@@ -94,8 +111,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("finetune: T = %d, want 1..%d", c.T, snnrt.MaxT)
 	case c.Batch < 0 || c.Epochs < 0 || c.Subset < 0:
 		return fmt.Errorf("finetune: negative batch, epochs or subset")
-	case c.LR < 0 || c.WeightDecay < 0 || c.Momentum < 0 || c.Momentum >= 1 || c.RateReg < 0:
+	case c.LR < 0 || c.WeightDecay < 0 || c.Momentum < 0 || c.Momentum >= 1 || c.RateReg < 0 || c.MemReg < 0:
 		return fmt.Errorf("finetune: learning rate, weight decay and rate regulariser must be ≥ 0, momentum in [0,1)")
+	case c.WidthAnneal < 0 || math.IsNaN(float64(c.WidthAnneal)) || math.IsInf(float64(c.WidthAnneal), 0):
+		return fmt.Errorf("finetune: width anneal factor %v, want a finite number ≥ 0", c.WidthAnneal)
 	case c.Optimizer != Adam && c.Optimizer != SGD:
 		return fmt.Errorf("finetune: unknown optimizer %d", int(c.Optimizer))
 	case c.Loss != LossMean && c.Loss != LossTET:
@@ -140,6 +159,8 @@ type Trainer struct {
 	train *dataset.Dataset
 	pre   dataset.Preprocess
 	pad   []float32
+	// widths are AutoWidth's per-layer width factors (nil: not chosen).
+	widths map[int]float32
 	// Position of the next step.
 	epoch, step int
 }
@@ -177,7 +198,7 @@ func New(m *snnrt.Model, train *dataset.Dataset, pre dataset.Preprocess, cfg Con
 		return nil, fmt.Errorf("finetune: labels go up to %d, the model has %d outputs", k-1, classes)
 	}
 	n := min(cfg.batch(), train.Len())
-	nt, err := newNet(m, netOptions{t: cfg.T, n: n, surrogate: cfg.surrogate(), loss: cfg.Loss, rateReg: cfg.RateReg})
+	nt, err := newNet(m, netOptions{t: cfg.T, n: n, surrogate: cfg.surrogate(), loss: cfg.Loss, rateReg: cfg.RateReg, memReg: cfg.MemReg})
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +235,15 @@ func (tr *Trainer) Model() *snnrt.Model {
 	} {
 		m.Metadata[k] = v
 	}
+	if c.MemReg > 0 {
+		m.Metadata["finetune.mem-reg"] = ftoa(c.MemReg)
+	}
+	if c.WidthAnneal > 1 {
+		m.Metadata["finetune.width-anneal"] = ftoa(c.WidthAnneal)
+	}
+	if tr.widths != nil {
+		m.Metadata[metaWidths] = formatWidths(tr.widths)
+	}
 	return m
 }
 
@@ -236,6 +266,9 @@ func (tr *Trainer) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochS
 	order := tr.order(tr.epoch)
 	total := tr.StepsPerEpoch() * tr.cfg.epochs()
 	grads := make([][]float32, len(tr.net.params))
+	if err := tr.ensureWidths(ctx); err != nil {
+		return es, err
+	}
 	for tr.step < tr.StepsPerEpoch() {
 		if err := ctx.Err(); err != nil {
 			return es, err
@@ -255,6 +288,7 @@ func (tr *Trainer) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochS
 				augment(x[i*per:(i+1)*per], scratch, s.C, s.H, s.W, tr.pad, rng)
 			}
 		}
+		tr.applyWidths()
 		loss, out, err := tr.net.run(x, labels)
 		if err != nil {
 			return es, err

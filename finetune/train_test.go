@@ -108,9 +108,15 @@ func mean(v []float64) float64 {
 func TestResumeContinuesExactly(t *testing.T) {
 	m := smallNet(t, 32, true, snnrt.IF{})
 	ds := toyData(t, 64, 2)
-	for _, opt := range []Optimizer{Adam, SGD} {
-		t.Run(opt.String(), func(t *testing.T) {
-			cfg := Config{T: 2, Batch: 16, Epochs: 3, Optimizer: opt, LR: 1e-2, Augment: true, Subset: 48, Seed: 3}
+	for _, tc := range []struct {
+		name   string
+		opt    Optimizer
+		anneal float32
+		auto   bool
+	}{{"adam", Adam, 0, false}, {"sgd", SGD, 0, false}, {"adam-anneal-autowidth", Adam, 3, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{T: 2, Batch: 16, Epochs: 3, Optimizer: tc.opt, LR: 1e-2, Augment: true, Subset: 48, Seed: 3,
+				WidthAnneal: tc.anneal, AutoWidth: tc.auto}
 			ref, err := New(m, ds, toyPre, cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -30,6 +30,7 @@ type finetuneFlags struct {
 	surrogate   string
 	loss        string
 	rateReg     float64
+	memReg      float64
 	augment     string
 	seed        uint64
 	evalLimit   int
@@ -38,6 +39,7 @@ type finetuneFlags struct {
 	freezeTheta bool
 	resume      bool
 	json        bool
+	grad        gradFlags
 }
 
 // finetuneEpoch is one epoch's record; part of the --json contract.
@@ -59,6 +61,8 @@ type finetuneResult struct {
 	Images     int             `json:"train_images"`
 	InitialAcc *float64        `json:"initial_test_accuracy,omitempty"`
 	Epochs     []finetuneEpoch `json:"epochs"`
+	// GradReports are the --grad-every measurements, in training order.
+	GradReports []*finetune.GradReport `json:"grad_reports,omitempty"`
 }
 
 func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
@@ -76,6 +80,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	fs.StringVar(&f.surrogate, "surrogate", "atan", "surrogate gradient: rect | sigmoid | atan | triangle, optionally :WIDTH or :SHARPNESS (e.g. atan:2)")
 	fs.StringVar(&f.loss, "loss", "mean", "mean (cross-entropy of the mean output) | tet (per-step cross-entropy)")
 	fs.Float64Var(&f.rateReg, "rate-reg", 0, "weight of the mean-firing-rate regulariser")
+	fs.Float64Var(&f.memReg, "mem-reg", 0, "weight of the residual-membrane regulariser mean (v_T/θ − 1/2)² (needs reset by subtraction)")
 	fs.StringVar(&f.augment, "augment", "auto", "random crop (4-pixel padding) + horizontal flip: auto (on for cifar10) | on | off")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the subset, the shuffling and the augmentation")
 	fs.IntVar(&f.evalLimit, "eval-limit", 0, "evaluate on the first N test images after each epoch (0 = all)")
@@ -84,6 +89,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	fs.BoolVar(&f.freezeTheta, "freeze-theta", false, "keep the thresholds fixed")
 	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint at -o (same data and settings)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of text")
+	f.grad.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -145,6 +151,24 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		}
 	}
 	logf("%s\n", f.applied)
+	if f.grad.report {
+		return f.grad.compare(ctx, tr, cfg.Seed, stdout, f.json)
+	}
+	var gradErr error
+	gradAt := func() {
+		if f.grad.every == 0 || gradErr != nil {
+			return
+		}
+		rep, err := f.grad.gradReport(ctx, tr, cfg.Seed, stdout, f.json)
+		if err != nil {
+			gradErr = err
+			return
+		}
+		res.GradReports = append(res.GradReports, rep)
+	}
+	if e, s := tr.Position(); e == 0 && s == 0 {
+		gradAt()
+	}
 	evalLimit := f.evalLimit
 	if evalLimit <= 0 || evalLimit > test.Len() {
 		evalLimit = test.Len()
@@ -179,8 +203,15 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 			correct += s.Correct
 			loss += (s.Loss - loss) * float64(s.Images) / float64(seen)
 			bar.Add(s.Images)
+			// Every --grad-every steps; the last step's report comes after the loop.
+			if g := s.Epoch*tr.StepsPerEpoch() + s.Step + 1; f.grad.every > 0 && g%f.grad.every == 0 && g < tr.StepsPerEpoch()*cfg.Epochs {
+				gradAt()
+			}
 		})
 		bar.Done()
+		if gradErr != nil {
+			return gradErr
+		}
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				release := holdInterrupt(ctx)
@@ -211,6 +242,16 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 			rec.Epoch, cfg.Epochs, rec.TrainLoss, 100*rec.TrainAcc, 100*rec.TestAcc, cfg.T, evalLimit,
 			rec.ImagesPerS, time.Duration(dt*float64(time.Second)).Round(time.Second), out)
 	}
+	gradAt()
+	if gradErr != nil {
+		return gradErr
+	}
+	if f.grad.plot != "" && len(res.GradReports) > 0 {
+		if err := plotGradSeries(f.grad.plot, res.GradReports, tr.StepsPerEpoch()); err != nil {
+			return err
+		}
+		logf("gradient plot written to %s\n", f.grad.plot)
+	}
 	if f.json {
 		return json.NewEncoder(stdout).Encode(res)
 	}
@@ -220,9 +261,13 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 // config turns the flags into a finetune.Config.
 func (f *finetuneFlags) config() (finetune.Config, error) {
 	cfg := finetune.Config{T: f.timesteps, Batch: f.batch, Epochs: f.epochs, Subset: f.subset, LR: f.lr,
-		Momentum: f.momentum, WeightDecay: f.wd, RateReg: float32(f.rateReg), Seed: f.seed,
-		FreezeThresholds: f.freezeTheta, Data: f.data + ":" + f.split}
+		Momentum: f.momentum, WeightDecay: f.wd, RateReg: float32(f.rateReg), MemReg: float32(f.memReg), Seed: f.seed,
+		FreezeThresholds: f.freezeTheta, Data: f.data + ":" + f.split,
+		WidthAnneal: float32(f.grad.anneal), AutoWidth: f.grad.autoWidth}
 	var err error
+	if err := f.grad.check(); err != nil {
+		return cfg, err
+	}
 	if err := checkTimesteps(f.timesteps); err != nil {
 		return cfg, err
 	}
@@ -230,7 +275,7 @@ func (f *finetuneFlags) config() (finetune.Config, error) {
 		name   string
 		v, lo  float64
 		hiExcl float64
-	}{{"lr", f.lr, 0, math.Inf(1)}, {"wd", f.wd, 0, math.Inf(1)}, {"rate-reg", f.rateReg, 0, math.Inf(1)}, {"momentum", f.momentum, 0, 1}} {
+	}{{"lr", f.lr, 0, math.Inf(1)}, {"wd", f.wd, 0, math.Inf(1)}, {"rate-reg", f.rateReg, 0, math.Inf(1)}, {"mem-reg", f.memReg, 0, math.Inf(1)}, {"momentum", f.momentum, 0, 1}} {
 		if err := checkFloatFlag(c.name, c.v, c.lo, c.hiExcl); err != nil {
 			return cfg, err
 		}
