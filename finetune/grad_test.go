@@ -27,6 +27,7 @@ func TestGradientsFiniteDifference(t *testing.T) {
 		{"signed-tet", smallNet(t, 17, true, snnrt.IF{Signed: true}), netOptions{t: 3, surrogate: Arctan{2}, loss: LossTET}},
 		{"memreg", smallNet(t, 19, false, snnrt.IF{V0: []float32{0.4}}), netOptions{t: 3, surrogate: Sigmoid{3}, memReg: 0.7}},
 		{"memreg-signed-burst-tet", smallNet(t, 20, false, snnrt.IF{Signed: true, MaxSpikes: 2}), netOptions{t: 2, surrogate: Arctan{2}, loss: LossTET, memReg: 0.5}},
+		{"t1-signed", smallNet(t, 21, false, snnrt.IF{Signed: true, V0: []float32{0.5}}), netOptions{t: 1, surrogate: Sigmoid{3}, memReg: 0.3}},
 		{"scaled", smallNet(t, 18, false, snnrt.IF{MaxSpikes: 2}), netOptions{t: 2, surrogate: Scaled{Sigmoid{4}, 1.5}}},
 	}
 	const n = 3

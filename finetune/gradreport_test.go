@@ -38,6 +38,7 @@ func TestGradReportSmoothIsExact(t *testing.T) {
 	}{
 		{"avgpool-mean", smallNet(t, 41, false, snnrt.IF{V0: []float32{0.3}}), Config{T: 2, Surrogate: Sigmoid{3}}},
 		{"maxpool-tet-burst", smallNet(t, 42, true, snnrt.IF{MaxSpikes: 2}), Config{T: 3, Surrogate: Arctan{2}, Loss: LossTET}},
+		{"t1", smallNet(t, 46, false, snnrt.IF{V0: []float32{0.5}}), Config{T: 1, Surrogate: Arctan{2}, MemReg: 0.2}},
 		{"signed-rate", smallNet(t, 43, false, snnrt.IF{Signed: true}), Config{T: 2, Surrogate: Sigmoid{2}, RateReg: 0.3, MemReg: 0.5}},
 	}
 	for _, tc := range cases {

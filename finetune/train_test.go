@@ -67,6 +67,8 @@ func TestTrainingLowersLossAndIsDeterministic(t *testing.T) {
 		{"adam-mean", Config{T: 3, Batch: 16, Epochs: 4, LR: 3e-3, Seed: 5}},
 		{"sgd-tet", Config{T: 2, Batch: 16, Epochs: 4, LR: 2e-2, Optimizer: SGD, Loss: LossTET,
 			WeightDecay: 1e-4, RateReg: 0.01, Surrogate: Triangle{1}, Seed: 6}},
+		{"adam-t1-anneal-autowidth-memreg", Config{T: 1, Batch: 16, Epochs: 4, LR: 3e-3, Seed: 7,
+			WidthAnneal: 4, AutoWidth: true, MemReg: 0.1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var curves [][]float64
