@@ -15,7 +15,7 @@ import (
 //
 //	GOMAXPROCS=1 go test ./internal/ann -run X -bench Layers -benchtime 5x -v
 func BenchmarkLayers(b *testing.B) {
-	for _, model := range []string{"vgg16h_cifar10_relu", "vgg16h_cifar10_qcfs", "resnet20_cifar10_qcfs"} {
+	for _, model := range []string{"vgg16h_cifar10_relu", "vgg16h_cifar10_qcfs", "resnet20_cifar10_qcfs", "vgg_small_cifar10_relu", "lenet_mnist"} {
 		b.Run(model, func(b *testing.B) {
 			e, err := New(sharedGraph(b, model+".onnx"))
 			if err != nil {

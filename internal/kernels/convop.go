@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // Conv is a convolution prepared for repeated use: it holds its geometry,
 // the weights packed for the GEMM micro-kernel and the bias. It computes
 // what ConvRef computes (up to float32 rounding: the GEMM path sums the
@@ -301,6 +303,16 @@ func (c *Conv) fillGather(panel, x []float32, segs []segment, lanes int) {
 		}
 	}
 	hw, r := g.H*g.W, 0
+	if lanes == nr && tap > 0 && len(x) <= math.MaxInt32 && haveAVX512Kernel() {
+		// 16-lane masked gathers; the offsets fit in int32 as x is short.
+		var offs32 [maxGatherTaps * nr]int32
+		for i := range offs[:tap*nr] {
+			offs32[i] = int32(offs[i])
+		}
+		_ = panel[c.cg*tap*nr-1]
+		gatherPanelAVX512(&panel[0], &x[0], &offs32[0], &mask[0], tap, c.cg, hw)
+		return
+	}
 	for ch := 0; ch < c.cg; ch++ {
 		choff := ch * hw
 		for t := 0; t < tap; t++ {

@@ -49,3 +49,47 @@ qloop:
 	JNZ         qloop
 	VZEROUPPER
 	RET
+
+// func gatherPanelAVX512(panel, x *float32, offs *int32, masks *uint32, taps, cg, hw int)
+//
+// Fills a B micro-panel of cg·taps rows of 32 lanes for Conv.fillGather:
+// row ch·taps+t, lane l = x[ch·hw + offs[t·32+l]] where bit l of masks[t]
+// is set, else 0. Keep in sync with the portable loop of fillGather
+// (TestConvMatchesRef runs the geometries that take this path).
+TEXT ·gatherPanelAVX512(SB), NOSPLIT, $0-56
+	MOVQ panel+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ masks+24(FP), R9
+	MOVQ taps+32(FP), R10
+	MOVQ cg+40(FP), R11
+	MOVQ hw+48(FP), R12
+	SHLQ $2, R12             // channel stride in bytes
+
+gchan:
+	XORQ BX, BX              // tap
+	MOVQ R8, R13             // offsets of tap 0
+
+gtap:
+	MOVL       (R9)(BX*4), AX
+	VMOVDQU32  (R13), Z1
+	VMOVDQU32  64(R13), Z2
+	KMOVW      AX, K1
+	SHRL       $16, AX
+	KMOVW      AX, K2
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z3, Z3, Z3
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VGATHERDPS (SI)(Z2*4), K2, Z3
+	VMOVUPS    Z0, (DI)
+	VMOVUPS    Z3, 64(DI)
+	ADDQ       $128, DI
+	ADDQ       $128, R13
+	INCQ       BX
+	CMPQ       BX, R10
+	JLT        gtap
+	ADDQ       R12, SI
+	DECQ       R11
+	JNZ        gchan
+	VZEROUPPER
+	RET

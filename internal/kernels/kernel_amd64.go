@@ -36,3 +36,10 @@ func reluAVX512(v *float32, n int)
 //
 //go:noescape
 func quantizeAVX512(v *float32, n int, a, b, lo, hi, s float32)
+
+// gatherPanelAVX512 fills cg·taps rows of 32 lanes of a packed B panel for
+// Conv.fillGather (see elementwise_amd64.s); cg ≥ 1, taps ≥ 1, and every
+// offset whose mask bit is set indexes x for every channel.
+//
+//go:noescape
+func gatherPanelAVX512(panel, x *float32, offs *int32, masks *uint32, taps, cg, hw int)

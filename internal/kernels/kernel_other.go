@@ -27,3 +27,9 @@ func reluAVX512(v *float32, n int) { panic("kernels: no assembly kernels on this
 func quantizeAVX512(v *float32, n int, a, b, lo, hi, s float32) {
 	panic("kernels: no assembly kernels on this platform")
 }
+
+// gatherPanelAVX512 is never called on this platform (haveAVX512Kernel is
+// false).
+func gatherPanelAVX512(panel, x *float32, offs *int32, masks *uint32, taps, cg, hw int) {
+	panic("kernels: no assembly kernels on this platform")
+}
