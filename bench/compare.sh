@@ -19,8 +19,10 @@
 # MEAN/STD default to the values of /work/shared/models/README.md, so that
 # both tools see the same inputs.
 #
-# Prints every JSON result line, then a table with
-#   ann2snn 2-core / 1-core   and   ann2snn / onnxruntime (2 threads).
+# Prints the load average before and after, every JSON result line, then a
+# table with ann2snn 2-core / 1-core and ann2snn / onnxruntime at 1 and at 2
+# threads (same run, so compare ratios, not absolute numbers, on a busy
+# machine).
 # The ann2snn CLI is built once (go build) so compilation is not timed;
 # `ann2snn eval MODEL --data D --batch B --json` must print
 #   {"model","kind","data","images","accuracy","images_per_s"}.
@@ -43,6 +45,9 @@ if [[ ! -d bench/node_modules/onnxruntime-node ]]; then
   echo "compare.sh: run (cd bench && npm ci --ignore-scripts) first" >&2
   exit 1
 fi
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)
+echo "compare.sh: load average before: $load_before" >&2
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -102,7 +107,8 @@ else
   echo "compare.sh: ./cmd/ann2snn not available; onnxruntime only" >&2
 fi
 
-node - "$results" <<'EOF'
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)
+node - "$results" "$load_before" "$load_after" <<'EOF'
 const fs = require('fs');
 const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const pick = (rt, t) => rows.find((r) => (rt === 'ort' ? r.runtime.startsWith('onnxruntime') : r.runtime === 'ann2snn') && r.threads === t);
@@ -118,7 +124,9 @@ const ratio = (x, y) => (x && y ? x.images_per_s / y.images_per_s : null);
 console.log('');
 console.log(`onnxruntime 2-thread / 1-thread: ${f(ratio(o2, o1), 2)}`);
 console.log(`ann2snn 2-core / 1-core:         ${f(ratio(a2, a1), 2)}`);
+console.log(`ann2snn / onnxruntime (1 core):  ${f(ratio(a1, o1), 3)}`);
 console.log(`ann2snn / onnxruntime (2 cores): ${f(ratio(a2, o2), 3)}`);
+console.log(`load average before / after:    ${process.argv[3]} / ${process.argv[4]}`);
 if (a2 && o2) {
   console.log(`accuracy ann2snn - onnxruntime:  ${f(a2.accuracy - o2.accuracy, 4)}`);
   if (a2.images !== o2.images) console.log(`WARNING: image counts differ (ann2snn ${a2.images}, onnxruntime ${o2.images})`);
