@@ -123,6 +123,9 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	if err := m.Validate(); err != nil {
 		return 0, err
 	}
+	if _, _, _, err := RecordedExit(m.Metadata); err != nil {
+		return 0, fmt.Errorf("snnrt: WriteTo: %w", err)
+	}
 	h := fileHeader{Format: FormatName, Input: [3]int{m.Input.C, m.Input.H, m.Input.W},
 		Output: m.Output, Metadata: m.Metadata, Layers: make([]fileLayer, len(m.Layers))}
 	var blobs [][]float32
@@ -335,6 +338,9 @@ func decodeModel(hdr []byte, data []float32) (*Model, error) {
 	}
 	if len(h.Layers) > MaxLayers {
 		return nil, &FormatError{"header", fmt.Errorf("%d layers, more than the limit of %d (MaxLayers)", len(h.Layers), MaxLayers)}
+	}
+	if _, _, _, err := RecordedExit(h.Metadata); err != nil {
+		return nil, &FormatError{"header", err}
 	}
 	if h.DataLen != 4*int64(len(data)) {
 		return nil, &FormatError{"header", fmt.Errorf("data_len %d, but the data section has %d bytes", h.DataLen, 4*len(data))}

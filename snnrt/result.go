@@ -102,6 +102,9 @@ type Result struct {
 	Input LayerStats
 	// Layers holds per-layer statistics, indexed like Model.Layers.
 	Layers []LayerStats
+	// Steps is, for a run with an exit policy (Config.Exit), the number
+	// of steps each image was simulated (1..T); nil otherwise.
+	Steps []int
 
 	acc      []float32 // [T][N][Classes] accumulated output
 	stepSOPs []int64   // SOPs at step t (0-based), all layers
@@ -171,14 +174,31 @@ func (r *Result) Accuracy(t int, labels []int) float64 {
 	return float64(ok) / float64(r.N)
 }
 
+// MeanSteps returns the mean number of steps per image: the mean of
+// Steps, or T for a fixed-T run; 0 when N == 0.
+func (r *Result) MeanSteps() float64 {
+	if r.N == 0 {
+		return 0
+	}
+	if r.Steps == nil {
+		return float64(r.T)
+	}
+	var s int64
+	for _, t := range r.Steps {
+		s += int64(t)
+	}
+	return float64(s) / float64(r.N)
+}
+
 // Rate returns the firing rate of layer i: Spikes / (Neurons·N·T), the
-// mean number of spikes per neuron per step; 0 for layers without neurons.
+// mean number of spikes per neuron per step (per simulated step, N·T
+// replaced by ΣSteps, with an exit policy); 0 for layers without neurons.
 func (r *Result) Rate(i int) float64 {
 	s := r.Layers[i]
 	if s.Neurons == 0 || r.N == 0 {
 		return 0
 	}
-	return float64(s.Spikes) / (float64(s.Neurons) * float64(r.N) * float64(r.T))
+	return float64(s.Spikes) / (float64(s.Neurons) * r.MeanSteps() * float64(r.N))
 }
 
 // SOPs returns the synaptic operations of all layers (input included) over

@@ -77,6 +77,17 @@ type Config struct {
 	// Profile makes a Simulator measure the time spent in every layer
 	// (see Simulator.Profile). Run ignores it.
 	Profile bool
+	// Exit, if not nil, makes a Simulator run adaptive time: after every
+	// step each image's accumulated output is checked against the policy,
+	// and an image that exits stops there (T is then the largest number of
+	// steps). An exited image costs nothing more: the Simulator's chunks
+	// keep only their live images, so events, SOPs, MACs and time fall
+	// with it. Its logits stay at their value at the exit step for the
+	// later steps (Result.Logits(T) holds every image's answer), and
+	// Result.Steps records the exit steps; see ExitPolicy.Steps for the
+	// definition. Run, the reference, refuses it; Observe cannot be
+	// combined with it.
+	Exit *ExitPolicy
 }
 
 // Run simulates the SNN m on n images x ([n, m.Input] in NCHW order) for
@@ -102,6 +113,9 @@ func Run(m *Model, x []float32, n int, cfg Config) (*Result, error) {
 	}
 	if err := checkInput(m, x, n); err != nil {
 		return nil, fmt.Errorf("snnrt: Run: %w", err)
+	}
+	if cfg.Exit != nil {
+		return nil, fmt.Errorf("snnrt: Run: an exit policy needs a Simulator (Run is the fixed-T reference; see ExitPolicy.Steps)")
 	}
 	chunk := cfg.Chunk
 	if chunk <= 0 {

@@ -147,6 +147,16 @@ func NewSimulator(m *Model, cfg Config) (*Simulator, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, fmt.Errorf("snnrt: NewSimulator: %w", err)
 	}
+	if cfg.Exit != nil {
+		if err := cfg.Exit.Validate(); err != nil {
+			return nil, fmt.Errorf("snnrt: NewSimulator: %w", err)
+		}
+		if cfg.Observe != nil {
+			return nil, fmt.Errorf("snnrt: NewSimulator: Observe cannot be combined with an exit policy (images leave their chunk's order)")
+		}
+		p := *cfg.Exit // the Simulator's own copy
+		cfg.Exit = &p
+	}
 	s := &Simulator{m: m, cfg: cfg, chunk: cfg.Chunk, costRatio: eventCostRatio, asm: haveEventAsm(), lut: newPackLUT()}
 	if s.chunk <= 0 {
 		s.chunk = defaultSimChunk
@@ -339,6 +349,9 @@ func (s *Simulator) RunContext(ctx context.Context, x []float32, n int) (*Result
 		return nil, fmt.Errorf("snnrt: Simulator.Run: %w", err)
 	}
 	r := newResult(m, n, cfg.T)
+	if cfg.Exit != nil {
+		r.Steps = make([]int, n)
+	}
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

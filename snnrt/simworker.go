@@ -32,6 +32,9 @@ type simWorker struct {
 	ws    []float32   // conv workspace
 	in    []float32   // Poisson input
 	acc   []float32   // accumulated output
+	xin   []float32   // with an exit policy: the chunk's input images, compacted with the live images
+	slot  []int       // with an exit policy: chunk index (image − first) of the image in each slot
+	track []ExitState // with an exit policy: per slot
 	ins   [][]float32
 	shp   []Shape
 	pcgs  []rand.PCG
@@ -145,6 +148,11 @@ func (s *Simulator) newWorker() *simWorker {
 		w.in = make([]float32, c*m.Input.Len())
 	}
 	w.acc = make([]float32, c*m.Layers[m.Output].Shape.Len())
+	if s.cfg.Exit != nil {
+		w.xin = make([]float32, c*m.Input.Len())
+		w.slot = make([]int, c)
+		w.track = make([]ExitState, c)
+	}
 	return w
 }
 
@@ -180,6 +188,10 @@ func (w *simWorker) simulate(r *Result, x []float32, first, nimg int) {
 	classes := m.Layers[m.Output].Shape.Len()
 	acc := w.acc[:nimg*classes]
 	clear(acc)
+	if cfg.Exit != nil {
+		w.simulateAdaptive(r, xs, first, nimg)
+		return
+	}
 	for t := 0; t < cfg.T; t++ {
 		select {
 		case <-w.done:
