@@ -20,6 +20,7 @@ type Executor struct {
 	workers  int
 	folded   map[string]*importer.Tensor // values of nodes with constant inputs, computed by New
 	steps    []step                      // the execution plan (plan.go)
+	arenas   sync.Pool                   // *arena: buffers reused across steps and calls
 }
 
 // New checks that g has exactly one input whose per-image shape is fixed
@@ -74,6 +75,7 @@ func newExecutor(g *importer.Graph, fuse bool) (*Executor, error) {
 	if err := e.plan(shapes, fuse); err != nil {
 		return nil, err
 	}
+	e.arenas.New = func() any { return new(arena) }
 	return e, nil
 }
 
@@ -193,7 +195,10 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 			kept[name] = t
 		}
 	}
-	ws := make([]float32, e.workspaceLen(n))
+	ar := e.arenas.Get().(*arena)
+	defer e.arenas.Put(ar)
+	ws := ar.get(e.workspaceLen(n))
+	defer ar.put(ws)
 	ins := make([]*importer.Tensor, 0, 4)
 	for si := range e.steps {
 		s := &e.steps[si]
@@ -211,7 +216,7 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
 				return nil, nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
 			}
-			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: make([]float32, n*importer.NumElements(s.outPer))}
+			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
 			kernels.AvgPool(out.Data, xt.Data, n, *s.pool)
 			if s.ep != nil {
 				s.ep.applyTensor(out)
@@ -223,7 +228,7 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
 				return nil, nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
 			}
-			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: make([]float32, n*importer.NumElements(s.outPer))}
+			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
 			var ep kernels.Epilogue
 			if s.ep != nil {
 				ep = s.ep
@@ -269,12 +274,18 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 				}
 			}
 		}
-		// Drop values whose last reader has run, to bound memory.
+		// Drop values whose last reader has run, to bound memory; their
+		// buffers serve later steps (never the caller's input or a kept
+		// value, which outlive the chunk).
 		for _, i := range s.nodes {
 			for _, name := range e.g.Nodes[i].Inputs {
-				if e.lastUse[name] == i {
-					delete(env, name)
+				if e.lastUse[name] != i {
+					continue
 				}
+				if t, ok := env[name]; ok && name != e.input && !want[name] && t.Data != nil {
+					ar.put(t.Data)
+				}
+				delete(env, name)
 			}
 		}
 		if prof != nil {

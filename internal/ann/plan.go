@@ -196,3 +196,34 @@ func preparePool(s *step, n *importer.Node, shapes map[string][]int) {
 	s.inPer = append([]int(nil), x[1:]...)
 	s.outPer = append([]int(nil), out[1:]...)
 }
+
+// arena holds float buffers that a chunk no longer needs, for later steps
+// and later calls (through Executor.arenas), so that a steady stream of
+// batches does not allocate an output per layer. Buffers from get are not
+// zeroed: the prepared steps overwrite all of their output.
+type arena struct{ free [][]float32 }
+
+// get returns a buffer of n floats, the smallest free one that is large
+// enough, or a new one.
+func (a *arena) get(n int) []float32 {
+	best := -1
+	for i, b := range a.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]float32, n)
+	}
+	b := a.free[best][:n]
+	a.free[best] = a.free[len(a.free)-1]
+	a.free = a.free[:len(a.free)-1]
+	return b
+}
+
+// put returns b to the arena. The caller no longer uses b.
+func (a *arena) put(b []float32) {
+	if cap(b) > 0 {
+		a.free = append(a.free, b[:0])
+	}
+}
