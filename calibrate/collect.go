@@ -133,10 +133,30 @@ func forward(ctx context.Context, ex Executor, x []float32, k, per int, names []
 		}
 		_, kept, err := ex.Forward(x[first*per:(first+j)*per], j, names)
 		if err != nil {
+			return fmt.Errorf("calibrate: ANN pass: %w", err)
+		}
+		if err := checkKept(kept, names, j); err != nil {
 			return err
 		}
 		if err := f(first, kept); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkKept checks what an Executor's Forward returned for n images: a
+// tensor for every name, with the batch as its first dimension and as
+// many values as its shape says, so that an executor of the caller's that
+// breaks the contract is an error, not a crash.
+func checkKept(kept map[string]*importer.Tensor, names []string, n int) error {
+	for _, name := range names {
+		t := kept[name]
+		switch {
+		case t == nil:
+			return fmt.Errorf("calibrate: the ANN executor returned no value %q", name)
+		case len(t.Shape) == 0 || t.Shape[0] != n || len(t.Data) != importer.NumElements(t.Shape):
+			return fmt.Errorf("calibrate: the ANN executor returned %q with shape %v and %d values for %d images", name, t.Shape, len(t.Data), n)
 		}
 	}
 	return nil
@@ -180,6 +200,9 @@ const DefaultMaxBytes = 256 << 20
 // fitBatch returns the largest batch ≤ batch (at least 1) whose values
 // named in names take at most maxBytes as float32.
 func fitBatch(ex Executor, names []string, batch, maxBytes int) (int, error) {
+	if ex == nil {
+		return 0, fmt.Errorf("calibrate: no ANN executor")
+	}
 	if batch < 1 {
 		return 0, fmt.Errorf("calibrate: batch size %d, must be at least 1", batch)
 	}

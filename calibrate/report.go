@@ -61,8 +61,14 @@ func CompareLayers(ex Executor, m *snnrt.Model, sources []string, x []float32, n
 			names = append(names, sources[i])
 		}
 	}
+	if ex == nil {
+		return nil, fmt.Errorf("calibrate: no ANN executor")
+	}
 	_, kept, err := ex.Forward(x, n, names)
 	if err != nil {
+		return nil, fmt.Errorf("calibrate: ANN pass: %w", err)
+	}
+	if err := checkKept(kept, names, n); err != nil {
 		return nil, err
 	}
 	slot := map[int]int{}

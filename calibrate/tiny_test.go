@@ -3,6 +3,7 @@ package calibrate_test
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ann2snn/ann2snn/calibrate"
@@ -362,5 +363,55 @@ func TestCompareLayersTiny(t *testing.T) {
 	}
 	if _, err := calibrate.CompareLayers(tinyExecutor(t), tinySNN(t, theta, 0), []string{"", "", ""}, tinyX, 3, ts); err == nil {
 		t.Error("an IF layer without an ANN source: no error")
+	}
+}
+
+// brokenExecutor wraps an Executor and breaks Forward's contract: it
+// drops the kept values or returns them with the wrong batch size.
+type brokenExecutor struct {
+	calibrate.Executor
+	drop bool
+}
+
+func (b brokenExecutor) Forward(x []float32, n int, keep []string) ([]float32, map[string]*importer.Tensor, error) {
+	out, kept, err := b.Executor.Forward(x, n, keep)
+	if err != nil {
+		return nil, nil, err
+	}
+	for name, t := range kept {
+		if b.drop {
+			delete(kept, name)
+		} else {
+			t.Shape[0]++
+		}
+	}
+	return out, kept, nil
+}
+
+// TestExecutorContract: an executor of the caller's that breaks Forward's
+// contract, or none at all, is an error naming the problem, not a crash.
+func TestExecutorContract(t *testing.T) {
+	src := calibrate.Slice(tinyX, 3)
+	for _, tc := range []struct {
+		name string
+		ex   calibrate.Executor
+		msg  string
+	}{
+		{"nil", nil, "no ANN executor"},
+		{"drops values", brokenExecutor{tinyExecutor(t), true}, `returned no value "h"`},
+		{"wrong batch", brokenExecutor{tinyExecutor(t), false}, `returned "h" with shape`},
+	} {
+		_, err := calibrate.Collect(t.Context(), tc.ex, src, []string{"h"}, calibrate.CollectOptions{})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), "calibrate: ") {
+			t.Errorf("Collect with %s: %v, want an error containing %q", tc.name, err, tc.msg)
+		}
+		_, err = calibrate.ClippedMeans(t.Context(), tc.ex, src, 2, []string{"h"}, [][]float32{{1}})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("ClippedMeans with %s: %v, want an error containing %q", tc.name, err, tc.msg)
+		}
+		_, err = calibrate.CompareLayers(tc.ex, tinySNN(t, 0.5, 0), []string{"", "h", ""}, tinyX, 3, []int{4})
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("CompareLayers with %s: %v, want an error containing %q", tc.name, err, tc.msg)
+		}
 	}
 }
