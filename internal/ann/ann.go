@@ -210,7 +210,18 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 		for _, v := range s.inner {
 			unfused = unfused || want[v]
 		}
-		if s.pool != nil && !unfused {
+		if s.add && !unfused {
+			node := e.g.Nodes[s.nodes[0]]
+			at, bt := lookup(node.Inputs[0]), lookup(node.Inputs[1])
+			for i, t := range []*importer.Tensor{at, bt} {
+				if t == nil || t.IsInt() || !sameShape(t.Shape, n, s.inPer) {
+					return nil, nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[i], append([]int{n}, s.inPer...))
+				}
+			}
+			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
+			addPlanes(out, at.Data, bt.Data, s.ep)
+			store(s.out, out)
+		} else if s.pool != nil && !unfused {
 			node := e.g.Nodes[s.nodes[0]]
 			xt := lookup(node.Inputs[0])
 			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
@@ -310,4 +321,22 @@ func sameShape(shape []int, n int, per []int) bool {
 		}
 	}
 	return true
+}
+
+// addPlanes sets out = a + b (float32, element by element) and applies ep
+// (if not nil) to each channel plane right after it is summed.
+func addPlanes(out *importer.Tensor, a, b []float32, ep *chain) {
+	inner := importer.NumElements(out.Shape[2:])
+	k := out.Shape[1]
+	d := out.Data
+	for r := 0; r < out.Shape[0]*k; r++ {
+		lo, hi := r*inner, (r+1)*inner
+		dp, ap, bp := d[lo:hi], a[lo:hi], b[lo:hi]
+		for i := range dp {
+			dp[i] = ap[i] + bp[i]
+		}
+		if ep != nil {
+			ep.Apply(r%k, dp)
+		}
+	}
 }

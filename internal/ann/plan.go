@@ -15,6 +15,7 @@ type step struct {
 	nodes  []int             // graph node indices: the producer, then the fused nodes in chain order
 	conv   *kernels.Conv     // prepared convolution of the producer (nil: importer.Eval)
 	pool   *kernels.PoolGeom // prepared AveragePool of the producer (nil: importer.Eval)
+	add    bool              // the producer is an Add of two runtime tensors of shape [n, inPer...]
 	outPer []int             // per-image output shape of a prepared convolution or pool
 	inPer  []int             // per-image input shape it was prepared for
 	ep     *chain            // fused elementwise nodes (nil: none)
@@ -100,6 +101,8 @@ func (e *Executor) plan(shapes map[string][]int, fuse bool) error {
 			e.prepareConv(&s, n, shapes, constOf)
 		case "AveragePool":
 			preparePool(&s, n, shapes)
+		case "Add":
+			prepareAdd(&s, n, shapes, isConst)
 		}
 		// Follow the chain of elementwise consumers.
 		var eps []epStep
@@ -226,4 +229,34 @@ func (a *arena) put(b []float32) {
 	if cap(b) > 0 {
 		a.free = append(a.free, b[:0])
 	}
+}
+
+// prepareAdd marks the Add node n as an elementwise sum of two runtime
+// tensors of one shape [N, C, ...] (a residual connection), which the
+// executor computes plane by plane with the fused chain applied to each
+// plane while it is in cache, instead of importer.Eval's broadcasting loop.
+// The sum is the same float32 a + b.
+func prepareAdd(s *step, n *importer.Node, shapes map[string][]int, isConst func(string) bool) {
+	if len(n.Inputs) != 2 || len(n.Attrs) != 0 || isConst(n.Inputs[0]) || isConst(n.Inputs[1]) {
+		return
+	}
+	a, b, out := shapes[n.Inputs[0]], shapes[n.Inputs[1]], shapes[n.Outputs[0]]
+	if len(a) < 2 || !equalInts(a, b) || !equalInts(a, out) {
+		return
+	}
+	s.add = true
+	s.inPer = append([]int(nil), a[1:]...)
+	s.outPer = append([]int(nil), a[1:]...)
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
