@@ -58,9 +58,10 @@ func BenchmarkSgemmGonum(b *testing.B) {
 }
 
 // vggLayers are the 3×3, pad-1 convolutions of VGG-16 at half width on
-// 32×32 CIFAR images (one of each distinct shape).
+// 32×32 CIFAR images (one of each distinct shape) and ResNet-20's first
+// stage (16 channels).
 var vggLayers = []struct{ c, k, hw int }{
-	{3, 32, 32}, {32, 32, 32}, {32, 64, 16}, {64, 64, 16}, {64, 128, 8}, {128, 128, 8},
+	{3, 32, 32}, {16, 16, 32}, {32, 32, 32}, {32, 64, 16}, {64, 64, 16}, {64, 128, 8}, {128, 128, 8},
 	{128, 256, 4}, {256, 256, 4}, {256, 256, 2},
 }
 
