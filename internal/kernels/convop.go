@@ -216,6 +216,10 @@ func (c *Conv) im2col(bp, x []float32, c0, j0, nc, lanes int) {
 			c.fillGather(panel, x, segs[:ns], lanes)
 			continue
 		}
+		if lanes == nr && g.StrideW == 1 && g.KH*g.KW <= maxGatherTaps && haveAVX512Kernel() {
+			c.fillMasked(panel, x, segs[:ns])
+			continue
+		}
 		for _, s := range segs[:ns] {
 			c.fillRun(panel, x, s, lanes)
 		}
@@ -273,6 +277,40 @@ func (c *Conv) fillRun(panel, x []float32, s segment, lanes int) {
 			}
 		}
 	}
+}
+
+// fillMasked fills the whole micro-panel panel (rows of nr lanes) like
+// fillRun does for each of at most two runs, for stride-1 convolutions, with
+// AVX-512 masked loads: per kernel tap and run it tabulates the offset of
+// lane 0 in the input channel and the mask of the lanes that read inside
+// the image; other lanes (padding, lanes beyond the runs) are zero.
+func (c *Conv) fillMasked(panel, x []float32, segs []segment) {
+	g := c.g
+	var offs [2 * maxGatherTaps]int
+	var masks [2 * maxGatherTaps]uint32
+	tap := 0
+	for ky := 0; ky < g.KH; ky++ {
+		for kx := 0; kx < g.KW; kx++ {
+			for si, s := range segs {
+				iy := s.iy0 + ky*g.DilH
+				if uint(iy) >= uint(g.H) {
+					continue
+				}
+				ix := s.ix0 + kx*g.DilW // input column of lane s.lane
+				// Lane t reads column ix + t - s.lane.
+				lo, hi := max(s.lane, s.lane-ix), min(s.lane+s.n, s.lane+g.W-ix)
+				if lo >= hi {
+					continue
+				}
+				masks[2*tap+si] = uint32(uint64(1)<<hi - uint64(1)<<lo)
+				offs[2*tap+si] = s.xoff + iy*g.W + ix - s.lane
+			}
+			tap++
+		}
+	}
+	_ = panel[c.cg*tap*nr-1]
+	_ = x[len(x)-1]
+	im2colMaskedAVX512(&panel[0], &x[0], &offs[0], &masks[0], 2*tap, c.cg, g.H*g.W)
 }
 
 // fillGather fills the whole micro-panel panel (rows of lanes floats) like

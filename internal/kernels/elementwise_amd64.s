@@ -93,3 +93,51 @@ gtap:
 	JNZ        gchan
 	VZEROUPPER
 	RET
+
+// func im2colMaskedAVX512(panel, x *float32, offs *int, masks *uint32, taps2, cg, hw int)
+//
+// Fills a B micro-panel of cg·taps rows of 32 lanes for Conv.fillMasked
+// (stride-1 panels of at most two runs), taps2 = 2·taps: row ch·taps+t is,
+// for run s = 0, 1, lane l = x[ch·hw + offs[2t+s] + l] where bit l of masks[2t+s] is set, 0
+// where no bit is set. Masked-off lanes are not read (AVX-512 masked loads
+// do not touch them), so offs may point before x for padding. Keep in sync
+// with fillRun (TestConvMatchesRef runs the geometries that take this path).
+TEXT ·im2colMaskedAVX512(SB), NOSPLIT, $0-56
+	MOVQ panel+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ masks+24(FP), R9
+	MOVQ taps2+32(FP), R10
+	MOVQ cg+40(FP), R11
+	MOVQ hw+48(FP), R12
+	SHLQ $2, R12             // channel stride in bytes
+
+mchan:
+	XORQ BX, BX              // tap
+
+mtap:
+	MOVQ      (R8)(BX*8), DX
+	MOVQ      8(R8)(BX*8), R13
+	MOVL      (R9)(BX*4), AX
+	MOVL      4(R9)(BX*4), CX
+	KMOVW     AX, K1
+	SHRL      $16, AX
+	KMOVW     AX, K2
+	KMOVW     CX, K3
+	SHRL      $16, CX
+	KMOVW     CX, K4
+	VMOVUPS.Z (SI)(DX*4), K1, Z0
+	VMOVUPS.Z 64(SI)(DX*4), K2, Z1
+	VMOVUPS   (SI)(R13*4), K3, Z0
+	VMOVUPS   64(SI)(R13*4), K4, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      $128, DI
+	ADDQ      $2, BX
+	CMPQ      BX, R10
+	JLT       mtap
+	ADDQ      R12, SI
+	DECQ      R11
+	JNZ       mchan
+	VZEROUPPER
+	RET

@@ -43,3 +43,10 @@ func quantizeAVX512(v *float32, n int, a, b, lo, hi, s float32)
 //
 //go:noescape
 func gatherPanelAVX512(panel, x *float32, offs *int32, masks *uint32, taps, cg, hw int)
+
+// im2colMaskedAVX512 fills cg·taps rows of 32 lanes of a packed B panel
+// for Conv.fillMasked (see elementwise_amd64.s); taps2 is 2·taps (two
+// offset/mask pairs per tap), cg ≥ 1, taps ≥ 1.
+//
+//go:noescape
+func im2colMaskedAVX512(panel, x *float32, offs *int, masks *uint32, taps2, cg, hw int)

@@ -33,3 +33,9 @@ func quantizeAVX512(v *float32, n int, a, b, lo, hi, s float32) {
 func gatherPanelAVX512(panel, x *float32, offs *int32, masks *uint32, taps, cg, hw int) {
 	panic("kernels: no assembly kernels on this platform")
 }
+
+// im2colMaskedAVX512 is never called on this platform (haveAVX512Kernel is
+// false).
+func im2colMaskedAVX512(panel, x *float32, offs *int, masks *uint32, taps2, cg, hw int) {
+	panic("kernels: no assembly kernels on this platform")
+}
