@@ -147,10 +147,7 @@ func (c *Conv) ForwardEpilogue(dst, x []float32, n int, ws []float32, ep Epilogu
 				nc := min(cb, p-p0)
 				d := dst[i*g.K*p+p0:]
 				for k, b := range c.bias {
-					row := d[k*p : k*p+nc]
-					for j := range row {
-						row[j] = b
-					}
+					fill(d[k*p:k*p+nc], b)
 				}
 				for gi := 0; gi < g.Group; gi++ {
 					c.im2col(bp, x, gi*c.cg, i*p+p0, nc, nr)
@@ -439,3 +436,15 @@ func floorDiv(a, b int) int {
 
 // ceilDiv returns ⌈a/b⌉ for b > 0.
 func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
+
+// fill sets every element of row to v, doubling a filled prefix with copy
+// (vectorised memmove) instead of storing one float at a time.
+func fill(row []float32, v float32) {
+	if len(row) == 0 {
+		return
+	}
+	row[0] = v
+	for j := 1; j < len(row); j *= 2 {
+		copy(row[j:], row[:j])
+	}
+}
