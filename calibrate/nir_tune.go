@@ -27,10 +27,17 @@ type TuneOptions struct {
 	// DefaultTuneScales.
 	Scales []float64
 	// Bias also corrects the bias of the Conv or Linear layer in front of
-	// each IF layer (when no other layer reads it) by the mean error per
-	// channel measured at the chosen θ.
+	// each IF layer (when no other layer reads it), searched together with
+	// θ (see TuneLayers).
 	Bias bool
+	// MaxBytes bounds the memory of the cached input currents of one
+	// layer (4·T·values per image): TuneLayers uses the first images of
+	// src that fit, at least one. 0 means DefaultTuneBytes.
+	MaxBytes int
 }
+
+// DefaultTuneBytes is TuneOptions.MaxBytes's default.
+const DefaultTuneBytes = 256 << 20
 
 // DefaultTuneScales are the factors of θ TuneLayers tries by default.
 var DefaultTuneScales = []float64{0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.4}
@@ -42,8 +49,8 @@ type TuneResult struct {
 	Scale float64
 	// RMSE is the root mean squared error, per element, between the
 	// layer's firing rate × θ and the ANN activation max(a, 0) at the
-	// chosen scale, before the bias correction; RMSE1 is the same at
-	// scale 1.
+	// chosen scale and bias; RMSE1 is the same at scale 1 (with its own
+	// bias correction).
 	RMSE, RMSE1 float64
 	// Biased reports whether the bias in front of the layer was corrected.
 	Biased bool
@@ -56,38 +63,44 @@ type forwarder interface {
 }
 
 // TuneLayers calibrates m layer by layer, in the order of layers (network
-// order), by simulating the spiking network itself on the images of src
-// (which must be preprocessed for the ANN ex): for each IF layer it
-// simulates the model up to that layer (all earlier layers already tuned)
-// once per candidate factor s of the layer's θ, measures
+// order), by simulating the spiking network itself on the first images of
+// src (which must be preprocessed for the ANN ex; as many as
+// opt.MaxBytes allows). For each IF layer it simulates the model up to
+// the layer the IF layer reads (all earlier layers already tuned) once,
+// keeping that layer's output, the IF layer's input current, at every
+// step; then, for each candidate factor s of the layer's θ, it runs the IF
+// neurons (as they are: their reset mode, V0, burst size, firing exactly
+// as snnrt.IF.Fire) on those currents and measures
 //
 //	E(s) = Σ_{images, channels, positions} d²,   d = r·θ_s − max(a, 0),
 //
-// with r·θ_s the layer's mean output per step over opt.T steps and a the
-// ANN's activation, and keeps the factor of least E (scale 1 unless another
-// is strictly better). (Removing each channel's mean error from
-// E, what the bias correction will remove, chose worse scales on the
-// Fashion-MNIST LeNet: the bias correction is not exact for these
-// neurons.) The error is measured against what the neurons as
-// they are (their reset mode, V0, burst size) emit, so it tunes the
-// thresholds for the neuron model m runs: for reset-to-zero neurons,
-// whose static quantiser (ResetZeroMSE) ignores how spike trains, not
-// constant currents, arrive from the layer before, this matters most.
-// With opt.Bias, the mean error per channel at the chosen θ, measured
-// against min(max(a, 0), θ) (what the neuron can emit), is subtracted
-// from the bias of the Conv or Linear layer the IF layer reads, when no
-// other layer reads it; layers behind an Add are left as they are.
+// with r·θ_s the neuron's mean output per step over opt.T steps and a the
+// ANN's activation. With opt.Bias, when the IF layer reads a Conv or
+// Linear layer that no other layer reads, each candidate first gets a bias
+// correction b (added to that layer's bias, so to every step's current):
+// biasRounds times, b_c −= mean over channel c of r·θ_s − min(max(a, 0),
+// θ_s) (the error against what the neuron can emit), re-simulated each
+// time, since for reset-to-zero neurons the rate is not linear in the
+// current. TuneLayers keeps the candidate (factor and bias) of least E,
+// scale 1 unless another is strictly better; layers behind an Add keep
+// their bias. This tunes the thresholds for the neuron model m runs: for
+// reset-to-zero neurons, whose static quantiser (ResetZeroMSE) ignores
+// that spike trains, not constant currents, arrive from the layer before,
+// it matters most.
 //
 // Sums are float64, per image and channel, added in image order, so the
 // result does not depend on opt.Batch or the number of workers. TuneLayers
-// checks ctx between batches and returns ctx.Err() (wrapped) once it is
-// done; m may then be partly tuned.
+// checks ctx between batches and candidates and returns ctx.Err()
+// (wrapped) once it is done; m may then be partly tuned.
 func TuneLayers(ctx context.Context, m *snnrt.Model, ex forwarder, src Images, layers []TuneLayer, opt TuneOptions) ([]TuneResult, error) {
 	if opt.T < 1 {
 		return nil, fmt.Errorf("calibrate: TuneLayers: T = %d, want at least 1", opt.T)
 	}
 	if opt.Batch <= 0 {
 		opt.Batch = 64
+	}
+	if opt.MaxBytes <= 0 {
+		opt.MaxBytes = DefaultTuneBytes
 	}
 	scales := opt.Scales
 	if scales == nil {
@@ -130,6 +143,15 @@ type tuneStats struct {
 	c1 []float64 // Σ(r·θ − min(max(a, 0), θ))
 }
 
+// biasRounds is how many times tuneLayer measures the mean error of a
+// candidate θ and corrects the bias by it before the final measurement.
+const biasRounds = 3
+
+// tuneLayer tunes one IF layer: it simulates the model up to the layer in
+// front of it once, keeping that layer's output (the IF layer's input
+// current) at every step for every image, then runs the IF layer alone on
+// it for each candidate θ, with the bias correction iterated biasRounds
+// times, and keeps the candidate of least error.
 func tuneLayer(ctx context.Context, m *snnrt.Model, ex forwarder, src Images, per int, tl TuneLayer, scales []float64, one int, readers []int, opt TuneOptions) (TuneResult, error) {
 	res := TuneResult{Layer: tl.Layer, Scale: 1}
 	if tl.Layer < 0 || tl.Layer >= len(m.Layers) {
@@ -140,23 +162,22 @@ func tuneLayer(ctx context.Context, m *snnrt.Model, ex forwarder, src Images, pe
 		return res, fmt.Errorf("calibrate: TuneLayers: layer %d (%s) is %v, not IF", tl.Layer, l.Name, l.Kind)
 	}
 	sh := l.Shape
-	// The model up to the layer, read out through a Flatten so that the
-	// IF layer is not the output (which never spikes).
-	sub := &snnrt.Model{Input: m.Input, Layers: slices.Clone(m.Layers[:tl.Layer+1])}
-	sub.Layers[tl.Layer].IF.Theta = slices.Clone(l.IF.Theta)
-	if _, err := sub.Append(snnrt.Layer{Name: "tune", Kind: snnrt.KindFlatten, Inputs: []int{tl.Layer}}); err != nil {
-		return res, fmt.Errorf("calibrate: TuneLayers: layer %d (%s): %w", tl.Layer, l.Name, err)
+	size := sh.Len()
+	in := l.Inputs[0]
+	biasable := opt.Bias && in >= 0 && readers[in] == 1 && (m.Layers[in].Kind == snnrt.KindConv || m.Layers[in].Kind == snnrt.KindLinear)
+	// Images: as many as the current cache fits in opt.MaxBytes.
+	n := src.Len()
+	if maxBytes := opt.MaxBytes; maxBytes > 0 {
+		n = max(1, min(n, maxBytes/(4*opt.T*size)))
 	}
-	theta0 := slices.Clone(l.IF.Theta)
-	thetaOf := func(c int) float64 { return float64(theta0[min(c, len(theta0)-1)]) }
-	stats := make([]tuneStats, len(scales))
-	for i := range stats {
-		stats[i] = tuneStats{make([]float64, sh.C), make([]float64, sh.C)}
+	cur := make([]float32, opt.T*n*size) // [step][image][value]
+	act := make([]float32, 0, n*size)
+	var sub *snnrt.Model
+	if in >= 0 {
+		// The model up to the IF layer's input, which becomes the read-out.
+		sub = &snnrt.Model{Input: m.Input, Layers: m.Layers[:in+1], Output: in}
 	}
-	inner := sh.H * sh.W
-	n := 0
-	err := batches(ctx, src, per, opt.Batch, func(first, k int, x []float32) error {
-		act := make([]float32, 0, k*sh.Len())
+	err := batches(ctx, Head(src, n), per, opt.Batch, func(first, k int, x []float32) error {
 		for f := 0; f < k; f += forwardImages {
 			j := min(forwardImages, k-f)
 			_, kept, err := ex.Forward(x[f*per:(f+j)*per], j, []string{tl.Value})
@@ -164,58 +185,90 @@ func tuneLayer(ctx context.Context, m *snnrt.Model, ex forwarder, src Images, pe
 				return fmt.Errorf("calibrate: TuneLayers: ANN pass: %w", err)
 			}
 			t := kept[tl.Value]
-			if t == nil || len(t.Data) != j*sh.Len() {
+			if t == nil || len(t.Data) != j*size {
 				return fmt.Errorf("calibrate: TuneLayers: ANN value %q does not match layer %d (%s, %v)", tl.Value, tl.Layer, l.Name, sh)
 			}
 			act = append(act, t.Data...)
 		}
-		acc := make([]float32, k*sh.Len())
-		for si, s := range scales {
-			th := sub.Layers[tl.Layer].IF.Theta
-			for c := range th {
-				th[c] = float32(float64(theta0[c]) * s)
+		if sub == nil { // the IF layer reads the model input: the same current at every step
+			for step := range opt.T {
+				copy(cur[(step*n+first)*size:], x[:k*size])
 			}
-			clear(acc)
-			sim, err := snnrt.NewSimulator(sub, snnrt.Config{T: opt.T, Observe: func(layer, _, f, kk int, o []float32) {
-				if layer != tl.Layer {
-					return
-				}
-				a := acc[f*sh.Len() : (f+kk)*sh.Len()]
-				for i, v := range o[:len(a)] {
-					a[i] += v
-				}
-			}})
-			if err != nil {
-				return fmt.Errorf("calibrate: TuneLayers: layer %d (%s): %w", tl.Layer, l.Name, err)
-			}
-			if _, err := sim.RunContext(ctx, x, k); err != nil {
-				return fmt.Errorf("calibrate: TuneLayers: layer %d (%s), images %d..%d: %w", tl.Layer, l.Name, first, first+k-1, err)
-			}
-			st := &stats[si]
-			for img := range k {
-				for c := range sh.C {
-					thc := thetaOf(c) * s
-					var s2, c1 float64
-					off := (img*sh.C + c) * inner
-					for i := off; i < off+inner; i++ {
-						r := float64(acc[i]) / float64(opt.T)
-						a := math.Max(float64(act[i]), 0)
-						d := r - a
-						s2 += d * d
-						c1 += r - math.Min(a, thc)
-					}
-					st.s2[c] += s2
-					st.c1[c] += c1
-				}
-			}
+			return nil
 		}
-		n += k
+		sim, err := snnrt.NewSimulator(sub, snnrt.Config{T: opt.T, Observe: func(layer, step, f, kk int, o []float32) {
+			if layer == in {
+				copy(cur[((step-1)*n+first+f)*size:((step-1)*n+first+f+kk)*size], o[:kk*size])
+			}
+		}})
+		if err != nil {
+			return fmt.Errorf("calibrate: TuneLayers: layer %d (%s): %w", tl.Layer, l.Name, err)
+		}
+		if _, err := sim.RunContext(ctx, x, k); err != nil {
+			return fmt.Errorf("calibrate: TuneLayers: layer %d (%s), images %d..%d: %w", tl.Layer, l.Name, first, first+k-1, err)
+		}
 		return nil
 	})
 	if err != nil {
 		return res, err
 	}
+	inner := sh.H * sh.W
 	count := float64(n * inner)
+	neuron := l.IF
+	theta0 := slices.Clone(l.IF.Theta)
+	// run simulates the IF layer with θ·s and the extra bias b on the
+	// cached currents and returns the error sums.
+	run := func(s float64, b []float64) tuneStats {
+		st := tuneStats{make([]float64, sh.C), make([]float64, sh.C)}
+		v := make([]float32, inner)
+		cnt := make([]int32, inner)
+		out := make([]float32, inner)
+		for img := range n {
+			for c := range sh.C {
+				th := float32(float64(theta0[min(c, len(theta0)-1)]) * s)
+				var v0 float32
+				if len(neuron.V0) > 0 {
+					v0 = neuron.V0[min(c, len(neuron.V0)-1)]
+				}
+				var bc float32
+				if b != nil {
+					bc = float32(b[c])
+				}
+				for j := range v {
+					v[j], cnt[j], out[j] = v0, 0, 0
+				}
+				off := (img*sh.C + c) * inner
+				for step := range opt.T {
+					x := cur[(step*n)*size+off : (step*n)*size+off+inner]
+					for j, xj := range x {
+						u := v[j] + (xj + bc)
+						k := neuron.Fire(u, th, cnt[j])
+						if k != 0 {
+							if neuron.Reset == snnrt.ResetToZero {
+								u = 0
+							} else {
+								u -= float32(k) * th
+							}
+							cnt[j] += int32(k)
+							out[j] += float32(k) * th
+						}
+						v[j] = u
+					}
+				}
+				var s2, c1 float64
+				for j := range out {
+					r := float64(out[j]) / float64(opt.T)
+					a := math.Max(float64(act[off+j]), 0)
+					d := r - a
+					s2 += d * d
+					c1 += r - math.Min(a, float64(th))
+				}
+				st.s2[c] += s2
+				st.c1[c] += c1
+			}
+		}
+		return st
+	}
 	rmse := func(st tuneStats) float64 {
 		var e float64
 		for c := range st.s2 {
@@ -223,26 +276,46 @@ func tuneLayer(ctx context.Context, m *snnrt.Model, ex forwarder, src Images, pe
 		}
 		return math.Sqrt(e / (count * float64(sh.C)))
 	}
-	best := one
-	for i := range scales {
-		if rmse(stats[i]) < rmse(stats[best]) {
-			best = i
+	// tune returns the error and the corrected bias of the candidate s.
+	tune := func(s float64) (float64, []float64) {
+		if !biasable {
+			return rmse(run(s, nil)), nil
+		}
+		b := make([]float64, sh.C)
+		for range biasRounds {
+			st := run(s, b)
+			for c := range b {
+				b[c] -= st.c1[c] / count
+			}
+		}
+		return rmse(run(s, b)), b
+	}
+	best, bestErr, bestBias := one, math.Inf(1), []float64(nil)
+	for i, s := range scales {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("calibrate: TuneLayers: layer %d (%s): %w", tl.Layer, l.Name, err)
+		}
+		e, b := tune(s)
+		if i == one {
+			res.RMSE1 = e
+		}
+		if e < bestErr || (e == bestErr && i == one) {
+			best, bestErr, bestBias = i, e, b
 		}
 	}
-	res.Scale, res.RMSE, res.RMSE1 = scales[best], rmse(stats[best]), rmse(stats[one])
+	res.Scale, res.RMSE = scales[best], bestErr
 	l.IF.Theta = make([]float32, len(theta0))
 	for c := range theta0 {
 		l.IF.Theta[c] = float32(float64(theta0[c]) * scales[best])
 	}
-	in := l.Inputs[0]
-	if opt.Bias && in >= 0 && readers[in] == 1 && (m.Layers[in].Kind == snnrt.KindConv || m.Layers[in].Kind == snnrt.KindLinear) {
+	if bestBias != nil {
 		p := &m.Layers[in]
-		b := make([]float32, sh.C)
-		copy(b, p.B)
-		for c := range b {
-			b[c] -= float32(stats[best].c1[c] / count)
+		nb := make([]float32, sh.C)
+		copy(nb, p.B)
+		for c := range nb {
+			nb[c] += float32(bestBias[c])
 		}
-		p.B = b
+		p.B = nb
 		res.Biased = true
 	}
 	return res, nil
