@@ -166,9 +166,6 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		}
 		res.GradReports = append(res.GradReports, rep)
 	}
-	if e, s := tr.Position(); e == 0 && s == 0 {
-		gradAt()
-	}
 	evalLimit := f.evalLimit
 	if evalLimit <= 0 || evalLimit > test.Len() {
 		evalLimit = test.Len()
@@ -180,6 +177,9 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		}
 		res.InitialAcc = &acc
 		logf("before: test accuracy %.2f%% (T=%d, %d images)\n", 100*acc, cfg.T, evalLimit)
+	}
+	if e, s := tr.Position(); e == 0 && s == 0 {
+		gradAt()
 	}
 	if e, s := tr.Position(); f.resume {
 		logf("resuming %s at epoch %d step %d\n", out, e+1, s)
