@@ -51,18 +51,21 @@ func ParseBiasMode(s string) (BiasMode, error) {
 }
 
 // Options control Convert. The zero value is the measured default
-// (docs/methods.md): thresholds minimising the quantisation error for T = 8
-// steps, one per layer, initial potential θ/2, signed burst neurons of up to
-// 2 spikes per step, reset by subtraction, no bias correction.
+// (docs/methods.md): T = 8 steps, the threshold granularity and burst size
+// that measured best for T (PerT), thresholds minimising the quantisation
+// error of the neurons built for T, initial potential θ/2, signed burst
+// neurons, reset by subtraction, no bias correction.
 type Options struct {
 	// T is the number of time steps the SNN is meant to run; it tunes the
 	// MSEOptimal norm and the bias correction. 0 means 8.
 	T int
 	// Norm chooses the thresholds of ReLU layers; nil means
-	// calibrate.MSEOptimal{T: T·MaxSpikes}.
+	// calibrate.MSEOptimal for the neurons' quantiser (T·MaxSpikes levels,
+	// rounding, or flooring with NoShift).
 	Norm calibrate.Norm
-	// PerChannel sets one threshold per channel instead of per layer.
-	PerChannel bool
+	// PerChannel sets one threshold per channel, PerLayer one per layer;
+	// neither means PerT(T)'s choice.
+	PerChannel, PerLayer bool
 	// NoShift leaves the initial potential at 0 instead of θ/2.
 	NoShift bool
 	// Bias selects the bias correction; zero is BiasOff.
@@ -71,7 +74,7 @@ type Options struct {
 	// simulates; 0 means 256 (or all, if fewer).
 	CorrectImages int
 	// MaxSpikes is how many spikes a neuron may fire in one step (burst
-	// spikes, see snnrt.IF); θ becomes λ/MaxSpikes. 0 means 2.
+	// spikes, see snnrt.IF); θ becomes λ/MaxSpikes. 0 means PerT(T)'s.
 	MaxSpikes int
 	// Unsigned disables negative (take-back) spikes, which are on by
 	// default (see snnrt.IF.Signed).
@@ -85,17 +88,30 @@ type Options struct {
 	// Target is the simulator the model is built for; TargetNIR overrides
 	// the neuron fields above (see Target).
 	Target Target
+
+	resolved bool // withDefaults has filled in the defaults
 }
 
+// withDefaults returns o with every unset field set to its default; on
+// options it returned it changes nothing (so later overrides stick).
 func (o Options) withDefaults() Options {
+	if o.resolved {
+		return o
+	}
+	o.resolved = true
 	if o.T <= 0 {
 		o.T = 8
 	}
+	auto := PerT(o.T)
 	if o.MaxSpikes < 1 {
-		o.MaxSpikes = 2
+		o.MaxSpikes = auto.MaxSpikes
 	}
+	if !o.PerChannel && !o.PerLayer {
+		o.PerChannel = auto.PerChannel
+	}
+	o.PerLayer = !o.PerChannel
 	if o.Norm == nil {
-		o.Norm = calibrate.MSEOptimal{T: o.T * o.MaxSpikes}
+		o.Norm = o.neuronNorm()
 	}
 	if o.CorrectImages <= 0 {
 		o.CorrectImages = 256

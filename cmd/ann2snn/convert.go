@@ -36,6 +36,7 @@ type convertFlags struct {
 	signed     bool
 	reset      string
 	maxPool    string
+	set        map[string]bool // the flags given on the command line
 }
 
 func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,13 +47,13 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.out, "o", "", "output .snn file (default: the model's name with .snn, next to it)")
 	fs.IntVar(&f.calib, "calib", 1024, "number of calibration images, drawn at random (seeded) from --split")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the calibration sample")
-	fs.IntVar(&f.timesteps, "timesteps", 8, "time steps the SNN is tuned for (MSEOptimal norm, bias correction)")
-	fs.StringVar(&f.norm, "norm", "minerr", "threshold balancing of ReLU layers: minerr | max | pP (e.g. p99.9, p99.99)")
-	fs.BoolVar(&f.perChannel, "per-channel", false, "one threshold per channel instead of per layer")
+	fs.IntVar(&f.timesteps, "timesteps", 8, "time steps the SNN is tuned for (thresholds, per-T defaults of --per-channel and --max-spikes, bias correction)")
+	fs.StringVar(&f.norm, "norm", "minerr", "threshold balancing of ReLU layers: minerr (least quantisation error of the neurons built for --timesteps) | max | pP (e.g. p99.9, p99.99)")
+	fs.BoolVar(&f.perChannel, "per-channel", false, "one threshold per channel (=false: per layer; default: the per-T choice, docs/methods.md)")
 	fs.BoolVar(&f.noShift, "no-shift", false, "start membranes at 0 instead of θ/2 (threshold shift off)")
 	fs.StringVar(&f.bias, "bias", "off", "bias correction: off | sequential | joint")
 	fs.IntVar(&f.correctN, "correct-images", 256, "calibration images simulated by the bias correction")
-	fs.IntVar(&f.maxSpikes, "max-spikes", 2, "spikes a neuron may fire per step (burst spikes when > 1)")
+	fs.IntVar(&f.maxSpikes, "max-spikes", 0, "spikes a neuron may fire per step (burst spikes when > 1; 0: the per-T choice, docs/methods.md)")
 	fs.BoolVar(&f.signed, "signed", true, "allow negative (take-back) spikes (--signed=false: classic IF)")
 	fs.StringVar(&f.reset, "reset", "subtract", "membrane reset: subtract | zero")
 	fs.StringVar(&f.maxPool, "maxpool", "cumulative", "spiking max pooling: cumulative | gate")
@@ -65,6 +66,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &usageError{"want exactly one model.onnx argument"}
 	}
 	src := pos[0]
+	f.set = flagsSet(fs)
 	opt, err := f.options()
 	if err != nil {
 		return err
@@ -89,6 +91,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintln(stdout, f.applied)
+	fmt.Fprintln(stdout, optionsLine(opt))
 	calib := calibrationImages(ds, pre, f.calib, f.seed)
 	n := calib.Len()
 	opt.Batch = f.batch
@@ -133,16 +136,19 @@ func (f *convertFlags) options() (convert.Options, error) {
 	if err := checkTimesteps(f.timesteps); err != nil {
 		return opt, err
 	}
-	if f.maxSpikes < 1 || f.maxSpikes > snnrt.MaxBurstSpikes {
-		return opt, &usageError{fmt.Sprintf("--max-spikes %d: want 1..%d", f.maxSpikes, snnrt.MaxBurstSpikes)}
+	if f.maxSpikes < 0 || f.maxSpikes > snnrt.MaxBurstSpikes {
+		return opt, &usageError{fmt.Sprintf("--max-spikes %d: want 1..%d (0: the per-T choice)", f.maxSpikes, snnrt.MaxBurstSpikes)}
 	}
 	if f.correctN < 0 {
 		return opt, &usageError{fmt.Sprintf("--correct-images %d: want ≥ 0", f.correctN)}
 	}
 	opt.T = f.timesteps
-	opt.MaxSpikes = f.maxSpikes
-	if opt.Norm, err = calibrate.ParseNorm(f.norm, f.timesteps*opt.MaxSpikes); err != nil {
-		return opt, &usageError{"--norm: " + err.Error()}
+	opt.MaxSpikes = f.maxSpikes // 0: convert.PerT's
+	// minerr stays nil: the converter's search for the neurons it builds.
+	if f.norm != "minerr" {
+		if opt.Norm, err = calibrate.ParseNorm(f.norm, f.timesteps); err != nil {
+			return opt, &usageError{"--norm: " + err.Error()}
+		}
 	}
 	if opt.Bias, err = convert.ParseBiasMode(f.bias); err != nil {
 		return opt, &usageError{"--bias: " + err.Error()}
@@ -156,7 +162,10 @@ func (f *convertFlags) options() (convert.Options, error) {
 	if f.calib < 1 {
 		return opt, &usageError{"--calib must be at least 1"}
 	}
-	opt.PerChannel, opt.NoShift, opt.Unsigned = f.perChannel, f.noShift, !f.signed
+	if f.set["per-channel"] {
+		opt.PerChannel, opt.PerLayer = f.perChannel, !f.perChannel
+	}
+	opt.NoShift, opt.Unsigned = f.noShift, !f.signed
 	opt.CorrectImages = f.correctN
 	return opt, nil
 }
