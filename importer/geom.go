@@ -6,15 +6,17 @@ import (
 	"github.com/ann2snn/ann2snn/internal/kernels"
 )
 
-// ConvGeom is the geometry of a 2-D convolution over one C×H×W image:
-// K output channels, a KH×KW kernel, strides, dilations (zero means 1),
-// explicit padding and the group count (zero means 1). It is the kernels'
-// type, aliased so that programs outside the module can name it; snnrt
-// aliases the same type as snnrt.ConvGeom.
+// ConvGeom is the geometry of a 2-D convolution over one C×H×W image, the
+// kernels' type aliased so that programs outside the module can name it
+// (snnrt aliases the same type as snnrt.ConvGeom, whose documentation
+// lists the fields: C, H, W, K, KH, KW, StrideH, StrideW, PadT, PadL,
+// PadB, PadR, DilH, DilW, Group; zero strides, dilations and group mean 1).
 type ConvGeom = kernels.ConvGeom
 
-// PoolGeom is the geometry of a 2-D pooling window over one C×H×W image
-// (zero strides mean 1); snnrt aliases the same type as snnrt.PoolGeom.
+// PoolGeom is the geometry of a 2-D pooling window over one C×H×W image,
+// the kernels' type aliased as snnrt.PoolGeom is: fields C, H, W, KH, KW,
+// StrideH, StrideW (zero means 1), PadT, PadL, PadB, PadR, CeilMode and
+// CountIncludePad.
 type PoolGeom = kernels.PoolGeom
 
 // ConvGeometry returns the 2-D geometry of Conv node n for input shape x

@@ -26,11 +26,20 @@ func (s Shape) valid() bool {
 // InputIndex is the layer index that names the model input in Layer.Inputs.
 const InputIndex = -1
 
-// ConvGeom describes a 2-D convolution over one C×H×W image
-// (kernels.ConvGeom): K output channels, a KH×KW kernel, strides and
-// dilations (zero means 1), explicit padding, and the group count (zero
-// means 1). The alias lets programs outside the module build KindConv
-// layers.
+// ConvGeom describes a 2-D convolution over one C×H×W image. It is an
+// alias of the kernels' type, so that programs outside the module can
+// build KindConv layers; its fields (go doc does not show an alias's) are
+//
+//	C, H, W                int // input channels, height, width
+//	K                      int // output channels
+//	KH, KW                 int // kernel height and width
+//	StrideH, StrideW       int // 0 means 1
+//	PadT, PadL, PadB, PadR int // zero padding: top, left, bottom, right
+//	DilH, DilW             int // dilation; 0 means 1
+//	Group                  int // 0 means 1
+//
+// and its methods OutH and OutW return the output height and width,
+// (H + PadT + PadB − DilH·(KH−1) − 1)/StrideH + 1 and likewise for W.
 type ConvGeom = kernels.ConvGeom
 
 // Layer is one primitive operation of a Model. Which fields are used depends
