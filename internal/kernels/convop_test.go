@@ -217,3 +217,23 @@ func TestConvEpilogue(t *testing.T) {
 		})
 	}
 }
+
+// TestConvForwardNoAllocs checks that ForwardEpilogue does not allocate on
+// the direct, batched (gather), stride-2 and depthwise paths.
+func TestConvForwardNoAllocs(t *testing.T) {
+	for _, i := range []int{0, 2, 3, 6} {
+		g := convCases[i]
+		t.Run(geomName(g), func(t *testing.T) {
+			kdim := g.C / one(g.Group) * g.KH * g.KW
+			c := NewConv(g, randSlice(g.K*kdim, 1), randSlice(g.K, 2))
+			const n = 4
+			x := randSlice(n*g.C*g.H*g.W, 3)
+			dst := make([]float32, n*g.K*g.OutH()*g.OutW())
+			ws := make([]float32, c.WorkspaceLen(n))
+			ep := &quantEpilogue{}
+			if a := testing.AllocsPerRun(5, func() { c.ForwardEpilogue(dst, x, n, ws, ep) }); a != 0 {
+				t.Fatalf("%v allocations per call, want 0", a)
+			}
+		})
+	}
+}

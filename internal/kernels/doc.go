@@ -20,6 +20,12 @@
 // ConvNHWC runs the same GEMM the other way round (im2col as the A operand,
 // the weights as B), so that its tiles are pixels × channels and the output
 // comes out channels-last, bit-identical to Conv's transposed.
+// With AVX-512 the im2col panels are filled with masked loads (stride-1
+// panels of at most two output-row runs) or masked gathers (panels of many
+// short runs), and Conv.ForwardEpilogue applies a per-channel Epilogue to
+// each block of outputs while it is in cache; Relu and Quantize (the QCFS
+// chain) are such epilogues with AVX-512 loops, bit-identical to their
+// portable loops.
 // ConvRef is the slow reference that defines the semantics; AvgPool,
 // MaxPool and GlobalAvgPool follow ONNX (ceil mode, count_include_pad).
 //
