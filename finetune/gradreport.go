@@ -49,7 +49,9 @@ type ReportConfig struct {
 	Directions int
 	// Epsilon is the perturbation's standard deviation relative to the
 	// threshold θ (inputs of IF layers) or to the weights' root mean square
-	// (weight probes); 0 means 0.05.
+	// (weight probes); 0 means 0.2 (see docs/methods.md: at 0.05 and
+	// below, on a batch of 32 images, the reference is dominated by the
+	// noise of individual threshold crossings).
 	Epsilon float32
 	// Images is the number of training images measured on, in whole
 	// batches of the Trainer's batch size (at least one); 0 means one
@@ -70,7 +72,7 @@ func (rc *ReportConfig) directions() int {
 
 func (rc *ReportConfig) epsilon() float32 {
 	if rc.Epsilon <= 0 {
-		return 0.05
+		return 0.2
 	}
 	return rc.Epsilon
 }

@@ -124,8 +124,8 @@ func TestGradReportDeterministic(t *testing.T) {
 	if !reflect.DeepEqual(reps[0], rect) || !reflect.DeepEqual(reps[1], a) {
 		t.Fatalf("GradReports differs from single reports:\n%+v\n%+v\n%+v\n%+v", reps[0], rect, reps[1], a)
 	}
-	if a.Images != 16 || a.Directions != 4 || a.Epsilon != float64(float32(0.05)) {
-		t.Fatalf("report settings %d images, %d directions, ε %v; want 16, 4, 0.05", a.Images, a.Directions, a.Epsilon)
+	if a.Images != 16 || a.Directions != 4 || a.Epsilon != float64(float32(0.2)) {
+		t.Fatalf("report settings %d images, %d directions, ε %v; want 16, 4, 0.2", a.Images, a.Directions, a.Epsilon)
 	}
 }
 

@@ -35,7 +35,7 @@ func (g *gradFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.plot, "grad-plot", "", "with --grad-every: write a PNG of each IF layer's cosine (mean over steps) against the training step")
 	fs.IntVar(&g.directions, "grad-directions", 8, "gradient report: random directions per probe")
 	fs.IntVar(&g.images, "grad-images", 0, "gradient report: training images measured on, in whole batches (0 = one batch)")
-	fs.Float64Var(&g.eps, "grad-eps", 0.05, "gradient report: perturbation std relative to the threshold (inputs) or the weights' rms")
+	fs.Float64Var(&g.eps, "grad-eps", 0.2, "gradient report: perturbation std relative to the threshold (inputs) or the weights' rms")
 	fs.BoolVar(&g.weights, "grad-weights", false, "gradient report: also probe every conv and linear weight tensor")
 	fs.Float64Var(&g.anneal, "width-anneal", 0, "anneal the surrogate's width from A times its width to its width over training (cosine; 0 or 1 = fixed)")
 	fs.BoolVar(&g.autoWidth, "auto-width", false, "choose a surrogate width factor per IF layer (0.25..4) by agreement with finite differences before training (Dspike-style)")
