@@ -42,6 +42,23 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 }
 
+// BenchmarkSgemmKernels measures Sgemm on the 512×512×512 and a VGG shape
+// with every micro-kernel this CPU runs (avx512, avx2, go).
+func BenchmarkSgemmKernels(b *testing.B) {
+	for _, kind := range availableKernels() {
+		for _, s := range []struct{ m, n, k int }{{512, 512, 512}, {128, 512, 1152}} {
+			b.Run(fmt.Sprintf("%v/%dx%dx%d", kind, s.m, s.n, s.k), func(b *testing.B) {
+				a, bb, c := randSlice(s.m*s.k, 1), randSlice(s.k*s.n, 2), make([]float32, s.m*s.n)
+				t0 := cpuSeconds()
+				for b.Loop() {
+					sgemm(kind, false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n)
+				}
+				reportGFLOPS(b, 2*float64(s.m*s.n*s.k), t0)
+			})
+		}
+	}
+}
+
 // BenchmarkSgemmGonum measures gonum's pure-Go Sgemm on the same shapes.
 func BenchmarkSgemmGonum(b *testing.B) {
 	var impl gonum.Implementation
