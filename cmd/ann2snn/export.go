@@ -35,6 +35,7 @@ type exportConfig struct {
 	sumPool   bool   // --nir-avgpool sum
 	version   string // --nir-version
 	costN     int    // --cost-images
+	burst     bool   // --nir-burst
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,6 +47,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&cfg.integrate, "integrate", false, "add an integrator (I node) before the output, so the graph outputs the time-summed read-out as snnrt does")
 	avgpool := fs.String("nir-avgpool", "avg", "how to write average pooling: avg (AvgPool2d) or sum (SumPool2d with 1/(kh·kw) folded into the next layer's weights; sinabs maps only SumPool2d)")
 	fs.StringVar(&cfg.version, "nir-version", nir.Version, "NIR version to write: before 1.0.6 IF has no v_reset and resets by subtraction (sinabs pins nir <= 1.0.5); from 1.0.6 on IF resets to v_reset = 0")
+	fs.BoolVar(&cfg.burst, "nir-burst", false, "with --nir-version 1.0.5: export unsigned burst neurons (--max-spikes > 1) as IF nodes for sinabs, whose IF fires several spikes per step (a loss for every other simulator; see docs/nir.md)")
 	fs.IntVar(&cfg.costN, "cost-images", 256, "when the export loses something, measure the accuracy it costs on the first N images of the training split of the model's recorded data set (the model as converted vs as NIR describes it, at the T it was tuned for); 0 skips")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -85,7 +87,7 @@ func exportModel(ctx context.Context, cfg exportConfig, stdout, stderr io.Writer
 		return badInput(err)
 	}
 	g, losses, err := nir.FromModel(m, nir.Options{Strict: cfg.strict, Integrate: cfg.integrate,
-		SumPool: cfg.sumPool, NIRVersion: cfg.version})
+		SumPool: cfg.sumPool, NIRVersion: cfg.version, Burst: cfg.burst})
 	var ue *nir.UnsupportedError
 	var le *nir.LossError
 	switch {

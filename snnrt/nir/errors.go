@@ -39,6 +39,10 @@ const (
 	// LossResetZero: the layer resets to zero, but NIR before 1.0.6
 	// (Options.NIRVersion) has only IF with reset by subtraction.
 	LossResetZero
+	// LossBurst: the layer fires up to MaxSpikes > 1 spikes per step
+	// (Options.Burst); NIR's IF fires one. sinabs's IF fires ⌊v/θ⌋ with no
+	// cap and keeps v ≥ −θ (docs/nir.md measures what that costs).
+	LossBurst
 )
 
 // String describes the loss.
@@ -50,6 +54,8 @@ func (k LossKind) String() string {
 		return "initial potential V0 dropped (NIR starts from 0)"
 	case LossResetZero:
 		return "reset to zero exported as reset by subtraction (the IF of NIR < 1.0.6)"
+	case LossBurst:
+		return "burst neuron exported as IF (NIR: one spike per step; sinabs: ⌊v/θ⌋ spikes, no cap, v ≥ −θ)"
 	}
 	return fmt.Sprintf("LossKind(%d)", int(k))
 }

@@ -36,6 +36,13 @@ type Options struct {
 	// and their IF resets by subtraction; from 1.0.6 on, IF resets to
 	// v_reset (written as 0). The losses follow the chosen meaning.
 	NIRVersion string
+	// Burst exports unsigned burst neurons (MaxSpikes > 1) as IF nodes
+	// when NIRVersion is before 1.0.6, for sinabs, whose IF (IAFSqueeze
+	// with MultiSpike, reset by subtraction) fires ⌊v/θ⌋ spikes per step
+	// with no cap and keeps v ≥ −θ. Each such layer is reported as
+	// LossBurst: NIR's IF fires one spike per step, so other simulators
+	// (and Semantics) run it as a one-spike neuron. Refused otherwise.
+	Burst bool
 }
 
 // MetaDT is the graph metadata key FromModel writes with value "1": one
@@ -517,8 +524,8 @@ func (b *builder) ifLayer(i int, name string, x tensor) (tensor, error) {
 	l := &b.m.Layers[i]
 	n := l.IF
 	switch {
-	case n.MaxSpikes > 1:
-		return tensor{}, &UnsupportedError{Layer: i, Name: l.Name, Kind: l.Kind, Feature: fmt.Sprintf("burst neurons (MaxSpikes %d): NIR spikes are binary", n.MaxSpikes)}
+	case n.MaxSpikes > 1 && !(b.opt.Burst && b.legacy && !n.Signed):
+		return tensor{}, &UnsupportedError{Layer: i, Name: l.Name, Kind: l.Kind, Feature: fmt.Sprintf("burst neurons (MaxSpikes %d): NIR spikes are binary (unsigned ones export for sinabs with --nir-version 1.0.5 --nir-burst)", n.MaxSpikes)}
 	case n.Signed:
 		return tensor{}, &UnsupportedError{Layer: i, Name: l.Name, Kind: l.Kind, Feature: "signed (negative) spikes"}
 	}
@@ -530,6 +537,9 @@ func (b *builder) ifLayer(i int, name string, x tensor) (tensor, error) {
 	}
 	if slices.ContainsFunc(n.V0, func(v float32) bool { return v != 0 }) {
 		b.losses = append(b.losses, Loss{Layer: i, Name: l.Name, Kind: LossV0})
+	}
+	if n.MaxSpikes > 1 {
+		b.losses = append(b.losses, Loss{Layer: i, Name: l.Name, Kind: LossBurst})
 	}
 	theta := make([]float32, x.snn.C)
 	for c := range theta {

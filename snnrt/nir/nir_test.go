@@ -504,3 +504,50 @@ func TestCheckVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestBurst: unsigned burst neurons export only with Options.Burst and a
+// NIR version before 1.0.6 (sinabs's IF), each reported as LossBurst;
+// signed burst neurons never.
+func TestBurst(t *testing.T) {
+	model := func(signed bool) *snnrt.Model {
+		m := &snnrt.Model{Input: snnrt.Shape{C: 2, H: 4, W: 4}}
+		rng := rand.New(rand.NewPCG(7, 8))
+		m.MustAppend(conv(snnrt.InputIndex, 2, 4, 4, 2, rng))
+		m.MustAppend(snnrt.Layer{Kind: snnrt.KindIF, Inputs: []int{0}, IF: snnrt.IF{Theta: []float32{0.5}, MaxSpikes: 3, Signed: signed}})
+		m.MustAppend(snnrt.Layer{Kind: snnrt.KindFlatten, Inputs: []int{1}})
+		return m
+	}
+	tests := []struct {
+		name    string
+		signed  bool
+		opt     Options
+		exports bool
+	}{
+		{"1.0.5 with Burst", false, Options{NIRVersion: "1.0.5", Burst: true}, true},
+		{"1.0.5 without Burst", false, Options{NIRVersion: "1.0.5"}, false},
+		{"1.0.7 with Burst", false, Options{NIRVersion: "1.0.7", Burst: true}, false},
+		{"signed, 1.0.5 with Burst", true, Options{NIRVersion: "1.0.5", Burst: true}, false},
+	}
+	for _, tc := range tests {
+		g, losses, err := FromModel(model(tc.signed), tc.opt)
+		if !tc.exports {
+			var ue *UnsupportedError
+			if !errors.As(err, &ue) || ue.Layer != 1 {
+				t.Errorf("%s: error %v, want *UnsupportedError for layer 1", tc.name, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if len(losses) != 1 || losses[0].Kind != LossBurst || losses[0].Layer != 1 {
+			t.Errorf("%s: losses %v, want one LossBurst for layer 1", tc.name, losses)
+		}
+		if n := g.Node("if1"); n == nil || n.Type != TypeIF || n.Param("v_reset") != nil {
+			t.Errorf("%s: node if1 %+v, want an IF without v_reset", tc.name, n)
+		}
+		if _, _, err := FromModel(model(false), Options{NIRVersion: "1.0.5", Burst: true, Strict: true}); err == nil {
+			t.Errorf("%s: Strict exported a lossy graph", tc.name)
+		}
+	}
+}
