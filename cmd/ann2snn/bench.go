@@ -34,6 +34,9 @@ type benchFlags struct {
 	noANN     bool
 	scaling   bool
 	cpuprof   string
+	adaptive  bool   // --adaptive (adaptive.go)
+	exit      string // --exit policy (adaptive.go)
+	maxT      int    // --max-t (adaptive.go)
 }
 
 // defaultBenchImages is the number of images bench times when --limit is 0.
@@ -114,6 +117,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	fs.BoolVar(&f.noANN, "no-ann", false, "do not time the ANN executor")
 	fs.BoolVar(&f.scaling, "scaling", false, "also time the event simulator with one worker")
 	fs.StringVar(&f.cpuprof, "cpuprofile", "", "write a CPU profile of the timed passes to this file")
+	fs.BoolVar(&f.adaptive, "adaptive", false, "time adaptive time (the exit policy) against the fixed --timesteps run instead (see docs/adaptive.md)")
+	fs.StringVar(&f.exit, "exit", "", "with --adaptive: the exit policy (default: the one calibrate-exit recorded)")
+	fs.IntVar(&f.maxT, "max-t", 0, "with --adaptive: the largest T of the adaptive run (0: the calibrated one, else --timesteps)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -126,6 +132,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	if f.repeat < 1 || f.workers < 0 || f.chunk < 0 {
 		return &usageError{"--repeat must be positive; --workers, --chunk not negative"}
+	}
+	if f.adaptive {
+		return benchAdaptive(ctx, pos[0], &f, stdout, stderr)
 	}
 	start := time.Now()
 	path := pos[0]

@@ -31,7 +31,9 @@ type evalFlags struct {
 	asNIR     bool
 	logits    string
 	shardSpec string
-	shard     shard // parsed from shardSpec; 0/1 (all images) when shardSpec is ""
+	shard     shard  // parsed from shardSpec; 0/1 (all images) when shardSpec is ""
+	adaptive  bool   // --adaptive (adaptive.go)
+	exit      string // --exit policy (adaptive.go)
 	// settings are the values of all flags that can change the numbers
 	// (see resultFlag), part of a sharded run's identity.
 	settings map[string]string
@@ -61,12 +63,17 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.ann, "ann", "", "SNN: the ANN (.onnx) to compare against (default: the recorded source model)")
 	fs.StringVar(&f.logits, "logits", "", "write the output logits to this file: float32 little-endian, row-major images × classes, no header (SNN: the output summed over the largest T steps; divide by T for the ANN scale; with --shard: the shard's images only)")
 	fs.StringVar(&f.shardSpec, "shard", "", "evaluate only part K/N (K = 0..N-1) of the images: [K·n/N, (K+1)·n/N) of the n selected after --limit; with --json print a part for \"ann2snn merge\" (see docs/sharding.md)")
+	fs.BoolVar(&f.adaptive, "adaptive", false, "SNN: also run adaptive time (each image stops when the exit policy says its answer is settled; max T: the calibrated one, else the largest --timesteps) and report accuracy, mean T, T histogram, SOPs and energy beside the fixed-T rows (see docs/adaptive.md)")
+	fs.StringVar(&f.exit, "exit", "", "SNN with --adaptive: the exit policy, e.g. margin:1.5,min=2 or confidence:0.9,stable=2 (default: the one calibrate-exit recorded in the model)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return &usageError{"want exactly one model argument"}
+	}
+	if err := checkAdaptiveFlags(&f); err != nil {
+		return err
 	}
 	path := pos[0]
 	f.settings = map[string]string{}

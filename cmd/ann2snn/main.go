@@ -116,6 +116,7 @@ func commands() []command {
 		{"merge", "combine the parts of a sharded eval (eval --shard K/N --json)", runMerge},
 		{"finetune", "fine-tune a .snn model with surrogate gradients (BPTT)", runFinetune},
 		{"export", "export a .snn model to another format (NIR)", runExport},
+		{"calibrate-exit", "choose an adaptive-time exit policy on training images and record it in the .snn", runCalibrateExit},
 		{"bench", "time the SNN runtime (event-driven and dense) against the ANN executor", runBench},
 	}
 }

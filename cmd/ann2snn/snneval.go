@@ -262,6 +262,9 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 		sums.ANNCorrect, sums.ANNBusyS = c.correct, c.busy.Seconds()
 		info.ANNReference, info.ANNTimed = ref, true
 	}
+	if f.adaptive {
+		return evalAdaptive(ctx, m, path, f, ds, pre, &run, sums, ref == "", stdout, stderr)
+	}
 	logits, err := snnCount(ctx, m, ds, pre, f.batch, ts, ref == "", f.logits != "", sums, progress.New(stderr, "snn", ds.Len()))
 	if err != nil {
 		return err
