@@ -54,3 +54,10 @@ func (o Options) neuronNorm() calibrate.Norm {
 	}
 	return calibrate.MSEOptimal{T: levels}
 }
+
+// Effective returns o with every default filled in as ConvertImages fills
+// it: PerT's choice for T, the neurons' norm, and the Target's overrides.
+// Its Metadata is what the converted model records.
+func (o Options) Effective() Options {
+	return o.withDefaults().forTarget(o.Norm != nil)
+}

@@ -64,3 +64,25 @@ func TestConvertForT(t *testing.T) {
 		}
 	}
 }
+
+// TestEffective: the options convert prints and records are the ones it
+// builds: PerT's for T unless set, and the NIR target's over both.
+func TestEffective(t *testing.T) {
+	tests := []struct {
+		name      string
+		opt       Options
+		perChan   string
+		maxSpikes string
+	}{
+		{"T=1 defaults", Options{T: 1}, "true", "8"},
+		{"T=1 per layer", Options{T: 1, PerLayer: true}, "false", "8"},
+		{"T=8 per channel, burst 3", Options{T: 8, PerChannel: true, MaxSpikes: 3}, "true", "3"},
+		{"T=2 NIR", Options{T: 2, Target: TargetNIR}, "false", "1"},
+	}
+	for _, tc := range tests {
+		md := tc.opt.Effective().Metadata()
+		if md["convert.per_channel"] != tc.perChan || md["convert.max_spikes"] != tc.maxSpikes {
+			t.Errorf("%s: per_channel %s, max_spikes %s; want %s, %s", tc.name, md["convert.per_channel"], md["convert.max_spikes"], tc.perChan, tc.maxSpikes)
+		}
+	}
+}

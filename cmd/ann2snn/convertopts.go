@@ -15,10 +15,10 @@ func flagsSet(fs *flag.FlagSet) map[string]bool {
 }
 
 // optionsLine is convert's header line of the neuron and threshold
-// options it will use (the per-T defaults filled in; the same values go
-// into the .snn metadata as convert.*).
+// options it will use (the per-T defaults and the target's overrides
+// filled in; the same values go into the .snn metadata as convert.*).
 func optionsLine(opt convert.Options) string {
-	md := opt.Metadata()
+	md := opt.Effective().Metadata()
 	g := "per-layer"
 	if md["convert.per_channel"] == "true" {
 		g = "per-channel"
