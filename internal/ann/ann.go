@@ -119,15 +119,21 @@ func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[st
 	}
 	parts := make([]part, w)
 	var wg sync.WaitGroup
-	for i := range w {
+	run := func(i int) {
 		lo, hi := i*n/w, (i+1)*n/w
+		p := &parts[i]
+		p.out, p.kept, p.err = e.chunk(x[lo*per:hi*per], hi-lo, keep, nil, nil)
+	}
+	// The last chunk runs on the calling goroutine: one core needs no
+	// goroutine at all.
+	for i := range w - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := &parts[i]
-			p.out, p.kept, p.err = e.chunk(x[lo*per:hi*per], hi-lo, keep, nil, nil)
+			run(i)
 		}()
 	}
+	run(w - 1)
 	wg.Wait()
 	for _, p := range parts {
 		if p.err != nil {
