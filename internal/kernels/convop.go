@@ -209,7 +209,8 @@ func (c *Conv) im2col(bp, x []float32, c0, j0, nc, lanes int) {
 			}
 		}
 		panel := bp[q*c.kdim : q*c.kdim+c.kdim*lanes]
-		if ns > 2 && g.KH*g.KW <= maxGatherTaps {
+		strided := g.StrideW != 1 && lanes == nr && haveAVX512Kernel() // gathers beat fillRun's strided loop
+		if (ns > 2 || strided) && g.KH*g.KW <= maxGatherTaps {
 			c.fillGather(panel, x, segs[:ns], lanes)
 			continue
 		}
