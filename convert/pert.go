@@ -27,7 +27,7 @@ func PerT(t int) Choice {
 	switch {
 	case t <= 1:
 		return Choice{PerChannel: true, MaxSpikes: 8}
-	case t <= 2:
+	case t <= 4:
 		return Choice{PerChannel: true, MaxSpikes: 4}
 	default:
 		return Choice{PerChannel: false, MaxSpikes: 2}
