@@ -43,7 +43,9 @@
 // two differ only when the membrane lands exactly on θ. MaxPool, Concat,
 // burst (MaxSpikes > 1) and signed neurons, asymmetric padding and
 // average pooling that excludes padding are rejected with
-// *UnsupportedError. The Output node receives the read-out layer's value
+// *UnsupportedError; unsigned burst neurons export with Options.Burst
+// for NIR < 1.0.6, whose IF sinabs runs with several spikes per step
+// (reported as LossBurst). The Output node receives the read-out layer's value
 // at every step; snnrt sums it over time (Options.Integrate adds an I
 // node that does the same inside the graph, but no importer maps it).
 //
