@@ -162,6 +162,10 @@ func runCalibrateExit(ctx context.Context, args []string, stdout, stderr io.Writ
 	outs := target.outcomes()
 	chosen, ok := choose(outs, need)
 	if !ok {
+		if crit == criterionAgreement {
+			return badInput(fmt.Errorf("no exit policy keeps the answers of fixed T=%d on all but %g%% of these images, not even stopping every image at T=%d (whose answers differ from T=%d's on %.2f%%): use --timesteps %d, --criterion accuracy or a larger --tolerance",
+				f.reference, f.tolerance, f.maxT, f.reference, 100-100*ratio(float64(target.fixedCorrect(f.maxT)), float64(tr.images())), f.reference))
+		}
 		return badInput(fmt.Errorf("no exit policy keeps the accuracy within %g points of fixed T=%d (%.2f%%) on these images, not even stopping every image at T=%d: raise --timesteps or --tolerance",
 			f.tolerance, f.reference, 100*float64(refCorrect)/float64(tr.images()), f.maxT))
 	}
