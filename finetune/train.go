@@ -24,7 +24,8 @@ type Config struct {
 	Surrogate Surrogate
 	// WidthAnneal > 1 anneals every surrogate's width from WidthAnneal
 	// times Surrogate's width at the first step to Surrogate's width at the
-	// last (cosine schedule over all steps); 0 or 1: fixed width.
+	// last (cosine schedule over all steps); 0 or 1: fixed width; values
+	// in (0, 1) are refused.
 	WidthAnneal float32
 	// AutoWidth chooses a width factor per IF layer before the first step
 	// by agreement with finite differences of the spiking loss
@@ -113,8 +114,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("finetune: negative batch, epochs or subset")
 	case c.LR < 0 || c.WeightDecay < 0 || c.Momentum < 0 || c.Momentum >= 1 || c.RateReg < 0 || c.MemReg < 0:
 		return fmt.Errorf("finetune: learning rate, weight decay and rate regulariser must be ≥ 0, momentum in [0,1)")
-	case c.WidthAnneal < 0 || math.IsNaN(float64(c.WidthAnneal)) || math.IsInf(float64(c.WidthAnneal), 0):
-		return fmt.Errorf("finetune: width anneal factor %v, want a finite number ≥ 0", c.WidthAnneal)
+	case c.WidthAnneal < 0 || c.WidthAnneal > 0 && c.WidthAnneal < 1 || math.IsNaN(float64(c.WidthAnneal)) || math.IsInf(float64(c.WidthAnneal), 0):
+		return fmt.Errorf("finetune: width anneal factor %v, want 0 (off) or a finite factor ≥ 1", c.WidthAnneal)
 	case c.Optimizer != Adam && c.Optimizer != SGD:
 		return fmt.Errorf("finetune: unknown optimizer %d", int(c.Optimizer))
 	case c.Loss != LossMean && c.Loss != LossTET:

@@ -236,6 +236,9 @@ func TestNewRejectsBadInput(t *testing.T) {
 		{"signed reset to zero", signedZero, ds, Config{T: 2}},
 		{"shape", m, wrong, Config{T: 2}},
 		{"momentum", m, ds, Config{T: 2, Optimizer: SGD, Momentum: 1}},
+		{"width anneal below 1", m, ds, Config{T: 2, WidthAnneal: 0.5}},
+		{"negative membrane regulariser", m, ds, Config{T: 2, MemReg: -1}},
+		{"membrane regulariser with reset to zero", smallNet(t, 35, false, snnrt.IF{Reset: snnrt.ResetToZero}), ds, Config{T: 2, MemReg: 0.1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := New(tc.m, tc.ds, toyPre, tc.cfg); err == nil {

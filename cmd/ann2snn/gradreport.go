@@ -56,6 +56,9 @@ func (g *gradFlags) check() error {
 	if err := checkFloatFlag("grad-eps", g.eps, 1e-6, 10); err != nil {
 		return err
 	}
+	if g.anneal > 0 && g.anneal < 1 {
+		return &usageError{fmt.Sprintf("--width-anneal %v: want 0 (off) or a factor ≥ 1", g.anneal)}
+	}
 	return checkFloatFlag("width-anneal", g.anneal, 0, 1e3)
 }
 

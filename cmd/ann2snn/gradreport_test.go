@@ -83,6 +83,7 @@ func TestFinetuneGradReport(t *testing.T) {
 		{[]string{"--grad-report", "--grad-surrogates", "relu"}, "unknown surrogate"},
 		{[]string{"--grad-directions", "0"}, "--grad-directions"},
 		{[]string{"--width-anneal", "-1"}, "--width-anneal"},
+		{[]string{"--width-anneal", "0.5"}, "--width-anneal 0.5"},
 		{[]string{"--mem-reg", "NaN"}, "--mem-reg"},
 	} {
 		code, _, stderr := runCLI(t, args(tc.extra...)...)
