@@ -128,3 +128,46 @@ func TestTuneLayers(t *testing.T) {
 		t.Error("tuning a Conv layer: no error")
 	}
 }
+
+func TestBiasLayer(t *testing.T) {
+	// input → conv0 → if1 → conv2 ┐
+	//                   └────────→ add3 → if4 → conv5 (read by add6 and if7)
+	//                                     add6 = conv5 + if4 → if8
+	sh := snnrt.Shape{C: 2, H: 1, W: 1}
+	convL := func(in int) snnrt.Layer {
+		return snnrt.Layer{Kind: snnrt.KindConv, Inputs: []int{in}, Conv: snnrt.ConvGeom{C: 2, H: 1, W: 1, K: 2, KH: 1, KW: 1}, W: []float32{1, 0, 0, 1}}
+	}
+	ifL := func(in int) snnrt.Layer {
+		return snnrt.Layer{Kind: snnrt.KindIF, Inputs: []int{in}, IF: snnrt.IF{Theta: []float32{1}}}
+	}
+	m := &snnrt.Model{Input: sh}
+	for _, l := range []snnrt.Layer{
+		convL(snnrt.InputIndex), ifL(0), convL(1),
+		{Kind: snnrt.KindAdd, Inputs: []int{2, 1}}, ifL(3), convL(4),
+		{Kind: snnrt.KindAdd, Inputs: []int{5, 4}}, ifL(5), ifL(6),
+		{Kind: snnrt.KindFlatten, Inputs: []int{8}},
+	} {
+		if _, err := m.Append(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readers := make([]int, len(m.Layers))
+	for _, l := range m.Layers {
+		for _, in := range l.Inputs {
+			if in >= 0 {
+				readers[in]++
+			}
+		}
+	}
+	for _, c := range []struct{ in, want int }{
+		{snnrt.InputIndex, -1},
+		{0, 0},  // a conv read only by if1
+		{3, 2},  // an Add: its conv summand conv2
+		{5, -1}, // conv5 is read by add6 and if7
+		{6, -1}, // add6's conv summand is read twice, its other summand is IF
+	} {
+		if got := biasLayer(m, readers, c.in); got != c.want {
+			t.Errorf("biasLayer(%d) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}

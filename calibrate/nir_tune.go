@@ -82,8 +82,10 @@ type forwarder interface {
 // θ_s) (the error against what the neuron can emit), re-simulated each
 // time, since for reset-to-zero neurons the rate is not linear in the
 // current. TuneLayers keeps the candidate (factor and bias) of least E,
-// scale 1 unless another is strictly better; layers behind an Add keep
-// their bias. This tunes the thresholds for the neuron model m runs: for
+// scale 1 unless another is strictly better. An IF layer behind a
+// residual Add (that nothing else reads) gets its correction through the
+// bias of a Conv or Linear summand that nothing else reads; other IF
+// layers keep their bias. This tunes the thresholds for the neuron model m runs: for
 // reset-to-zero neurons, whose static quantiser (ResetZeroMSE) ignores
 // that spike trains, not constant currents, arrive from the layer before,
 // it matters most.
@@ -164,7 +166,8 @@ func tuneLayer(ctx context.Context, m *snnrt.Model, ex forwarder, src Images, pe
 	sh := l.Shape
 	size := sh.Len()
 	in := l.Inputs[0]
-	biasable := opt.Bias && in >= 0 && readers[in] == 1 && (m.Layers[in].Kind == snnrt.KindConv || m.Layers[in].Kind == snnrt.KindLinear)
+	bl := biasLayer(m, readers, in)
+	biasable := opt.Bias && bl >= 0
 	// Images: as many as the current cache fits in opt.MaxBytes.
 	n := src.Len()
 	if maxBytes := opt.MaxBytes; maxBytes > 0 {
@@ -309,7 +312,7 @@ func tuneLayer(ctx context.Context, m *snnrt.Model, ex forwarder, src Images, pe
 		l.IF.Theta[c] = float32(float64(theta0[c]) * scales[best])
 	}
 	if bestBias != nil {
-		p := &m.Layers[in]
+		p := &m.Layers[bl]
 		nb := make([]float32, sh.C)
 		copy(nb, p.B)
 		for c := range nb {
@@ -319,4 +322,28 @@ func tuneLayer(ctx context.Context, m *snnrt.Model, ex forwarder, src Images, pe
 		res.Biased = true
 	}
 	return res, nil
+}
+
+// biasLayer returns the layer whose bias reaches every step's input
+// current of an IF layer that reads layer in unchanged, or −1: in itself
+// when it is a Conv or Linear layer no other layer reads, or, when in is
+// an Add (a residual sum), the first of its summands that is such a layer
+// with in's shape (its bias adds to the sum).
+func biasLayer(m *snnrt.Model, readers []int, in int) int {
+	ok := func(j int) bool {
+		return j >= 0 && readers[j] == 1 && (m.Layers[j].Kind == snnrt.KindConv || m.Layers[j].Kind == snnrt.KindLinear)
+	}
+	switch {
+	case in < 0:
+		return -1
+	case ok(in):
+		return in
+	case m.Layers[in].Kind == snnrt.KindAdd && readers[in] == 1:
+		for _, j := range m.Layers[in].Inputs {
+			if ok(j) && m.Layers[j].Shape == m.Layers[in].Shape {
+				return j
+			}
+		}
+	}
+	return -1
 }
