@@ -1,24 +1,21 @@
-//go:build linux
-
 package snnrt
 
 import (
 	"runtime"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/ann2snn/ann2snn/internal/cputime"
 )
 
 // profClock reads the clock that Config.Profile measures layers with: the
 // CPU time of the calling thread, so that the profile is not skewed by other
-// processes on a busy machine. Workers lock their goroutine to a thread
-// while profiling.
+// processes on a busy machine (wall time where the platform has no thread
+// clock). Workers lock their goroutine to a thread while profiling.
 func profClock() time.Duration {
-	var ts unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
-		return time.Duration(time.Now().UnixNano())
+	if d, ok := cputime.Thread(); ok {
+		return d
 	}
-	return time.Duration(ts.Nano())
+	return time.Duration(time.Now().UnixNano())
 }
 
 // profLock pins the calling goroutine to its thread for profClock.
