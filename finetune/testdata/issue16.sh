@@ -45,3 +45,12 @@ run t1_atan8 "$OUT/vs_t1.snn" --timesteps 1 --surrogate atan:8
 # The PNG over training (LeNet, T = 2, report every 10 steps).
 nice -n 10 "$B" finetune "$OUT/lenet_t2.snn" --data mnist --timesteps 2 --subset 2000 --epochs 1 --batch 32 \
   --eval-limit 1000 --eval-before --grad-every 10 --grad-plot "$OUT/lenet_grad.png" -o "$OUT/lenet_t2_tuned.snn"
+
+# The same at the per-T conversion defaults (787a66d and later): the models
+# converted above with the binary given; before/after with atan:2 and atan:8,
+# and the reports.
+for T in 1 2; do
+  run h_t${T}_atan2 "$OUT/vs_t$T.snn" --timesteps $T --eval-before
+  run h_t${T}_atan8 "$OUT/vs_t$T.snn" --timesteps $T --surrogate atan:8
+  nice -n 10 "$B" finetune "$OUT/vs_t$T.snn" $C --timesteps $T $R --grad-surrogates atan:2,atan:8 > "$OUT/rep_h_t$T.json"
+done
