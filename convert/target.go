@@ -63,7 +63,7 @@ func (o Options) forTarget(normSet bool) Options {
 	o.NoShift = true
 	o.MaxSpikes = 1
 	o.Unsigned = true
-	o.PerChannel = false
+	o.PerChannel, o.PerLayer = false, true
 	o.Bias = BiasOff // TuneLayers corrects the biases itself
 	if !normSet {
 		o.Norm = calibrate.ResetZeroMSE{T: o.T}
