@@ -374,8 +374,9 @@ func evalAdaptive(ctx context.Context, m *snnrt.Model, path string, f *evalFlags
 	return nil
 }
 
-// addFixedSums adds a fixed run's counts at each T of ts to s (as
-// snnCount does).
+// addFixedSums adds a fixed run's counts at each T of ts to s: correct
+// predictions against labels (one per image of r), SOPs, MACs and the
+// spikes of each IF layer.
 func addFixedSums(m *snnrt.Model, r *snnrt.Result, ts []int, labels []int, s *snnSums) {
 	for i, t := range ts {
 		for j, p := range r.Predictions(t) {

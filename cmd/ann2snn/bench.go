@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/importer"
 	"github.com/ann2snn/ann2snn/internal/ann"
 	"github.com/ann2snn/ann2snn/internal/atomicfile"
@@ -142,18 +143,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return badInput(err)
 	}
-	if f.limit == 0 {
-		f.limit = defaultBenchImages
-	}
-	ds, pre, err := f.openFor(path, snnInput(m), m.Metadata)
+	ds, x, err := f.benchImages(path, m)
 	if err != nil {
 		return err
 	}
 	N, per := ds.Len(), m.Input.Len()
-	x := make([]float32, N*per)
-	if _, err := ds.Batch(x, 0, N, pre); err != nil {
-		return badInput(err)
-	}
 	res := benchResult{Model: path, Data: f.data, DataInfo: &f.applied, Images: N, Timesteps: f.timesteps, Batch: f.batch,
 		Workers: f.workers, Repeats: f.repeat}
 	if res.Workers == 0 {
@@ -565,4 +559,22 @@ func finishCPUProfile(stop func() error, err *error) {
 	if perr := stop(); *err == nil {
 		*err = perr
 	}
+}
+
+// benchImages opens the data set the flags or m's metadata name, limited
+// to --limit images (default defaultBenchImages), and reads all of them
+// preprocessed for m into x (ds.Len() images of m.Input.Len() values).
+func (f *benchFlags) benchImages(path string, m *snnrt.Model) (ds *dataset.Dataset, x []float32, err error) {
+	if f.limit == 0 {
+		f.limit = defaultBenchImages
+	}
+	ds, pre, err := f.openFor(path, snnInput(m), m.Metadata)
+	if err != nil {
+		return nil, nil, err
+	}
+	x = make([]float32, ds.Len()*m.Input.Len())
+	if _, err := ds.Batch(x, 0, ds.Len(), pre); err != nil {
+		return nil, nil, badInput(err)
+	}
+	return ds, x, nil
 }

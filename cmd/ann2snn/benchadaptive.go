@@ -57,18 +57,11 @@ func benchAdaptive(ctx context.Context, path string, f *benchFlags, stdout, stde
 	if err := checkTimesteps(maxT); err != nil {
 		return err
 	}
-	if f.limit == 0 {
-		f.limit = defaultBenchImages
-	}
-	ds, pre, err := f.openFor(path, snnInput(m), m.Metadata)
+	ds, x, err := f.benchImages(path, m)
 	if err != nil {
 		return err
 	}
 	N, per := ds.Len(), m.Input.Len()
-	x := make([]float32, N*per)
-	if _, err := ds.Batch(x, 0, N, pre); err != nil {
-		return badInput(err)
-	}
 	cfg := snnrt.Config{T: f.timesteps, Workers: f.workers, Chunk: min(f.chunk, N), MaxBytes: memoryBudget()}
 	fixed, err := snnrt.NewSimulator(m, cfg)
 	if err != nil {

@@ -307,6 +307,7 @@ func snnCount(ctx context.Context, m *snnrt.Model, ds *dataset.Dataset, pre data
 	T := ts[len(ts)-1]
 	per := m.Input.Len()
 	buf := make([]float32, batch*per)
+	labels := make([]int, batch)
 	var out []float32
 	if logits {
 		out = make([]float32, 0, ds.Len()*m.Layers[m.Output].Shape.Len())
@@ -331,22 +332,10 @@ func snnCount(ctx context.Context, m *snnrt.Model, ds *dataset.Dataset, pre data
 		if err != nil {
 			return nil, err
 		}
-		for i, t := range ts {
-			for j, p := range r.Predictions(t) {
-				if p == ds.Label(start+j) {
-					s.Correct[i]++
-				}
-			}
-			s.SOPs[i] += r.SOPs(t)
-			s.MACs[i] += r.MACs(t)
+		for j := range n {
+			labels[j] = ds.Label(start + j)
 		}
-		k := 0
-		for i, l := range r.Layers {
-			if m.Layers[i].Kind == snnrt.KindIF {
-				s.Spikes[k] += l.Spikes
-				k++
-			}
-		}
+		addFixedSums(m, r, ts, labels[:n], s)
 		if logits {
 			out = append(out, r.Logits(T)...)
 		}
