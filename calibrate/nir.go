@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 )
 
 // ResetZeroMSE sets θ to the value that minimises the squared error of
@@ -18,89 +17,59 @@ import (
 // reset, and fires again k steps later: ⌊T/k⌋ spikes of θ in T steps. So
 // q(a) = θ for a ≥ θ, and below θ it is a floor quantiser whose steps
 // widen as a falls (θ/2 for θ/2 ≤ a < θ when T is even, ...), always
-// at or below a: the reset-by-subtraction quantiser of MSEOptimal keeps
+// at or below a: the reset-by-subtraction quantiser of Uniform keeps
 // the residue and rounds, this one discards it.
 //
-// The search tries the percentiles 50, 50.25, …, 100 of the positive
-// values (a wider range than MSEOptimal's, because the best θ of a floor
-// quantiser lies lower) and keeps the one of least error.
+// The search is MSEOptimal's, for the quantiser ResetZero{T}.
 type ResetZeroMSE struct{ T int }
 
 var _ Norm = ResetZeroMSE{}
 
+// search returns the MSEOptimal search for ResetZero{T}.
+func (r ResetZeroMSE) search() MSEOptimal { return MSEOptimal{T: r.T, Q: ResetZero{T: r.T}} }
+
 // Threshold returns the minimising θ for the activations a.
-func (r ResetZeroMSE) Threshold(a []float32) float32 {
-	pos := positive(a)
-	if len(pos) == 0 {
-		return 0
-	}
-	slices.Sort(pos)
-	sample := pos
-	if len(pos) > 1<<16 {
-		sample = make([]float32, 1<<16)
-		step := float64(len(pos)) / float64(len(sample))
-		for i := range sample {
-			sample[i] = pos[int(float64(i)*step)]
-		}
-	}
-	th, _ := r.search(context.Background(), pos[len(pos)-1], func(q float64) float32 { return quantile(pos, q) },
-		func(th float32) float64 {
-			var s float64
-			for _, v := range sample {
-				d := ResetZeroQuant(float64(v), float64(th), r.T) - float64(v)
-				s += d * d
-			}
-			return s
-		})
-	return th
-}
+func (r ResetZeroMSE) Threshold(a []float32) float32 { return r.search().Threshold(a) }
 
-// HistThreshold searches the same percentiles of the values h summarises,
-// each bin's count at its midpoint.
-func (r ResetZeroMSE) HistThreshold(h *Hist) float32 {
-	th, _ := r.histThreshold(context.Background(), h)
-	return th
-}
+// HistThreshold returns the minimising θ for the values h summarises.
+func (r ResetZeroMSE) HistThreshold(h *Hist) float32 { return r.search().HistThreshold(h) }
 
-// histThreshold is HistThreshold that checks ctx before every candidate
-// (see ctxNorm).
+// histThreshold is HistThreshold that checks ctx (see ctxNorm).
 func (r ResetZeroMSE) histThreshold(ctx context.Context, h *Hist) (float32, error) {
-	if h.N() == 0 {
-		return 0, nil
-	}
-	return r.search(ctx, h.Max(), h.Quantile, func(th float32) float64 {
-		var s float64
-		h.bins(func(lo, hi float32, c uint64) bool {
-			v := (float64(lo) + float64(hi)) / 2
-			d := ResetZeroQuant(v, float64(th), r.T) - v
-			s += float64(c) * d * d
-			return true
-		})
-		return s
-	})
-}
-
-// search returns the candidate θ = quantile(q), q = 0.5, 0.5025, …, 1,
-// with the least err(θ); def if none is positive.
-func (r ResetZeroMSE) search(ctx context.Context, def float32, quantile func(q float64) float32, err func(th float32) float64) (float32, error) {
-	best, bestErr := def, math.Inf(1)
-	for i := 0; i <= 200; i++ {
-		if e := ctx.Err(); e != nil {
-			return 0, e
-		}
-		th := quantile(0.5 + float64(i)*0.0025)
-		if th <= 0 {
-			continue
-		}
-		if e := err(th); e < bestErr {
-			best, bestErr = th, e
-		}
-	}
-	return best, nil
+	return r.search().histThreshold(ctx, h)
 }
 
 // String names the norm in .snn metadata ("zerominerr16" for T = 16).
 func (r ResetZeroMSE) String() string { return fmt.Sprintf("zerominerr%d", r.T) }
+
+// ResetZero is the Quantiser of ResetZeroMSE's neuron (reset to zero,
+// v0 = 0, at most one spike per step, T steps), with λ = θ: the output
+// θ·m/T, m = ⌊T/k⌋, k = ⌈θ/a⌉, takes the distinct values m of ⌊T/k⌋ for
+// k = T, …, 1, and level m starts where k reaches its largest value with
+// that m, ⌊T/m⌋: at a/θ = 1/⌊T/m⌋ (ResetZeroQuant is the same map).
+// T < 1 counts as 1.
+type ResetZero struct{ T int }
+
+var _ Quantiser = ResetZero{}
+
+// Steps returns y = 0 and m/T, b = 0 and 1/⌊T/m⌋ for the distinct
+// m = ⌊T/k⌋, k = T, …, 1, in increasing order.
+func (r ResetZero) Steps() (y, b []float64) {
+	t := max(r.T, 1)
+	y, b = []float64{0}, []float64{0}
+	last := 0
+	for k := t; k >= 1; k-- {
+		if m := t / k; m > last {
+			y = append(y, float64(m)/float64(t))
+			b = append(b, 1/float64(t/m))
+			last = m
+		}
+	}
+	return y, b
+}
+
+// String returns "resetzero" followed by T.
+func (r ResetZero) String() string { return fmt.Sprintf("resetzero%d", max(r.T, 1)) }
 
 // ResetZeroQuant returns the mean output per step, over t steps, of an
 // IF neuron with threshold θ > 0 that starts at v = 0, resets to zero and

@@ -3,6 +3,8 @@ package calibrate
 import (
 	"context"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ann2snn/ann2snn/importer"
@@ -168,6 +170,94 @@ func TestBiasLayer(t *testing.T) {
 	} {
 		if got := biasLayer(m, readers, c.in); got != c.want {
 			t.Errorf("biasLayer(%d) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+// TestResetZeroSteps checks the step function of ResetZero's Steps
+// against ResetZeroQuant (itself checked against a simulated neuron in
+// TestResetZeroQuant) on a fine grid of a/θ, at every level bound and
+// just below it (1e-9 relative: within an ulp, ResetZeroQuant's ⌈θ/a⌉ is
+// itself decided by rounding).
+func TestResetZeroSteps(t *testing.T) {
+	for _, T := range []int{1, 2, 3, 5, 8, 16, 32} {
+		y, b := ResetZero{T: T}.Steps()
+		level := func(x float64) float64 { // the step function at a/θ = x
+			k := 0
+			for k+1 < len(b) && x >= b[k+1] {
+				k++
+			}
+			return y[k]
+		}
+		xs := []float64{0, 1e-9, 0.5, 1, 1.5, 3}
+		for i := 0; i <= 4000; i++ {
+			xs = append(xs, float64(i)/2000)
+		}
+		for _, v := range b[1:] {
+			xs = append(xs, v, v*(1-1e-9))
+		}
+		for _, x := range xs {
+			if got, want := level(x), ResetZeroQuant(x, 1, T); math.Abs(got-want) > 1e-12 {
+				t.Errorf("T=%d: a/θ = %v: Steps give %v, ResetZeroQuant %v", T, x, got, want)
+			}
+		}
+	}
+}
+
+// TestResetZeroMSEReachesOptimum compares ResetZeroMSE with a brute force
+// over every piece of the error: between consecutive breakpoints λ = v/b
+// every value keeps its level y, so the error Σ (λ·y − v)² is a quadratic
+// whose minimum over the piece is Σ y·v / Σ y² clamped to it (evaluated
+// directly with ResetZeroQuant just inside the piece).
+func TestResetZeroMSEReachesOptimum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for _, T := range []int{2, 4, 8, 16} {
+		a := make([]float32, 400)
+		for i := range a {
+			a[i] = float32(rng.ExpFloat64())
+		}
+		direct := func(lam float64) float64 {
+			var s float64
+			for _, v := range a {
+				d := ResetZeroQuant(float64(v), lam, T) - float64(v)
+				s += d * d
+			}
+			return s
+		}
+		_, b := ResetZero{T: T}.Steps()
+		hi := float64(slices.Max(a))
+		lo := hi * 0x1p-24
+		cuts := []float64{lo, hi}
+		for _, v := range a {
+			for _, bk := range b[1:] {
+				if c := float64(v) / bk; c > lo && c < hi {
+					cuts = append(cuts, c)
+				}
+			}
+		}
+		slices.Sort(cuts)
+		cuts = slices.Compact(cuts)
+		best := math.Inf(1)
+		for i := 0; i+1 < len(cuts); i++ {
+			p, q := cuts[i], cuts[i+1]
+			mid := (p + q) / 2
+			var syv, syy float64
+			for _, v := range a {
+				y := ResetZeroQuant(float64(v), mid, T) / mid
+				syv += y * float64(v)
+				syy += y * y
+			}
+			l := mid
+			if syy > 0 {
+				l = syv / syy
+			}
+			l = min(max(l, p+(q-p)*1e-6), q-(q-p)*1e-6)
+			best = min(best, direct(l))
+		}
+		best = min(best, direct(hi))
+		th := ResetZeroMSE{T: T}.Threshold(append([]float32(nil), a...))
+		if got := direct(float64(th)); got > best*(1+1e-5)+1e-12 {
+			t.Errorf("T=%d: θ = %v has error %.9g, the brute-force optimum %.9g", T, th, got, best)
 		}
 	}
 }
