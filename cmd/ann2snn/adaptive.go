@@ -101,7 +101,7 @@ func runCalibrateExit(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.IntVar(&f.reference, "reference", 16, "the fixed T whose accuracy the policy must keep")
 	fs.Float64Var(&f.tolerance, "tolerance", 0.1, "what the policy may lose against the fixed --reference T, in percentage points (see --criterion)")
 	fs.StringVar(&f.criterion, "criterion", "agreement", "what --tolerance bounds: agreement (images whose adaptive answer differs from the fixed --reference run's, in percent: a bound on the accuracy lost whatever the labels) or accuracy (the accuracy lost on these labels)")
-	fs.StringVar(&f.out, "o", "", "write the model with the chosen policy here (default: update model.snn in place)")
+	fs.StringVar(&f.out, "o", "", "write the model with the chosen policy here (required: the input model is never modified)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of a table")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -126,12 +126,10 @@ func runCalibrateExit(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	out := f.out
 	if out == "" {
-		out = path
+		return &usageError{"-o is required: calibrate-exit writes the model with the chosen policy to a new file (the input is never modified)"}
 	}
-	if out != path {
-		if err := checkOutput("-o", out, path); err != nil {
-			return err
-		}
+	if err := checkOutput("-o", out, path); err != nil {
+		return err
 	}
 	m, err := snnrt.Load(path)
 	if err != nil {

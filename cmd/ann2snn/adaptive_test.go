@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -143,7 +145,22 @@ func TestCalibrateExit(t *testing.T) {
 	if ev.Adaptive.MeanT != 1 || ev.Adaptive.Policy != res.Chosen.Policy {
 		t.Errorf("eval --adaptive: policy %s, mean T %v; want %s, 1", ev.Adaptive.Policy, ev.Adaptive.MeanT, res.Chosen.Policy)
 	}
-	if code, _, _ := runCLI(t, "calibrate-exit", model, "--data", data, "--reference", "40", "--timesteps", "4"); code != exitUsage {
+	if code, _, _ := runCLI(t, "calibrate-exit", model, "--data", data, "--reference", "40", "--timesteps", "4", "-o", out); code != exitUsage {
 		t.Errorf("--reference beyond --timesteps: exit %d, want %d", code, exitUsage)
+	}
+	// The input model is never modified: no -o, or -o naming the input,
+	// is a usage error and leaves the file as it was.
+	before, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{}, {"-o", model}} {
+		argv := append([]string{"calibrate-exit", model, "--data", data, "--split", "test", "--timesteps", "4", "--reference", "2"}, args...)
+		if code, _, stderr := runCLI(t, argv...); code != exitUsage {
+			t.Errorf("calibrate-exit %v: exit %d, want %d (%s)", args, code, exitUsage, stderr)
+		}
+	}
+	if after, err := os.ReadFile(model); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("calibrate-exit changed its input model (%v)", err)
 	}
 }
