@@ -71,7 +71,7 @@ func shellLine(line string, small bool) string {
 	}
 	line = strings.Join(parts, " && ")
 	if small {
-		line = regexp.MustCompile(`\bann2snn (eval|bench|finetune) `).ReplaceAllString(line, "ann2snn $1 --limit 64 ")
+		line = regexp.MustCompile(`\bann2snn (convert|eval|bench|finetune|calibrate-exit) `).ReplaceAllString(line, "ann2snn $1 --limit 64 ")
 		line = regexp.MustCompile(`\bann2snn bench `).ReplaceAllString(line, "ann2snn bench --repeat 1 ")
 		line = regexp.MustCompile(`--epochs \d+`).ReplaceAllString(line, "--epochs 1")
 	}
@@ -85,10 +85,11 @@ func TestShellLine(t *testing.T) {
 		want  string
 	}{
 		{".ci/setup && mkdir -p out && go run ./cmd/ann2snn convert models/m.onnx -o out/m.snn && go run ./cmd/ann2snn eval out/m.snn", true,
-			"mkdir -p out && ann2snn convert models/m.onnx -o out/m.snn && ann2snn eval --limit 64 out/m.snn"},
+			"mkdir -p out && ann2snn convert --limit 64 models/m.onnx -o out/m.snn && ann2snn eval --limit 64 out/m.snn"},
 		{"ann2snn eval m.snn --timesteps 1,2 [--report] [--plot DIR]", true, "ann2snn eval --limit 64 m.snn --timesteps 1,2"},
 		{"ann2snn bench m.snn --batch 64      # comment", true, "ann2snn bench --repeat 1 --limit 64 m.snn --batch 64"},
 		{"ann2snn finetune m.snn --epochs 3 -o t.snn", true, "ann2snn finetune --limit 64 m.snn --epochs 1 -o t.snn"},
+		{"ann2snn calibrate-exit m.snn -o e.snn", true, "ann2snn calibrate-exit --limit 64 m.snn -o e.snn"},
 		{"ann2snn eval out/l.snn --timesteps 1,2,4,8", false, "ann2snn eval out/l.snn --timesteps 1,2,4,8"},
 		{".ci/setup && go test ./...", true, ""},
 	} {
