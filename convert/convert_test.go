@@ -82,7 +82,7 @@ func tinyGraph() *importer.Graph {
 func TestConvertTinyNetwork(t *testing.T) {
 	x := []float32{0.3, 0.8, 0.65, 0.1, 1, 0.45}
 	const n, steps = 3, 8
-	m, err := Convert(tinyGraph(), x, n, Options{T: steps, Norm: calibrate.Max{}})
+	m, err := Convert(tinyGraph(), x, n, Options{T: steps, Norm: calibrate.Max{}, PerLayer: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func Example() {
 	}
 	x := []float32{0.3, 0.8, 0.65, 0.1, 1, 0.45}
 	const n, steps = 3, 8
-	m, err := convert.Convert(g, x, n, convert.Options{T: steps, Norm: calibrate.Max{}})
+	m, err := convert.Convert(g, x, n, convert.Options{T: steps, Norm: calibrate.Max{}, PerLayer: true})
 	if err != nil {
 		fmt.Println(err)
 		return
