@@ -19,13 +19,15 @@ func spin(d time.Duration) (x float64) {
 // TestCPUTimeAdvances checks that both clocks advance while the thread
 // computes and do not advance while it sleeps (beyond scheduler noise).
 func TestCPUTimeAdvances(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	for _, tc := range []struct {
 		name  string
 		clock func() (time.Duration, bool)
 	}{{"Process", Process}, {"Thread", Thread}} {
 		t.Run(tc.name, func(t *testing.T) {
+			// A subtest runs on its own goroutine: lock that one to its
+			// thread, or the thread clock reads other threads.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			t0, ok := tc.clock()
 			if !ok {
 				t.Skipf("%s CPU time is not available on %s", tc.name, runtime.GOOS)
