@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/crc32"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,7 +159,7 @@ func TestMemoryBudgetKeepsResults(t *testing.T) {
 			}
 		}
 		for tt := 1; tt <= 3; tt++ {
-			if a, b := got[0].Logits(tt), got[1].Logits(tt); !slicesEqual(a, b) {
+			if a, b := got[0].Logits(tt), got[1].Logits(tt); !slices.Equal(a, b) {
 				t.Errorf("%s: logits at t=%d differ with a one-image budget", name, tt)
 			}
 		}
@@ -166,16 +167,4 @@ func TestMemoryBudgetKeepsResults(t *testing.T) {
 	if _, err := Run(m, x, n, Config{T: 1, MaxBytes: one - 1}); err == nil {
 		t.Error("Run accepted a budget below one image")
 	}
-}
-
-func slicesEqual(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package ann
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ann2snn/ann2snn/importer"
@@ -241,22 +242,10 @@ func prepareAdd(s *step, n *importer.Node, shapes map[string][]int, isConst func
 		return
 	}
 	a, b, out := shapes[n.Inputs[0]], shapes[n.Inputs[1]], shapes[n.Outputs[0]]
-	if len(a) < 2 || !equalInts(a, b) || !equalInts(a, out) {
+	if len(a) < 2 || !slices.Equal(a, b) || !slices.Equal(a, out) {
 		return
 	}
 	s.add = true
 	s.inPer = append([]int(nil), a[1:]...)
 	s.outPer = append([]int(nil), a[1:]...)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

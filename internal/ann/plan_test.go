@@ -3,6 +3,7 @@ package ann
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ann2snn/ann2snn/importer"
@@ -124,7 +125,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			if pool != tc.wantPool {
 				t.Fatalf("prepared AveragePool: %v, want %v", pool, tc.wantPool)
 			}
-			if first == nil || first.conv == nil || !equalStrings(first.ops, tc.wantChain) {
+			if first == nil || first.conv == nil || !slices.Equal(first.ops, tc.wantChain) {
 				t.Fatalf("first fused step %+v, want a prepared conv with ops %v", first, tc.wantChain)
 			}
 			if qcfs != tc.wantQCFS {
@@ -163,18 +164,6 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestChannelConst checks which constant shapes fuse as per-channel values.
