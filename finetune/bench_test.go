@@ -3,10 +3,9 @@ package finetune
 import (
 	"math"
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/ann2snn/ann2snn/internal/cputime"
 	"github.com/ann2snn/ann2snn/internal/kernels"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
@@ -53,7 +52,7 @@ func BenchmarkTrainStepVGGSmall(b *testing.B) {
 	}
 	x := randImages(m, n, 1)
 	labels := make([]int, n)
-	cpu0 := cpuTime()
+	cpu0, _ := cputime.Process()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := nt.run(x, labels); err != nil {
@@ -61,14 +60,7 @@ func BenchmarkTrainStepVGGSmall(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
-	b.ReportMetric(float64(n*b.N)/(cpuTime()-cpu0).Seconds(), "images/cpu-s")
-}
-
-// cpuTime returns the user+system CPU time of the process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+	if cpu1, ok := cputime.Process(); ok {
+		b.ReportMetric(float64(n*b.N)/(cpu1-cpu0).Seconds(), "images/cpu-s")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
