@@ -21,14 +21,20 @@ import (
 //   - PATH, a normal .snn model (snnrt.Model.Save, atomic) with the
 //     current parameters; its metadata records finetune.epoch and
 //     finetune.step, the position of the next step;
+//   - PATH.best, with Config.Val only: the best parameters so far, a
+//     normal .snn whose finetune.epoch and finetune.step give the
+//     position they were validated at (written before PATH.state);
 //   - PATH.state, the optimizer state: the magic "A2SFTST1", a uint32
 //     little-endian header length, a JSON header (stateHeader), the
 //     optimizer's float32 vectors (little-endian, in header order) and a
 //     CRC-32C of everything before it. It is written to a temporary file
 //     and renamed, so it is never seen half-written.
 //
-// Resume checks that both files name the same position and that the
-// settings that fix the data order and the schedule are unchanged.
+// Resume checks that the files name the same positions and that the
+// settings that fix the data order and the schedule are unchanged. The
+// state header also holds the validation curve and the index of its best
+// point (Config.Val), so a resumed run keeps the same model as an
+// uninterrupted one.
 
 // Metadata keys of a fine-tuned model.
 const (
@@ -39,6 +45,10 @@ const (
 // StateSuffix is appended to a checkpoint's model path to name its
 // optimizer-state file.
 const StateSuffix = ".state"
+
+// BestSuffix is appended to a checkpoint's model path to name the file of
+// the best parameters so far (Config.Val).
+const BestSuffix = ".best"
 
 const stateMagic = "A2SFTST1"
 
@@ -51,6 +61,10 @@ type stateHeader struct {
 	Updates   int64       `json:"updates"`
 	Settings  runSettings `json:"settings"`
 	Slots     []slotInfo  `json:"slots"`
+	// Val is the validation curve and Best the index of its best point
+	// (Config.Val; absent before the first validation).
+	Val  []ValPoint `json:"val,omitempty"`
+	Best *int       `json:"best,omitempty"`
 }
 
 type slotInfo struct {
@@ -75,15 +89,19 @@ type runSettings struct {
 	// WidthAnneal and AutoWidth fix the surrogate widths of every step.
 	WidthAnneal float32 `json:"width_anneal,omitempty"`
 	AutoWidth   bool    `json:"auto_width,omitempty"`
+	// Val and ValEvery fix the training images and the kept model.
+	Val      int `json:"val,omitempty"`
+	ValEvery int `json:"val_every,omitempty"`
 }
 
 func (tr *Trainer) settings() runSettings {
 	return runSettings{T: tr.cfg.T, Batch: tr.net.opt.n, Epochs: tr.cfg.epochs(), Seed: tr.cfg.Seed,
 		Subset: tr.cfg.Subset, Images: tr.train.Len(), LR: tr.cfg.lr(), Data: tr.cfg.Data,
-		WidthAnneal: tr.cfg.WidthAnneal, AutoWidth: tr.cfg.AutoWidth}
+		WidthAnneal: tr.cfg.WidthAnneal, AutoWidth: tr.cfg.AutoWidth, Val: tr.cfg.Val, ValEvery: tr.cfg.ValEvery}
 }
 
-// SaveCheckpoint writes the model to path and the optimizer state to
+// SaveCheckpoint writes the model to path, the best parameters so far to
+// path+BestSuffix (Config.Val, once validated) and the optimizer state to
 // path+StateSuffix, each atomically.
 func (tr *Trainer) SaveCheckpoint(path string) error {
 	if err := tr.Model().Save(path); err != nil {
@@ -91,6 +109,13 @@ func (tr *Trainer) SaveCheckpoint(path string) error {
 	}
 	h := stateHeader{Version: 1, Epoch: tr.epoch, Step: tr.step, Optimizer: tr.cfg.Optimizer.String(),
 		Updates: tr.opt.steps, Settings: tr.settings()}
+	if tr.vs.best != nil {
+		if err := tr.vs.best.Save(path + BestSuffix); err != nil {
+			return err
+		}
+		at := tr.vs.at
+		h.Val, h.Best = tr.vs.curve, &at
+	}
 	ns := tr.cfg.Optimizer.slots()
 	for i, s := range tr.opt.slots {
 		h.Slots = append(h.Slots, slotInfo{Param: tr.net.params[i/ns].name(), Len: len(s)})
@@ -202,7 +227,53 @@ func Resume(path string, train *dataset.Dataset, pre dataset.Preprocess, cfg Con
 			return nil, bad("model: %v", err)
 		}
 	}
+	if err := tr.restoreVal(path, h); err != nil {
+		return nil, err
+	}
 	tr.opt.steps = h.Updates
 	tr.epoch, tr.step = h.Epoch, h.Step
 	return tr, nil
+}
+
+// restoreVal restores the validation curve and the best parameters of a
+// checkpoint whose state header is h.
+func (tr *Trainer) restoreVal(path string, h stateHeader) error {
+	if h.Best == nil {
+		if len(h.Val) > 0 {
+			return &CheckpointError{Path: path + StateSuffix, Msg: "validation curve without a best point"}
+		}
+		return nil
+	}
+	at := *h.Best
+	if at < 0 || at >= len(h.Val) {
+		return &CheckpointError{Path: path + StateSuffix, Msg: fmt.Sprintf("best point %d of a validation curve of %d", at, len(h.Val))}
+	}
+	best, err := snnrt.Load(path + BestSuffix)
+	if err != nil {
+		return &CheckpointError{Path: path + BestSuffix, Msg: err.Error()}
+	}
+	p := h.Val[at]
+	if e, s := best.Metadata[metaEpoch], best.Metadata[metaStep]; e != strconv.Itoa(p.Epoch) || s != strconv.Itoa(p.Step) {
+		return &CheckpointError{Path: path + BestSuffix, Msg: fmt.Sprintf("the best point is at epoch %d step %d, the model at epoch %q step %q", p.Epoch, p.Step, e, s)}
+	}
+	if err := sameShape(best, tr.net.m); err != nil {
+		return &CheckpointError{Path: path + BestSuffix, Msg: err.Error()}
+	}
+	tr.vs = valState{curve: h.Val, best: best, at: at}
+	return nil
+}
+
+// sameShape reports whether a and b have the same layers and parameter
+// sizes.
+func sameShape(a, b *snnrt.Model) error {
+	if len(a.Layers) != len(b.Layers) {
+		return fmt.Errorf("%d layers, want %d", len(a.Layers), len(b.Layers))
+	}
+	for i := range a.Layers {
+		la, lb := &a.Layers[i], &b.Layers[i]
+		if la.Kind != lb.Kind || len(la.W) != len(lb.W) || len(la.B) != len(lb.B) || len(la.IF.Theta) != len(lb.IF.Theta) {
+			return fmt.Errorf("layer %d (%s) differs from the model's", i, la.Name)
+		}
+	}
+	return nil
 }

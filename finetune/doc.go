@@ -73,6 +73,29 @@
 // interrupted and resumed run gives the same parameters as an
 // uninterrupted one.
 //
+// # Runs, validation and keep-best
+//
+// Run executes a whole Job as "ann2snn finetune" does (the command only
+// parses flags into a Job and prints Run's Events and Report): training,
+// a checkpoint after every epoch, a test evaluation after every epoch,
+// gradient reports, resuming, and an *InterruptedError after writing a
+// checkpoint when its context is cancelled.
+//
+// Fine-tuning can lower the accuracy of a model that conversion already
+// brought close to its ANN. With Config.Val, New holds out Val training
+// images, a sample fixed by the seed and drawn before Config.Subset, so
+// never trained on (val.go, splitVal); Trainer.Validate measures the SNN
+// at T on them (Evaluate, the reference simulator) and keeps a copy of
+// the parameters, thresholds included, when the accuracy beats every
+// earlier point's. Run validates before the first step, after every epoch
+// and every Config.ValEvery steps, and writes the kept model to Job.Out:
+// the earliest point of highest validation accuracy, so the model as
+// converted is returned unless training improves on it. The test set
+// plays no part in the choice. The checkpoint holds the validation curve
+// and the kept parameters (PATH.best), so a resumed run keeps the same
+// model as an uninterrupted one; like the loss curve, the choice does not
+// depend on GOMAXPROCS.
+//
 // # Not supported
 //
 // Signed neurons that reset to zero (*UnsupportedError), the membrane

@@ -71,6 +71,16 @@ type Config struct {
 	// --split); it is recorded in a checkpoint, and Resume refuses other
 	// data. Empty: not recorded.
 	Data string
+	// Val > 0 holds out Val images of the training set as a validation
+	// set, never trained on: a sample fixed by Seed, drawn before Subset
+	// and disjoint from the training images (see splitVal). Trainer.Validate
+	// measures the SNN on it and keeps the best parameters; Run validates
+	// before training, after every epoch and every ValEvery steps, and
+	// writes the best model. 0: no validation.
+	Val int
+	// ValEvery > 0 also validates every ValEvery training steps (counted
+	// over the whole run); needs Val. 0: after every epoch only.
+	ValEvery int
 }
 
 func (c *Config) batch() int {
@@ -110,8 +120,10 @@ func (c *Config) validate() error {
 	switch {
 	case c.T < 1 || c.T > snnrt.MaxT:
 		return fmt.Errorf("finetune: T = %d, want 1..%d", c.T, snnrt.MaxT)
-	case c.Batch < 0 || c.Epochs < 0 || c.Subset < 0:
-		return fmt.Errorf("finetune: negative batch, epochs or subset")
+	case c.Batch < 0 || c.Epochs < 0 || c.Subset < 0 || c.Val < 0 || c.ValEvery < 0:
+		return fmt.Errorf("finetune: negative batch, epochs, subset, validation images or validation interval")
+	case c.ValEvery > 0 && c.Val == 0:
+		return fmt.Errorf("finetune: a validation interval (ValEvery %d) needs validation images (Val)", c.ValEvery)
 	case c.LR < 0 || c.WeightDecay < 0 || c.Momentum < 0 || c.Momentum >= 1 || c.RateReg < 0 || c.MemReg < 0:
 		return fmt.Errorf("finetune: learning rate, weight decay and rate regulariser must be ≥ 0, momentum in [0,1)")
 	case c.WidthAnneal < 0 || c.WidthAnneal > 0 && c.WidthAnneal < 1 || math.IsNaN(float64(c.WidthAnneal)) || math.IsInf(float64(c.WidthAnneal), 0):
@@ -164,6 +176,10 @@ type Trainer struct {
 	widths map[int]float32
 	// Position of the next step.
 	epoch, step int
+	// val is the held-out validation set (Config.Val; nil: none) and vs
+	// the validation state (val.go).
+	val *dataset.Dataset
+	vs  valState
 }
 
 // New returns a Trainer for m on the training images train (labelled,
@@ -183,7 +199,14 @@ func New(m *snnrt.Model, train *dataset.Dataset, pre dataset.Preprocess, cfg Con
 	if err := pre.Validate(m.Input.C); err != nil {
 		return nil, err
 	}
-	if cfg.Subset > 0 && cfg.Subset < train.Len() {
+	var val *dataset.Dataset
+	switch {
+	case cfg.Val > 0:
+		var err error
+		if train, val, err = splitVal(train, cfg.Val, cfg.Subset, cfg.Seed); err != nil {
+			return nil, err
+		}
+	case cfg.Subset > 0 && cfg.Subset < train.Len():
 		var err error
 		if train, err = train.Subset(train.Sample(cfg.Subset, cfg.Seed)); err != nil {
 			return nil, err
@@ -204,7 +227,7 @@ func New(m *snnrt.Model, train *dataset.Dataset, pre dataset.Preprocess, cfg Con
 		return nil, err
 	}
 	return &Trainer{cfg: cfg, net: nt, opt: newOptState(cfg.Optimizer, nt.params), train: train, pre: pre,
-		pad: padValues(pre, m.Input.C)}, nil
+		pad: padValues(pre, m.Input.C), val: val}, nil
 }
 
 // StepsPerEpoch returns the number of steps of one epoch.
@@ -242,6 +265,9 @@ func (tr *Trainer) Model() *snnrt.Model {
 	if c.WidthAnneal > 1 {
 		m.Metadata["finetune.width-anneal"] = ftoa(c.WidthAnneal)
 	}
+	if c.Val > 0 {
+		m.Metadata["finetune.val"] = fmt.Sprint(c.Val)
+	}
 	if tr.widths != nil {
 		m.Metadata[metaWidths] = formatWidths(tr.widths)
 	}
@@ -258,7 +284,21 @@ func (tr *Trainer) order(e int) []int {
 // cancelled it stops before the next step and returns ctx.Err(); the
 // position then says where to resume.
 func (tr *Trainer) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochStats, error) {
+	return tr.RunSteps(ctx, tr.StepsPerEpoch(), onStep)
+}
+
+// RunSteps runs at most steps of the remaining steps of the current epoch,
+// calling onStep (if not nil) after each; after the epoch's last step it
+// moves to the next epoch. The returned stats cover the steps run; after
+// Done it runs nothing.
+// Cancellation is as for RunEpoch. RunSteps(ctx, k, f) followed by
+// RunSteps(ctx, m, f) trains exactly as one RunSteps(ctx, k+m, f) within
+// an epoch.
+func (tr *Trainer) RunSteps(ctx context.Context, steps int, onStep func(StepStats)) (EpochStats, error) {
 	es := EpochStats{Epoch: tr.epoch}
+	if tr.Done() {
+		return es, nil
+	}
 	n := tr.net.opt.n
 	per := tr.net.m.Input.Len()
 	x := make([]float32, n*per)
@@ -270,7 +310,7 @@ func (tr *Trainer) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochS
 	if err := tr.ensureWidths(ctx); err != nil {
 		return es, err
 	}
-	for tr.step < tr.StepsPerEpoch() {
+	for tr.step < tr.StepsPerEpoch() && es.Steps < steps {
 		if err := ctx.Err(); err != nil {
 			return es, err
 		}
@@ -309,8 +349,10 @@ func (tr *Trainer) RunEpoch(ctx context.Context, onStep func(StepStats)) (EpochS
 			onStep(st)
 		}
 	}
-	tr.epoch++
-	tr.step = 0
+	if tr.step == tr.StepsPerEpoch() {
+		tr.epoch++
+		tr.step = 0
+	}
 	return es, nil
 }
 

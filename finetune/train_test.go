@@ -45,16 +45,30 @@ func toyData(t testing.TB, n int, seed uint64) *dataset.Dataset {
 
 var toyPre = dataset.Preprocess{Scale: 1.0 / 255}
 
-// curve trains for cfg.Epochs epochs and returns every step's loss.
+// curve trains for cfg.Epochs epochs and returns every step's loss. With
+// Config.Val it validates wherever due (before the first step and after
+// every epoch).
 func curve(t *testing.T, tr *Trainer) []float64 {
 	t.Helper()
 	var losses []float64
-	for !tr.Done() {
+	for {
+		validateIfDue(t, tr)
+		if tr.Done() {
+			return losses
+		}
 		if _, err := tr.RunEpoch(context.Background(), func(s StepStats) { losses = append(losses, s.Loss) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return losses
+}
+
+func validateIfDue(t *testing.T, tr *Trainer) {
+	t.Helper()
+	if tr.ValDue() {
+		if _, err := tr.Validate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestTrainingLowersLossAndIsDeterministic(t *testing.T) {
@@ -111,14 +125,16 @@ func TestResumeContinuesExactly(t *testing.T) {
 	m := smallNet(t, 32, true, snnrt.IF{})
 	ds := toyData(t, 64, 2)
 	for _, tc := range []struct {
-		name   string
-		opt    Optimizer
-		anneal float32
-		auto   bool
-	}{{"adam", Adam, 0, false}, {"sgd", SGD, 0, false}, {"adam-anneal-autowidth", Adam, 3, true}} {
+		name        string
+		opt         Optimizer
+		anneal      float32
+		auto        bool
+		subset, val int
+	}{{"adam", Adam, 0, false, 48, 0}, {"sgd", SGD, 0, false, 48, 0}, {"adam-anneal-autowidth", Adam, 3, true, 48, 0},
+		{"adam-val", Adam, 0, false, 48, 16}} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := Config{T: 2, Batch: 16, Epochs: 3, Optimizer: tc.opt, LR: 1e-2, Augment: true, Subset: 48, Seed: 3,
-				WidthAnneal: tc.anneal, AutoWidth: tc.auto}
+			cfg := Config{T: 2, Batch: 16, Epochs: 3, Optimizer: tc.opt, LR: 1e-2, Augment: true, Subset: tc.subset, Seed: 3,
+				WidthAnneal: tc.anneal, AutoWidth: tc.auto, Val: tc.val}
 			ref, err := New(m, ds, toyPre, cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -134,6 +150,7 @@ func TestResumeContinuesExactly(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			for !tr.Done() {
+				validateIfDue(t, tr)
 				_, err := tr.RunEpoch(ctx, func(s StepStats) {
 					got = append(got, s.Loss)
 					if s.Epoch == 1 && s.Step == 1 {
@@ -168,6 +185,18 @@ func TestResumeContinuesExactly(t *testing.T) {
 			for i := range a.Layers {
 				if !slices.Equal(a.Layers[i].W, b.Layers[i].W) || !slices.Equal(a.Layers[i].IF.Theta, b.Layers[i].IF.Theta) {
 					t.Fatalf("layer %d parameters differ after resume", i)
+				}
+			}
+			// The validation curve (1 + Epochs points) and the kept
+			// parameters survive the checkpoint.
+			if got, want := tr2.ValCurve(), ref.ValCurve(); !slices.Equal(got, want) || tc.val > 0 && len(want) != 1+cfg.Epochs {
+				t.Fatalf("validation curve after resume %v, want %v (%d points)", got, want, 1+cfg.Epochs)
+			}
+			if tc.val > 0 {
+				a, pa, _ := ref.Best()
+				b, pb, ok := tr2.Best()
+				if !ok || pa != pb || !sameParams(a, b) {
+					t.Fatalf("kept point after resume %+v (ok %v), want %+v with the same parameters", pb, ok, pa)
 				}
 			}
 			// The checkpoint is a normal model.
