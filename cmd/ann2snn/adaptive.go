@@ -3,17 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/internal/plots"
 	"github.com/ann2snn/ann2snn/internal/progress"
 	"github.com/ann2snn/ann2snn/snnrt"
@@ -44,28 +42,6 @@ func exitPolicyFor(flag, path string, meta map[string]string) (snnrt.ExitPolicy,
 	return p, nil
 }
 
-// exitCriterion is what calibrate-exit's tolerance bounds.
-type exitCriterion uint8
-
-const (
-	// criterionAgreement bounds the images whose adaptive answer differs
-	// from the fixed reference run's (which bounds the accuracy lost on
-	// any labels, and does not trust the training labels' ease).
-	criterionAgreement exitCriterion = iota
-	// criterionAccuracy bounds the accuracy lost on the labels.
-	criterionAccuracy
-)
-
-func parseCriterion(s string) (exitCriterion, error) {
-	switch s {
-	case "agreement":
-		return criterionAgreement, nil
-	case "accuracy":
-		return criterionAccuracy, nil
-	}
-	return 0, fmt.Errorf("%q: want agreement or accuracy", s)
-}
-
 // calibrateExitFlags are the flags of "ann2snn calibrate-exit".
 type calibrateExitFlags struct {
 	dataFlags
@@ -93,8 +69,31 @@ type calibrateExitResult struct {
 	DataInfo     *dataInfo     `json:"data_info,omitempty"`
 }
 
-func runCalibrateExit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// exitOutcome is how an exit policy does on a set of images; part of the
+// JSON contract of calibrate-exit and eval --adaptive.
+type exitOutcome struct {
+	Policy string  `json:"policy"`
+	Acc    float64 `json:"accuracy"`
+	MeanT  float64 `json:"mean_t"`
+	// Agreement is, from calibrate-exit --criterion agreement, the
+	// fraction of images whose answer is the fixed reference run's.
+	Agreement float64 `json:"agreement,omitempty"`
+}
+
+// outcomesOf returns the JSON form of os.
+func outcomesOf(os ...snnrt.ExitOutcome) []exitOutcome {
+	out := make([]exitOutcome, len(os))
+	for i, o := range os {
+		out[i] = exitOutcome{Policy: o.Policy.String(), Acc: o.Accuracy, MeanT: o.MeanT, Agreement: o.Agreement}
+	}
+	return out
+}
+
+// parseCalibrateExit parses the arguments of calibrate-exit into its
+// flags, the model path and the calibration settings.
+func parseCalibrateExit(args []string, stderr io.Writer) (*calibrateExitFlags, string, snnrt.CalibrateExitConfig, error) {
 	var f calibrateExitFlags
+	var cfg snnrt.CalibrateExitConfig
 	fs := newFlagSet("calibrate-exit", "model.snn", stderr)
 	f.register(fs, "train")
 	fs.IntVar(&f.maxT, "timesteps", 32, "the largest T of the adaptive runs (every image stops by then)")
@@ -105,30 +104,38 @@ func runCalibrateExit(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of a table")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, "", cfg, err
 	}
 	if len(pos) != 1 {
-		return &usageError{"want exactly one .snn model argument"}
+		return nil, "", cfg, &usageError{"want exactly one .snn model argument"}
 	}
-	path := pos[0]
 	if err := checkTimesteps(f.maxT); err != nil {
-		return err
+		return nil, "", cfg, err
 	}
 	if f.reference < 1 || f.reference > f.maxT {
-		return &usageError{fmt.Sprintf("--reference %d: want 1..--timesteps (%d)", f.reference, f.maxT)}
+		return nil, "", cfg, &usageError{fmt.Sprintf("--reference %d: want 1..--timesteps (%d)", f.reference, f.maxT)}
 	}
-	crit, err := parseCriterion(f.criterion)
+	crit, err := snnrt.ParseExitCriterion(f.criterion)
 	if err != nil {
-		return &usageError{"--criterion: " + err.Error()}
+		return nil, "", cfg, &usageError{"--criterion: " + err.Error()}
 	}
 	if !(f.tolerance >= 0) || math.IsInf(f.tolerance, 0) {
-		return &usageError{fmt.Sprintf("--tolerance %v: want a finite value ≥ 0", f.tolerance)}
+		return nil, "", cfg, &usageError{fmt.Sprintf("--tolerance %v: want a finite value ≥ 0", f.tolerance)}
 	}
-	out := f.out
-	if out == "" {
-		return &usageError{"-o is required: calibrate-exit writes the model with the chosen policy to a new file (the input is never modified)"}
+	if f.out == "" {
+		return nil, "", cfg, &usageError{"-o is required: calibrate-exit writes the model with the chosen policy to a new file (the input is never modified)"}
 	}
-	if err := checkOutput("-o", out, path); err != nil {
+	if err := checkOutput("-o", f.out, pos[0]); err != nil {
+		return nil, "", cfg, err
+	}
+	cfg = snnrt.CalibrateExitConfig{MaxT: f.maxT, Reference: f.reference, Tolerance: f.tolerance, Criterion: crit,
+		Batch: f.batch, MaxBytes: memoryBudget()}
+	return &f, pos[0], cfg, nil
+}
+
+func runCalibrateExit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, path, cfg, err := parseCalibrateExit(args, stderr)
+	if err != nil {
 		return err
 	}
 	m, err := snnrt.Load(path)
@@ -145,84 +152,65 @@ func runCalibrateExit(ctx context.Context, args []string, stdout, stderr io.Writ
 	if !ds.Labeled() || ds.Len() == 0 {
 		return badInput(fmt.Errorf("calibrate-exit needs labeled images"))
 	}
-	tr, err := collectTrace(ctx, m, ds, pre, f.batch, f.maxT, progress.New(stderr, "snn", ds.Len()))
+	bar := progress.New(stderr, "snn", ds.Len())
+	cfg.Progress = bar.Add
+	rep, err := snnrt.CalibrateExit(ctx, m, dataSource{ds, pre}, cfg)
 	if err != nil {
-		return err
+		return calibrateExitErr(err)
 	}
-	refCorrect := tr.fixedCorrect(f.reference)
-	// need: at least base − tolerance·N/100 images right (labels, or
-	// the reference run's answers), rounded up.
-	target, base := tr, refCorrect
-	if crit == criterionAgreement {
-		target, base = tr.relabeled(f.reference), tr.images()
-	}
-	need := int(math.Ceil(float64(base) - f.tolerance/100*float64(tr.images()) - 1e-9))
-	outs := target.outcomes()
-	chosen, ok := choose(outs, need)
-	if !ok {
-		if crit == criterionAgreement {
-			return badInput(fmt.Errorf("no exit policy keeps the answers of fixed T=%d on all but %g%% of these images, not even stopping every image at T=%d (whose answers differ from T=%d's on %.2f%%): use --timesteps %d, --criterion accuracy or a larger --tolerance",
-				f.reference, f.tolerance, f.maxT, f.reference, 100-100*ratio(float64(target.fixedCorrect(f.maxT)), float64(tr.images())), f.reference))
-		}
-		return badInput(fmt.Errorf("no exit policy keeps the accuracy within %g points of fixed T=%d (%.2f%%) on these images, not even stopping every image at T=%d: raise --timesteps or --tolerance",
-			f.tolerance, f.reference, 100*float64(refCorrect)/float64(tr.images()), f.maxT))
-	}
-	res := calibrateExitResult{Model: path, Output: out, Images: tr.images(), Split: f.split, MaxT: f.maxT, ReferenceT: f.reference,
-		ReferenceAcc: ratio(float64(refCorrect), float64(tr.images())), Tolerance: f.tolerance, Criterion: f.criterion,
-		Chosen: tr.reevaluate(chosen), DataInfo: &f.applied}
-	res.Chosen.Agreement = agreement(target, chosen, crit)
-	for _, fam := range []string{"margin", "confidence", "none"} {
-		var sub []exitOutcome
-		for _, o := range outs {
-			if strings.HasPrefix(o.Policy, fam) {
-				sub = append(sub, o)
-			}
-		}
-		if b, ok := choose(sub, need); ok {
-			o := tr.reevaluate(b)
-			o.Agreement = agreement(target, b, crit)
-			res.Best = append(res.Best, o)
-		}
-	}
-	chosen = res.Chosen
+	bar.Done()
+	chosen := outcomesOf(rep.Chosen)[0]
+	res := calibrateExitResult{Model: path, Output: f.out, Images: rep.Images, Split: f.split, MaxT: f.maxT, ReferenceT: f.reference,
+		ReferenceAcc: rep.ReferenceAccuracy, Tolerance: f.tolerance, Criterion: f.criterion,
+		Chosen: chosen, Best: outcomesOf(rep.Best...), DataInfo: &f.applied}
 	if m.Metadata == nil {
 		m.Metadata = map[string]string{}
 	}
 	m.Metadata[snnrt.MetaExitPolicy] = chosen.Policy
 	m.Metadata[snnrt.MetaExitMaxT] = strconv.Itoa(f.maxT)
 	m.Metadata[snnrt.MetaExitCalibration] = fmt.Sprintf("%s split, %d images: fixed T=%d %.2f%%, adaptive %.2f%% at mean T %.3f (%s tolerance %g points, max T %d)",
-		f.split, tr.images(), f.reference, 100*res.ReferenceAcc, 100*chosen.Acc, chosen.MeanT, f.criterion, f.tolerance, f.maxT)
-	if err := m.Save(out); err != nil {
+		f.split, rep.Images, f.reference, 100*res.ReferenceAcc, 100*chosen.Acc, chosen.MeanT, f.criterion, f.tolerance, f.maxT)
+	if err := m.Save(f.out); err != nil {
 		return badInput(err)
 	}
 	if f.json {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintln(stdout, f.applied)
-	fmt.Fprintf(stdout, "model     %s (%s split, %d images, max T %d)\n", path, f.split, tr.images(), f.maxT)
-	if crit == criterionAgreement {
-		fmt.Fprintf(stdout, "target    answers of fixed T=%d (%.2f%% accurate) kept on all but %g%% of the images\n", f.reference, 100*res.ReferenceAcc, f.tolerance)
-	} else {
-		fmt.Fprintf(stdout, "target    accuracy ≥ fixed T=%d %.2f%% − %g points\n", f.reference, 100*res.ReferenceAcc, f.tolerance)
+	printCalibrateExit(stdout, &res, cfg.Criterion, f.applied)
+	return nil
+}
+
+// calibrateExitErr returns the error of calibrate-exit for an error of
+// snnrt.CalibrateExit: a missed target says which flags to change.
+func calibrateExitErr(err error) error {
+	var no *snnrt.NoExitPolicyError
+	if !errors.As(err, &no) {
+		return runErr(err)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if no.Criterion == snnrt.ExitAgreement {
+		return badInput(fmt.Errorf("no exit policy keeps the answers of fixed T=%d on all but %g%% of these images, not even stopping every image at T=%d (whose answers differ from T=%d's on %.2f%%): use --timesteps %d, --criterion accuracy or a larger --tolerance",
+			no.Reference, no.Tolerance, no.MaxT, no.Reference, 100-100*no.MaxTAgreement, no.Reference))
+	}
+	return badInput(fmt.Errorf("no exit policy keeps the accuracy within %g points of fixed T=%d (%.2f%%) on these images, not even stopping every image at T=%d: raise --timesteps or --tolerance",
+		no.Tolerance, no.Reference, 100*no.ReferenceAccuracy, no.MaxT))
+}
+
+// printCalibrateExit prints the table of calibrate-exit.
+func printCalibrateExit(w io.Writer, res *calibrateExitResult, crit snnrt.ExitCriterion, applied dataInfo) {
+	fmt.Fprintln(w, applied)
+	fmt.Fprintf(w, "model     %s (%s split, %d images, max T %d)\n", res.Model, res.Split, res.Images, res.MaxT)
+	if crit == snnrt.ExitAgreement {
+		fmt.Fprintf(w, "target    answers of fixed T=%d (%.2f%% accurate) kept on all but %g%% of the images\n", res.ReferenceT, 100*res.ReferenceAcc, res.Tolerance)
+	} else {
+		fmt.Fprintf(w, "target    accuracy ≥ fixed T=%d %.2f%% − %g points\n", res.ReferenceT, 100*res.ReferenceAcc, res.Tolerance)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "best of family\taccuracy %\tagreement %\tmean T\t")
 	for _, b := range res.Best {
 		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.3f\t\n", b.Policy, 100*b.Acc, 100*b.Agreement, b.MeanT)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "chosen    %s: %.2f%% at mean T %.3f, recorded in %s\n", chosen.Policy, 100*chosen.Acc, chosen.MeanT, out)
-	return nil
-}
-
-// adaptiveSums are the counts of an adaptive evaluation.
-type adaptiveSums struct {
-	Images  int
-	Correct int64
-	Steps   []int64 // histogram: images that ran t = 1..T steps, index t−1
-	SOPs    int64
-	MACs    int64
-	BusyS   float64
+	fmt.Fprintf(w, "chosen    %s: %.2f%% at mean T %.3f, recorded in %s\n", res.Chosen.Policy, 100*res.Chosen.Acc, res.Chosen.MeanT, res.Output)
 }
 
 // adaptiveResult is the adaptive part of eval --adaptive --json.
@@ -273,89 +261,31 @@ func checkAdaptiveFlags(f *evalFlags) error {
 	return nil
 }
 
-// evalAdaptive evaluates m on ds at the fixed T of ts (one fixed run of
+// evalAdaptive evaluates m on src at the fixed T of ts (one fixed run of
 // the largest, whose trace also gives the accuracy-vs-mean-T curves,
 // capped at that T) and adaptively with the exit policy (max T: the one
 // calibrate-exit recorded with the policy, else the largest of ts),
 // image batch by image batch, and prints or writes both. sums receives
 // the fixed counts (with the ANN's, already counted).
-func evalAdaptive(ctx context.Context, m *snnrt.Model, path string, f *evalFlags, ds *dataset.Dataset, pre dataset.Preprocess, run *evalRun, sums *snnSums, analog bool, stdout, stderr io.Writer) error {
+func evalAdaptive(ctx context.Context, m *snnrt.Model, path string, f *evalFlags, src dataSource, run *evalRun, sums *snnSums, analog bool, stdout, stderr io.Writer) error {
 	ts := run.Timesteps
-	T := ts[len(ts)-1]
 	p, err := exitPolicyFor(f.exit, path, m.Metadata)
 	if err != nil {
 		return err
 	}
-	adT := T // the adaptive run's max T: the calibrated one for the recorded policy
+	adT := ts[len(ts)-1] // the adaptive run's max T: the calibrated one for the recorded policy
 	if _, maxT, ok, _ := recordedExit(m.Metadata); f.exit == "" && ok && maxT > 0 {
 		adT = maxT
 	}
-	fixedSim, err := snnrt.NewSimulator(m, snnrt.Config{T: T, MaxBytes: memoryBudget()})
+	bar := progress.New(stderr, "snn", src.Len())
+	rep, err := snnrt.Evaluate(ctx, m, src, snnrt.EvalConfig{Timesteps: ts, Batch: f.batch, MaxBytes: memoryBudget(),
+		Analog: analog, Exit: &p, ExitMaxT: adT, Progress: bar.Add})
 	if err != nil {
-		return badInput(err)
-	}
-	adSim, err := snnrt.NewSimulator(m, snnrt.Config{T: adT, MaxBytes: memoryBudget(), Exit: &p})
-	if err != nil {
-		return badInput(err)
-	}
-	tr := &trace{T: T, classes: m.Layers[m.Output].Shape.Len()}
-	ad := adaptiveSums{Steps: make([]int64, adT)}
-	per := m.Input.Len()
-	buf := make([]float32, f.batch*per)
-	labels := make([]int, f.batch)
-	bar := progress.New(stderr, "snn", ds.Len())
-	for start := 0; start < ds.Len(); start += f.batch {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n := min(f.batch, ds.Len()-start)
-		x := buf[:n*per]
-		if _, err := ds.Batch(x, start, n, pre); err != nil {
-			return badInput(err)
-		}
-		for j := range n {
-			labels[j] = ds.Label(start + j)
-		}
-		t0 := time.Now()
-		r, err := fixedSim.RunContext(ctx, x, n)
-		sums.BusyS += time.Since(t0).Seconds()
-		if err != nil {
-			return err
-		}
-		addFixedSums(m, r, ts, labels[:n], sums)
-		tr.add(r, labels[:n])
-		t0 = time.Now()
-		a, err := adSim.RunContext(ctx, x, n)
-		ad.BusyS += time.Since(t0).Seconds()
-		if err != nil {
-			return err
-		}
-		ad.Images += n
-		for j, pr := range a.Predictions(adT) {
-			if pr == labels[j] {
-				ad.Correct++
-			}
-			ad.Steps[a.Steps[j]-1]++
-		}
-		ad.SOPs += a.SOPs(adT)
-		ad.MACs += a.MACs(adT)
-		if analog {
-			y, err := m.Analog(x, n)
-			if err != nil {
-				return err
-			}
-			c := len(y) / n
-			for j := range n {
-				if argmax(y[j*c:(j+1)*c]) == labels[j] {
-					sums.ANNCorrect++
-				}
-			}
-		}
-		bar.Add(n)
+		return runErr(err)
 	}
 	bar.Done()
-	fixed := snnResult(run, sums)
-	res := adaptiveEvalResult{snnEval: fixed, Adaptive: adaptiveOf(p, adT, &ad, sums.BusyS, tr)}
+	sums.addReport(m, rep)
+	res := adaptiveEvalResult{snnEval: snnResult(run, sums), Adaptive: adaptiveOf(rep.Adaptive, sums.BusyS, rep.Trace)}
 	if f.plotDir != "" {
 		if err := writeSNNPlots(f.plotDir, &res.snnEval); err != nil {
 			return err
@@ -372,53 +302,28 @@ func evalAdaptive(ctx context.Context, m *snnrt.Model, path string, f *evalFlags
 	return nil
 }
 
-// addFixedSums adds a fixed run's counts at each T of ts to s: correct
-// predictions against labels (one per image of r), SOPs, MACs and the
-// spikes of each IF layer.
-func addFixedSums(m *snnrt.Model, r *snnrt.Result, ts []int, labels []int, s *snnSums) {
-	for i, t := range ts {
-		for j, p := range r.Predictions(t) {
-			if p == labels[j] {
-				s.Correct[i]++
-			}
-		}
-		s.SOPs[i] += r.SOPs(t)
-		s.MACs[i] += r.MACs(t)
-	}
-	k := 0
-	for i, l := range r.Layers {
-		if m.Layers[i].Kind == snnrt.KindIF {
-			s.Spikes[k] += l.Spikes
-			k++
-		}
-	}
-}
-
-// adaptiveOf computes the reported adaptive numbers and the curves.
-func adaptiveOf(p snnrt.ExitPolicy, T int, ad *adaptiveSums, fixedBusy float64, tr *trace) adaptiveResult {
-	N := float64(ad.Images)
-	var steps int64
-	for t, c := range ad.Steps {
-		steps += int64(t+1) * c
-	}
-	r := adaptiveResult{Policy: p.String(), MaxT: T, Accuracy: ratio(float64(ad.Correct), N), MeanT: ratio(float64(steps), N),
+// adaptiveOf computes the reported adaptive numbers of ad and the curves
+// from tr, the fixed run's trace whose simulation took fixedBusy seconds.
+func adaptiveOf(ad *snnrt.AdaptiveCounts, fixedBusy float64, tr *snnrt.ExitTrace) adaptiveResult {
+	N, p := float64(ad.Images), ad.Policy
+	r := adaptiveResult{Policy: p.String(), MaxT: ad.MaxT, Accuracy: ratio(float64(ad.Correct), N), MeanT: ad.MeanT(),
 		Histogram: ad.Steps, SOPsPerImage: ratio(float64(ad.SOPs), N), MACsPerImage: ratio(float64(ad.MACs), N),
-		ImagesPerS: ratio(N, ad.BusyS), FixedImagesPerS: ratio(N, fixedBusy)}
+		ImagesPerS: ratio(N, ad.Busy.Seconds()), FixedImagesPerS: ratio(N, fixedBusy)}
 	r.EnergyUJ = (r.SOPsPerImage*pJPerAC + r.MACsPerImage*pJPerMAC) * 1e-6
 	for t := 1; t <= tr.T; t++ {
-		c := tr.fixedCorrect(t)
-		r.FixedCurve = append(r.FixedCurve, exitOutcome{Policy: fmt.Sprintf("fixed T=%d", t), Correct: c, Acc: ratio(float64(c), N), MeanT: float64(t)})
+		c := tr.FixedCorrect(t)
+		r.FixedCurve = append(r.FixedCurve, exitOutcome{Policy: fmt.Sprintf("fixed T=%d", t), Acc: ratio(float64(c), N), MeanT: float64(t)})
 	}
 	// The policy's own family (its min T and stability, several
 	// thresholds), and stability alone.
 	if p.Signal != snnrt.ExitNone {
 		c := exitCurve{Family: fmt.Sprintf("%s (min=%d, stable=%d), thresholds", p.Signal, max(p.MinT, 1), max(p.Stable, 1)),
-			Points: tr.curve(p, 40)}
+			Points: outcomesOf(tr.Curve(p, 40)...)}
 		r.Curves = append(r.Curves, c)
 	}
 	c := exitCurve{Family: "arg-max stable for k steps"}
 	for k := 1; k <= min(tr.T, 12); k++ {
-		c.Points = append(c.Points, tr.evaluate(snnrt.ExitPolicy{Stable: k}, false))
+		c.Points = append(c.Points, outcomesOf(tr.Evaluate(snnrt.ExitPolicy{Stable: k}))...)
 	}
 	r.Curves = append(r.Curves, c)
 	return r

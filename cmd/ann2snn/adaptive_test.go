@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,45 +11,6 @@ import (
 	"github.com/ann2snn/ann2snn/dataset"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
-
-// TestSweepMatchesEvaluate checks the exact threshold sweep of
-// calibrate-exit against applying each swept policy image by image.
-func TestSweepMatchesEvaluate(t *testing.T) {
-	const n, T, C = 40, 9, 4
-	r := rand.New(rand.NewPCG(7, 19))
-	tr := &trace{T: T, classes: C}
-	for i := range n {
-		acc := make([]float32, C)
-		for range T {
-			for c := range acc {
-				acc[c] += float32(r.IntN(5)) * 0.5 // ties happen
-			}
-			tr.acc = append(tr.acc, acc...)
-		}
-		tr.labels = append(tr.labels, i%C)
-	}
-	for _, fam := range families() {
-		pts := tr.sweep(fam)
-		if len(pts) < 3 {
-			t.Fatalf("%v: only %d sweep points", fam, len(pts))
-		}
-		for _, pt := range pts[1:] {
-			p := fam
-			p.Threshold = pt.threshold
-			if p.Signal == snnrt.ExitConfidence && !(p.Threshold > 0) {
-				continue
-			}
-			o := tr.evaluate(p, true)
-			var steps int64
-			for _, s := range o.steps {
-				steps += int64(s)
-			}
-			if o.Correct != pt.correct || steps != pt.steps {
-				t.Fatalf("%v: sweep says %d correct, %d steps; evaluate %d, %d", p, pt.correct, pt.steps, o.Correct, steps)
-			}
-		}
-	}
-}
 
 // linearModel is a one-layer SNN whose output is the same every step:
 // image 0 gives (2.5, −0.75), image 1 (1, 1.5) (see TestEvalLogitsSNN),

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/ann2snn/ann2snn/calibrate"
 	"github.com/ann2snn/ann2snn/convert"
@@ -189,27 +189,9 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	if err != nil {
 		return &usageError{"--timesteps: " + err.Error()}
 	}
-	m, err := snnrt.Load(path)
+	m, err := loadSNN(path, f.asNIR, stderr)
 	if err != nil {
-		return badInput(err)
-	}
-	if f.asNIR {
-		s, losses, err := nir.Semantics(m)
-		if err != nil {
-			return badInput(fmt.Errorf("%s: as NIR: %w", path, err))
-		}
-		var reset, v0 int
-		for _, l := range losses {
-			switch l.Kind {
-			case nir.LossReset:
-				reset++
-			case nir.LossV0:
-				v0++
-			}
-		}
-		fmt.Fprintf(stderr, "as NIR: %d IF layers reset to 0 instead of by subtraction, %d start from 0 instead of V0\n", reset, v0)
-		s.Metadata = m.Metadata
-		m = s
+		return err
 	}
 	all, pre, err := f.openFor(path, snnInput(m), m.Metadata)
 	if err != nil {
@@ -218,58 +200,39 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	if err := checkLabels(all, m.Layers[m.Output].Shape.Len(), path); err != nil {
 		return err
 	}
+	run, err := newEvalRun("snn", path, f, all, pre)
+	if err != nil {
+		return err
+	}
+	run.Timesteps, run.AsNIR, run.SNN = ts, f.asNIR, newSNNInfo(m)
+	ds, first, err := f.shard.of(all)
+	if err != nil {
+		return err
+	}
+	sums := newSNNSums(len(ts), len(run.SNN.Layers))
+	sums.Images = ds.Len()
 	// The ANN to compare against: --ann, else the recorded source if it is
 	// still the same file, else the SNN's own analog network.
 	ref := f.ann
 	if ref == "" {
 		ref = recordedSource(m.Metadata)
 	}
-	run, err := newEvalRun("snn", path, f, all, pre)
+	refGraph, err := countReference(ctx, ref, f, ds, pre, &run, sums, stderr)
 	if err != nil {
 		return err
-	}
-	run.Timesteps, run.AsNIR = ts, f.asNIR
-	info := &snnInfo{ANNMACs: denseMACs(m), Encoding: snnrt.Direct.String(),
-		ANNReference: "analog network of the SNN (source ONNX not found; pass --ann)"}
-	for _, l := range m.Layers {
-		if l.Kind == snnrt.KindIF {
-			info.Layers = append(info.Layers, snnLayerInfo{Name: l.Name, Kind: l.Kind.String(), Neurons: l.Shape.Len()})
-		}
-	}
-	run.SNN = info
-	ds, first, err := f.shard.of(all)
-	if err != nil {
-		return err
-	}
-	sums := newSNNSums(len(ts), len(info.Layers))
-	sums.Images = ds.Len()
-	var refGraph *importer.Graph // the source ANN, loaded once for the count and --report
-	if ref != "" {
-		if run.ANNSHA256, err = fileSHA256(ref); err != nil {
-			return badInput(err)
-		}
-		if refGraph, err = importer.LoadWith(ref, f.modelOptions()); err != nil {
-			return badInput(err)
-		}
-		ex, err := ann.New(refGraph)
-		if err != nil {
-			return badInput(err)
-		}
-		c, err := annCount(ctx, ex, ds, pre, f.batch, nil, progress.New(stderr, "ann", ds.Len()))
-		if err != nil {
-			return err
-		}
-		sums.ANNCorrect, sums.ANNBusyS = c.correct, c.busy.Seconds()
-		info.ANNReference, info.ANNTimed = ref, true
 	}
 	if f.adaptive {
-		return evalAdaptive(ctx, m, path, f, ds, pre, &run, sums, ref == "", stdout, stderr)
+		return evalAdaptive(ctx, m, path, f, dataSource{ds, pre}, &run, sums, ref == "", stdout, stderr)
 	}
-	logits, err := snnCount(ctx, m, ds, pre, f.batch, ts, ref == "", f.logits != "", sums, progress.New(stderr, "snn", ds.Len()))
+	bar := progress.New(stderr, "snn", ds.Len())
+	rep, err := snnrt.Evaluate(ctx, m, dataSource{ds, pre}, snnrt.EvalConfig{Timesteps: ts, Batch: f.batch,
+		MaxBytes: memoryBudget(), Analog: ref == "", Logits: f.logits != "", Progress: bar.Add})
 	if err != nil {
-		return err
+		return runErr(err)
 	}
-	if err := writeLogits(f.logits, logits); err != nil {
+	bar.Done()
+	sums.addReport(m, rep)
+	if err := writeLogits(f.logits, rep.Logits); err != nil {
 		return err
 	}
 	if f.shardSpec != "" && f.json {
@@ -297,65 +260,121 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	return nil
 }
 
-// snnCount simulates every image of ds for the largest of ts steps and
-// adds to s the images, correct predictions, SOPs and MACs at each T,
-// the spikes of each IF layer, the simulator's busy time and, if analog,
-// the correct predictions of m's analog network (as ANNCorrect). If
-// logits, it returns the output summed over the largest T of every image
-// (row-major images × classes).
-func snnCount(ctx context.Context, m *snnrt.Model, ds *dataset.Dataset, pre dataset.Preprocess, batch int, ts []int, analog, logits bool, s *snnSums, bar *progress.Bar) ([]float32, error) {
-	T := ts[len(ts)-1]
-	per := m.Input.Len()
-	buf := make([]float32, batch*per)
-	labels := make([]int, batch)
-	var out []float32
-	if logits {
-		out = make([]float32, 0, ds.Len()*m.Layers[m.Output].Shape.Len())
-	}
-	sim, err := snnrt.NewSimulator(m, snnrt.Config{T: T, MaxBytes: memoryBudget()})
+// loadSNN loads the .snn model at path; with asNIR, it returns the model
+// as its NIR export describes it and says on stderr what that changes.
+func loadSNN(path string, asNIR bool, stderr io.Writer) (*snnrt.Model, error) {
+	m, err := snnrt.Load(path)
 	if err != nil {
 		return nil, badInput(err)
 	}
-	var busy time.Duration
-	for start := 0; start < ds.Len(); start += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := min(batch, ds.Len()-start)
-		x := buf[:n*per]
-		if _, err := ds.Batch(x, start, n, pre); err != nil {
-			return nil, badInput(err)
-		}
-		t0 := time.Now()
-		r, err := sim.Run(x, n)
-		busy += time.Since(t0)
-		if err != nil {
-			return nil, err
-		}
-		for j := range n {
-			labels[j] = ds.Label(start + j)
-		}
-		addFixedSums(m, r, ts, labels[:n], s)
-		if logits {
-			out = append(out, r.Logits(T)...)
-		}
-		if analog {
-			y, err := m.Analog(x, n)
-			if err != nil {
-				return nil, err
-			}
-			c := len(y) / n
-			for j := range n {
-				if argmax(y[j*c:(j+1)*c]) == ds.Label(start+j) {
-					s.ANNCorrect++
-				}
-			}
-		}
-		bar.Add(n)
+	if !asNIR {
+		return m, nil
 	}
-	bar.Done()
-	s.BusyS += busy.Seconds()
-	return out, nil
+	s, losses, err := nir.Semantics(m)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("%s: as NIR: %w", path, err))
+	}
+	var reset, v0 int
+	for _, l := range losses {
+		switch l.Kind {
+		case nir.LossReset:
+			reset++
+		case nir.LossV0:
+			v0++
+		}
+	}
+	fmt.Fprintf(stderr, "as NIR: %d IF layers reset to 0 instead of by subtraction, %d start from 0 instead of V0\n", reset, v0)
+	s.Metadata = m.Metadata
+	return s, nil
+}
+
+// newSNNInfo returns what m says about its evaluation; the reference is
+// m's analog network until countReference finds the source ONNX.
+func newSNNInfo(m *snnrt.Model) *snnInfo {
+	info := &snnInfo{ANNMACs: denseMACs(m), Encoding: snnrt.Direct.String(),
+		ANNReference: "analog network of the SNN (source ONNX not found; pass --ann)"}
+	for _, l := range m.Layers {
+		if l.Kind == snnrt.KindIF {
+			info.Layers = append(info.Layers, snnLayerInfo{Name: l.Name, Kind: l.Kind.String(), Neurons: l.Shape.Len()})
+		}
+	}
+	return info
+}
+
+// countReference evaluates the ANN ref (an ONNX file; nothing when ref
+// is "") on ds, adds its correct predictions and busy time to sums,
+// records it in run and returns its graph (for --report).
+func countReference(ctx context.Context, ref string, f *evalFlags, ds *dataset.Dataset, pre dataset.Preprocess, run *evalRun, sums *snnSums, stderr io.Writer) (*importer.Graph, error) {
+	if ref == "" {
+		return nil, nil
+	}
+	var err error
+	if run.ANNSHA256, err = fileSHA256(ref); err != nil {
+		return nil, badInput(err)
+	}
+	g, err := importer.LoadWith(ref, f.modelOptions())
+	if err != nil {
+		return nil, badInput(err)
+	}
+	ex, err := ann.New(g)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	c, err := annCount(ctx, ex, ds, pre, f.batch, nil, progress.New(stderr, "ann", ds.Len()))
+	if err != nil {
+		return nil, err
+	}
+	sums.ANNCorrect, sums.ANNBusyS = c.correct, c.busy.Seconds()
+	run.SNN.ANNReference, run.SNN.ANNTimed = ref, true
+	return g, nil
+}
+
+// addReport adds the counts of an evaluation of m (its analog network's
+// as ANNCorrect) to s; s.Images is the caller's.
+func (s *snnSums) addReport(m *snnrt.Model, r *snnrt.EvalReport) {
+	for i := range s.Correct {
+		s.Correct[i] += r.Correct[i]
+		s.SOPs[i] += r.SOPs[i]
+		s.MACs[i] += r.MACs[i]
+	}
+	k := 0
+	for i, l := range m.Layers {
+		if l.Kind == snnrt.KindIF {
+			s.Spikes[k] += r.Spikes[i]
+			k++
+		}
+	}
+	s.ANNCorrect += r.AnalogCorrect
+	s.BusyS += r.Busy.Seconds()
+}
+
+// dataSource is a data set with its preprocessing as an snnrt.Batches.
+type dataSource struct {
+	ds  *dataset.Dataset
+	pre dataset.Preprocess
+}
+
+func (s dataSource) Len() int { return s.ds.Len() }
+
+func (s dataSource) Batch(dst []float32, labels []int, start, n int) error {
+	if _, err := s.ds.Batch(dst, start, n, s.pre); err != nil {
+		return err
+	}
+	for j := range labels {
+		labels[j] = s.ds.Label(start + j)
+	}
+	return nil
+}
+
+// runErr marks the errors of snnrt's runs that the user's input causes (a
+// model or settings the simulator refuses, unreadable data) as bad input.
+func runErr(err error) error {
+	var setup *snnrt.SetupError
+	var src *snnrt.SourceError
+	if errors.As(err, &setup) || errors.As(err, &src) {
+		return badInput(err)
+	}
+	return err
 }
 
 // writeSNNPlots draws accuracy against T and the firing rate per IF layer
