@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/ann2snn/ann2snn/dataset"
@@ -39,37 +40,88 @@ type finetuneFlags struct {
 	freezeTheta bool
 	resume      bool
 	json        bool
+	val         int
+	valEvery    int
 	grad        gradFlags
-}
 
-// finetuneEpoch is one epoch's record; part of the --json contract.
-type finetuneEpoch struct {
-	Epoch        int     `json:"epoch"`
-	TrainLoss    float64 `json:"train_loss"`
-	TrainAcc     float64 `json:"train_accuracy"`
-	TestAcc      float64 `json:"test_accuracy"`
-	TestImages   int     `json:"test_images"`
-	ImagesPerS   float64 `json:"images_per_s"`
-	TrainSeconds float64 `json:"train_s"`
+	// src is the model argument.
+	src string
 }
 
 type finetuneResult struct {
-	Model      string          `json:"model"`
-	Output     string          `json:"output"`
-	DataInfo   *dataInfo       `json:"data_info,omitempty"` // the training data and the preprocessing applied
-	T          int             `json:"t"`
-	Images     int             `json:"train_images"`
-	InitialAcc *float64        `json:"initial_test_accuracy,omitempty"`
-	Epochs     []finetuneEpoch `json:"epochs"`
+	Model      string                 `json:"model"`
+	Output     string                 `json:"output"`
+	DataInfo   *dataInfo              `json:"data_info,omitempty"` // the training data and the preprocessing applied
+	T          int                    `json:"t"`
+	Images     int                    `json:"train_images"`
+	InitialAcc *float64               `json:"initial_test_accuracy,omitempty"`
+	Epochs     []finetune.EpochRecord `json:"epochs"`
 	// GradReports are the --grad-every measurements, in training order.
 	GradReports []*finetune.GradReport `json:"grad_reports,omitempty"`
+	// ValImages, Val and Kept (--val): the held-out images, the
+	// validation curve and the point whose model was written.
+	ValImages int                 `json:"val_images,omitempty"`
+	Val       []finetune.ValPoint `json:"val,omitempty"`
+	Kept      *finetune.ValPoint  `json:"kept,omitempty"`
 }
 
 func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var f finetuneFlags
+	job, err := f.parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	logf := func(format string, a ...any) {
+		if !f.json {
+			fmt.Fprintf(stdout, format, a...)
+		}
+	}
+	logf("%s\n", f.applied)
+	if f.grad.report {
+		tr, err := job.Trainer()
+		if err != nil {
+			return badInput(err)
+		}
+		return f.grad.compare(ctx, tr, job.Seed, stdout, f.json)
+	}
+	stopProfile, err := startCPUProfile(f.cpuprof)
+	if err != nil {
+		return err
+	}
+	defer finishCPUProfile(stopProfile, &err)
+	p := &finetunePrinter{w: stdout, stderr: stderr, quiet: f.json, job: job}
+	rep, err := finetune.Run(ctx, job, p.events())
+	p.endBar()
+	var ie *finetune.InterruptedError
+	switch {
+	case errors.As(err, &ie):
+		return fmt.Errorf("interrupted at epoch %d step %d: checkpoint written to %s (continue with --resume): %w", ie.Epoch+1, ie.Step, ie.Path, ie.Err)
+	case rep == nil:
+		return badInput(err)
+	case err != nil:
+		return err
+	}
+	if f.grad.plot != "" && len(rep.GradReports) > 0 {
+		if err := plotGradSeries(f.grad.plot, rep.GradReports, rep.StepsPerEpoch); err != nil {
+			return err
+		}
+		logf("gradient plot written to %s\n", f.grad.plot)
+	}
+	p.kept(rep)
+	if f.json {
+		return json.NewEncoder(stdout).Encode(finetuneResult{Model: f.src, Output: job.Out, DataInfo: &f.applied, T: job.T,
+			Images: rep.TrainImages, InitialAcc: rep.InitialTestAcc, Epochs: rep.Epochs, GradReports: rep.GradReports,
+			ValImages: rep.ValImages, Val: rep.Val, Kept: rep.Kept})
+	}
+	return nil
+}
+
+// parse registers and parses the flags, loads the model and the data and
+// returns the Job they describe.
+func (f *finetuneFlags) parse(args []string, stderr io.Writer) (*finetune.Job, error) {
 	fs := newFlagSet("finetune", "model.snn", stderr)
 	f.register(fs, "train")
-	fs.StringVar(&f.out, "o", "", "output .snn (also the checkpoint; optimizer state goes to OUT"+finetune.StateSuffix+") (default: model-tuned.snn)")
+	fs.StringVar(&f.out, "o", "", "output .snn (also the checkpoint; optimizer state goes to OUT"+finetune.StateSuffix+", with --val the best model so far to OUT"+finetune.BestSuffix+") (default: model-tuned.snn)")
 	fs.IntVar(&f.timesteps, "timesteps", 4, "time steps T the SNN is trained and evaluated at")
 	fs.IntVar(&f.epochs, "epochs", 5, "epochs (also the length of the cosine learning-rate schedule)")
 	fs.IntVar(&f.subset, "subset", 0, "train on a fixed random sample of K training images (0 = all)")
@@ -82,48 +134,50 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	fs.Float64Var(&f.rateReg, "rate-reg", 0, "weight of the mean-firing-rate regulariser")
 	fs.Float64Var(&f.memReg, "mem-reg", 0, "weight of the residual-membrane regulariser mean (v_T/θ − 1/2)² (needs reset by subtraction)")
 	fs.StringVar(&f.augment, "augment", "auto", "random crop (4-pixel padding) + horizontal flip: auto (on for cifar10) | on | off")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the subset, the shuffling and the augmentation")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the subset, the validation sample, the shuffling and the augmentation")
 	fs.IntVar(&f.evalLimit, "eval-limit", 0, "evaluate on the first N test images after each epoch (0 = all)")
 	fs.BoolVar(&f.evalBefore, "eval-before", false, "also evaluate before training")
 	fs.StringVar(&f.cpuprof, "cpuprofile", "", "write a CPU profile of the training to this file")
 	fs.BoolVar(&f.freezeTheta, "freeze-theta", false, "keep the thresholds fixed")
 	fs.BoolVar(&f.resume, "resume", false, "continue from the checkpoint at -o (same data and settings)")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of text")
+	fs.IntVar(&f.val, "val", 0, "hold out N training images (a seeded sample, never trained on), validate the SNN on them before training and after every epoch, and write the best model by validation accuracy (earlier on ties: never worse than the input on them) (0 = off: write the last)")
+	fs.IntVar(&f.valEvery, "val-every", 0, "with --val: also validate every K training steps (0 = after epochs only)")
 	f.grad.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(pos) != 1 {
-		return &usageError{"want exactly one model.snn argument"}
+		return nil, &usageError{"want exactly one model.snn argument"}
 	}
-	src := pos[0]
+	f.src = pos[0]
 	cfg, err := f.config()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := outputPath(src, f.out, "-tuned.snn")
+	out, err := outputPath(f.src, f.out, "-tuned.snn")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m, err := snnrt.Load(src)
+	m, err := snnrt.Load(f.src)
 	if err != nil {
-		return badInput(err)
+		return nil, badInput(err)
 	}
-	train, pre, err := f.openFor(src, snnInput(m), m.Metadata)
+	train, pre, err := f.openFor(f.src, snnInput(m), m.Metadata)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	test, err := f.openSplit(dataset.Test, m.Metadata)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkShapes(test, snnInput(m)); err != nil {
-		return badInput(fmt.Errorf("%s with %s: %w", src, f.data, err))
+		return nil, badInput(fmt.Errorf("%s with %s: %w", f.src, f.data, err))
 	}
 	for _, ds := range []*dataset.Dataset{train, test} {
-		if err := checkLabels(ds, m.Layers[m.Output].Shape.Len(), src); err != nil {
-			return err
+		if err := checkLabels(ds, m.Layers[m.Output].Shape.Len(), f.src); err != nil {
+			return nil, err
 		}
 	}
 	switch f.augment {
@@ -133,129 +187,117 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		cfg.Augment = strings.HasPrefix(f.data, "cifar10")
 	case "off":
 	default:
-		return &usageError{"--augment: want auto, on or off"}
+		return nil, &usageError{"--augment: want auto, on or off"}
 	}
-	var tr *finetune.Trainer
-	if f.resume {
-		tr, err = finetune.Resume(out, train, pre, cfg)
-	} else {
-		tr, err = finetune.New(m, train, pre, cfg)
+	if f.val >= train.Len() {
+		return nil, &usageError{fmt.Sprintf("--val %d: want fewer than the %d training images", f.val, train.Len())}
 	}
-	if err != nil {
-		return badInput(err)
+	return &finetune.Job{Config: cfg, Model: m, Train: train, Pre: pre, Test: test, TestLimit: f.evalLimit,
+		EvalBefore: f.evalBefore, EvalBatch: f.batch, Out: out, Resume: f.resume,
+		GradEvery: f.grad.every, Grad: f.grad.reportConfig(cfg.Seed)}, nil
+}
+
+// finetunePrinter prints a Run's events: text lines on w (unless quiet)
+// and a progress bar per epoch on stderr.
+type finetunePrinter struct {
+	w, stderr io.Writer
+	quiet     bool
+	job       *finetune.Job
+	bar       *progress.Bar
+}
+
+func (p *finetunePrinter) logf(format string, a ...any) {
+	if !p.quiet {
+		fmt.Fprintf(p.w, format, a...)
 	}
-	res := finetuneResult{Model: src, Output: out, DataInfo: &f.applied, T: cfg.T, Images: tr.TrainImages()}
-	logf := func(format string, a ...any) {
-		if !f.json {
-			fmt.Fprintf(stdout, format, a...)
-		}
-	}
-	logf("%s\n", f.applied)
-	if f.grad.report {
-		return f.grad.compare(ctx, tr, cfg.Seed, stdout, f.json)
-	}
-	var gradErr error
-	gradAt := func() {
-		if f.grad.every == 0 || gradErr != nil {
-			return
-		}
-		rep, err := f.grad.gradReport(ctx, tr, cfg.Seed, stdout, f.json)
-		if err != nil {
-			gradErr = err
-			return
-		}
-		res.GradReports = append(res.GradReports, rep)
-	}
-	evalLimit := f.evalLimit
-	if evalLimit <= 0 || evalLimit > test.Len() {
-		evalLimit = test.Len()
-	}
-	if f.evalBefore {
-		acc, err := finetune.Evaluate(ctx, tr.Model(), test, pre, cfg.T, f.batch, evalLimit)
-		if err != nil {
-			return err
-		}
-		res.InitialAcc = &acc
-		logf("before: test accuracy %.2f%% (T=%d, %d images)\n", 100*acc, cfg.T, evalLimit)
-	}
-	if e, s := tr.Position(); e == 0 && s == 0 {
-		gradAt()
-	}
-	if e, s := tr.Position(); f.resume {
-		logf("resuming %s at epoch %d step %d\n", out, e+1, s)
-	}
-	stopProfile, err := startCPUProfile(f.cpuprof)
-	if err != nil {
-		return err
-	}
-	defer finishCPUProfile(stopProfile, &err)
-	for !tr.Done() {
-		epoch, _ := tr.Position()
-		bar := progress.New(stderr, fmt.Sprintf("epoch %d/%d", epoch+1, cfg.Epochs), tr.StepsPerEpoch()*min(cfg.Batch, tr.TrainImages()))
-		var loss float64
-		correct, seen := 0, 0
-		bar.Extra = func() string {
-			return fmt.Sprintf("loss %.4f acc %.2f%%", loss, 100*float64(correct)/float64(max(seen, 1)))
-		}
-		start := time.Now()
-		es, err := tr.RunEpoch(ctx, func(s finetune.StepStats) {
+}
+
+func (p *finetunePrinter) events() finetune.Events {
+	job := p.job
+	var loss float64
+	var correct, seen, total int
+	return finetune.Events{
+		Before: func(acc float64, images int) {
+			p.logf("before: test accuracy %.2f%% (T=%d, %d images)\n", 100*acc, job.T, images)
+		},
+		Resumed: func(e, s int) { p.logf("resuming %s at epoch %d step %d\n", job.Out, e+1, s) },
+		EpochStart: func(epoch, images int) {
+			p.endBar()
+			loss, correct, seen, total = 0, 0, 0, images
+			p.bar = progress.New(p.stderr, fmt.Sprintf("epoch %d/%d", epoch+1, job.Epochs), images)
+			p.bar.Extra = func() string {
+				return fmt.Sprintf("loss %.4f acc %.2f%%", loss, 100*float64(correct)/float64(max(seen, 1)))
+			}
+		},
+		Step: func(s finetune.StepStats) {
 			seen += s.Images
 			correct += s.Correct
 			loss += (s.Loss - loss) * float64(s.Images) / float64(seen)
-			bar.Add(s.Images)
-			// Every --grad-every steps; the last step's report comes after the loop.
-			if g := s.Epoch*tr.StepsPerEpoch() + s.Step + 1; f.grad.every > 0 && g%f.grad.every == 0 && g < tr.StepsPerEpoch()*cfg.Epochs {
-				gradAt()
+			p.bar.Add(s.Images)
+			if (s.Step+1)*s.Images == total { // the epoch's last step
+				p.endBar()
 			}
-		})
-		bar.Done()
-		if gradErr != nil {
-			return gradErr
-		}
-		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				release := holdInterrupt(ctx)
-				serr := tr.SaveCheckpoint(out)
-				release()
-				if serr != nil {
-					return fmt.Errorf("%w; writing the checkpoint failed: %v", err, serr)
-				}
-				e, s := tr.Position()
-				return fmt.Errorf("interrupted at epoch %d step %d: checkpoint written to %s (continue with --resume): %w", e+1, s, out, err)
+		},
+		Val: func(v finetune.ValPoint) {
+			best := ""
+			if v.Best {
+				best = " (best so far)"
 			}
-			return err
-		}
-		dt := time.Since(start).Seconds()
-		rec := finetuneEpoch{Epoch: es.Epoch + 1, TrainLoss: es.Loss, TrainAcc: es.Accuracy(),
-			ImagesPerS: float64(es.Images) / dt, TrainSeconds: dt, TestImages: evalLimit}
-		release := holdInterrupt(ctx)
-		err = tr.SaveCheckpoint(out)
-		release()
-		if err != nil {
-			return err
-		}
-		if rec.TestAcc, err = finetune.Evaluate(ctx, tr.Model(), test, pre, cfg.T, f.batch, evalLimit); err != nil {
-			return err
-		}
-		res.Epochs = append(res.Epochs, rec)
-		logf("epoch %d/%d: train loss %.4f acc %.2f%% | test acc %.2f%% (T=%d, %d images) | %.1f images/s, %s | saved %s\n",
-			rec.Epoch, cfg.Epochs, rec.TrainLoss, 100*rec.TrainAcc, 100*rec.TestAcc, cfg.T, evalLimit,
-			rec.ImagesPerS, time.Duration(dt*float64(time.Second)).Round(time.Second), out)
+			p.logf("validation at %s: accuracy %.2f%% (T=%d, %d held-out training images)%s\n", valWhere(v), 100*v.Accuracy, job.T, v.Images, best)
+		},
+		Grad: func(rep *finetune.GradReport) {
+			if !p.quiet {
+				printGradReport(p.w, rep)
+			}
+		},
+		Epoch: func(rec finetune.EpochRecord) {
+			p.endBar()
+			p.logf("epoch %d/%d: train loss %.4f acc %.2f%% | test acc %.2f%% (T=%d, %d images) | %.1f images/s, %s | saved %s\n",
+				rec.Epoch, job.Epochs, rec.TrainLoss, 100*rec.TrainAcc, 100*rec.TestAcc, job.T, rec.TestImages,
+				rec.ImagesPerS, time.Duration(rec.TrainSeconds*float64(time.Second)).Round(time.Second), job.Out)
+		},
 	}
-	gradAt()
-	if gradErr != nil {
-		return gradErr
+}
+
+// endBar finishes the epoch's progress bar, if one is drawn.
+func (p *finetunePrinter) endBar() {
+	if p.bar != nil {
+		p.bar.Done()
+		p.bar = nil
 	}
-	if f.grad.plot != "" && len(res.GradReports) > 0 {
-		if err := plotGradSeries(f.grad.plot, res.GradReports, tr.StepsPerEpoch()); err != nil {
-			return err
+}
+
+// kept prints which model --val kept.
+func (p *finetunePrinter) kept(rep *finetune.Report) {
+	if rep.Kept == nil {
+		return
+	}
+	k := rep.Kept
+	p.logf("kept the model at %s: validation accuracy %.2f%% (%d images); wrote %s\n", valWhere(*k), 100*k.Accuracy, k.Images, p.job.Out)
+	if p.quiet {
+		return
+	}
+	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "steps\tat\tval acc %\tkept\t")
+	for _, v := range rep.Val {
+		mark := ""
+		if v.Steps == k.Steps {
+			mark = "*"
 		}
-		logf("gradient plot written to %s\n", f.grad.plot)
+		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%s\t\n", v.Steps, valWhere(v), 100*v.Accuracy, mark)
 	}
-	if f.json {
-		return json.NewEncoder(stdout).Encode(res)
+	tw.Flush()
+}
+
+// valWhere names a validation point's position.
+func valWhere(v finetune.ValPoint) string {
+	switch {
+	case v.Steps == 0:
+		return "the start"
+	case v.Step == 0:
+		return fmt.Sprintf("the end of epoch %d", v.Epoch)
 	}
-	return nil
+	return fmt.Sprintf("epoch %d step %d", v.Epoch+1, v.Step)
 }
 
 // config turns the flags into a finetune.Config.
@@ -263,7 +305,7 @@ func (f *finetuneFlags) config() (finetune.Config, error) {
 	cfg := finetune.Config{T: f.timesteps, Batch: f.batch, Epochs: f.epochs, Subset: f.subset, LR: f.lr,
 		Momentum: f.momentum, WeightDecay: f.wd, RateReg: float32(f.rateReg), MemReg: float32(f.memReg), Seed: f.seed,
 		FreezeThresholds: f.freezeTheta, Data: f.data + ":" + f.split,
-		WidthAnneal: float32(f.grad.anneal), AutoWidth: f.grad.autoWidth}
+		WidthAnneal: float32(f.grad.anneal), AutoWidth: f.grad.autoWidth, Val: f.val, ValEvery: f.valEvery}
 	var err error
 	if err := f.grad.check(); err != nil {
 		return cfg, err
@@ -283,8 +325,10 @@ func (f *finetuneFlags) config() (finetune.Config, error) {
 	switch {
 	case f.epochs < 1:
 		return cfg, &usageError{"--epochs must be at least 1"}
-	case f.subset < 0 || f.evalLimit < 0:
-		return cfg, &usageError{"--subset and --eval-limit must not be negative"}
+	case f.subset < 0 || f.evalLimit < 0 || f.val < 0 || f.valEvery < 0:
+		return cfg, &usageError{"--subset, --eval-limit, --val and --val-every must not be negative"}
+	case f.valEvery > 0 && f.val == 0:
+		return cfg, &usageError{"--val-every needs --val"}
 	case f.lr < 0 || f.wd < 0 || f.rateReg < 0 || f.momentum < 0 || f.momentum >= 1:
 		return cfg, &usageError{"--lr, --wd and --rate-reg must be ≥ 0, --momentum in [0,1)"}
 	}
