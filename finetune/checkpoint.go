@@ -92,12 +92,14 @@ type runSettings struct {
 	// Val and ValEvery fix the training images and the kept model.
 	Val      int `json:"val,omitempty"`
 	ValEvery int `json:"val_every,omitempty"`
+	// Warmup changes the learning rate of the first steps.
+	Warmup int `json:"warmup,omitempty"`
 }
 
 func (tr *Trainer) settings() runSettings {
 	return runSettings{T: tr.cfg.T, Batch: tr.net.opt.n, Epochs: tr.cfg.epochs(), Seed: tr.cfg.Seed,
 		Subset: tr.cfg.Subset, Images: tr.train.Len(), LR: tr.cfg.lr(), Data: tr.cfg.Data,
-		WidthAnneal: tr.cfg.WidthAnneal, AutoWidth: tr.cfg.AutoWidth, Val: tr.cfg.Val, ValEvery: tr.cfg.ValEvery}
+		WidthAnneal: tr.cfg.WidthAnneal, AutoWidth: tr.cfg.AutoWidth, Val: tr.cfg.Val, ValEvery: tr.cfg.ValEvery, Warmup: tr.cfg.Warmup}
 }
 
 // SaveCheckpoint writes the model to path, the best parameters so far to

@@ -47,7 +47,8 @@
 // cosine with a reference gradient of the same loss: central finite
 // differences of the spiking loss along random Gaussian directions, on a
 // forward-only copy of the network (gradreport.go explains the choice). Optimisers: Adam(W) and SGD with momentum,
-// cosine learning rate over Config.Epochs, weight decay on weights only.
+// cosine learning rate over Config.Epochs (after an optional linear
+// warm-up, Config.Warmup), weight decay on weights only.
 // Trainer.RunEpoch runs one epoch: a seeded shuffle (dataset.Sample, PCG),
 // optional CIFAR augmentation (random crop with 4-pixel zero padding and
 // horizontal flip), one step per batch. Evaluate measures accuracy with

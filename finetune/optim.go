@@ -129,3 +129,14 @@ func cosineLR(lr float64, s, total int) float64 {
 	}
 	return lr * (1 + math.Cos(math.Pi*float64(min(s, total))/float64(total))) / 2
 }
+
+// scheduleLR returns the learning rate at step s of total with a linear
+// warm-up over the first warmup steps: cosineLR(lr, s, total) ·
+// min(1, (s+1)/warmup); warmup ≤ 0 means none.
+func scheduleLR(lr float64, s, total, warmup int) float64 {
+	r := cosineLR(lr, s, total)
+	if warmup > 0 && s+1 < warmup {
+		r *= float64(s+1) / float64(warmup)
+	}
+	return r
+}

@@ -9,8 +9,9 @@ import (
 )
 
 // TestResumeRefusesOtherRun writes a checkpoint and resumes it with the
-// same settings (accepted) and with another learning rate or other data
-// (refused: that would silently continue a different run).
+// same settings (accepted) and with another learning rate, other data,
+// another warm-up or a validation split (refused: that would silently
+// continue a different run).
 func TestResumeRefusesOtherRun(t *testing.T) {
 	m := smallNet(t, 32, true, snnrt.IF{})
 	ds := toyData(t, 32, 2)
@@ -31,6 +32,8 @@ func TestResumeRefusesOtherRun(t *testing.T) {
 		{"same settings", func(*Config) {}, ""},
 		{"other learning rate", func(c *Config) { c.LR = 2e-2 }, "LR:0.02"},
 		{"other data", func(c *Config) { c.Data = "mnist:train" }, "Data:mnist:train"},
+		{"other warm-up", func(c *Config) { c.Warmup = 5 }, "Warmup:5"},
+		{"validation images held out", func(c *Config) { c.Val = 4 }, "Val:4"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,6 +49,10 @@ type Config struct {
 	// LR is the initial learning rate, annealed to 0 by a cosine schedule
 	// over Epochs; 0 means 1e-4 for Adam and 1e-3 for SGD.
 	LR float64
+	// Warmup > 0 multiplies the learning rate of step s (0-based, counted
+	// over the run) by min(1, (s+1)/Warmup): a linear warm-up over the
+	// first Warmup steps on top of the cosine schedule. 0: none.
+	Warmup int
 	// Momentum is SGD's momentum; 0 means 0.9.
 	Momentum float64
 	// WeightDecay is the weight decay of Conv and Linear weights (not of
@@ -120,8 +124,8 @@ func (c *Config) validate() error {
 	switch {
 	case c.T < 1 || c.T > snnrt.MaxT:
 		return fmt.Errorf("finetune: T = %d, want 1..%d", c.T, snnrt.MaxT)
-	case c.Batch < 0 || c.Epochs < 0 || c.Subset < 0 || c.Val < 0 || c.ValEvery < 0:
-		return fmt.Errorf("finetune: negative batch, epochs, subset, validation images or validation interval")
+	case c.Batch < 0 || c.Epochs < 0 || c.Subset < 0 || c.Val < 0 || c.ValEvery < 0 || c.Warmup < 0:
+		return fmt.Errorf("finetune: negative batch, epochs, subset, validation images, validation interval or warm-up")
 	case c.ValEvery > 0 && c.Val == 0:
 		return fmt.Errorf("finetune: a validation interval (ValEvery %d) needs validation images (Val)", c.ValEvery)
 	case c.LR < 0 || c.WeightDecay < 0 || c.Momentum < 0 || c.Momentum >= 1 || c.RateReg < 0 || c.MemReg < 0:
@@ -268,6 +272,9 @@ func (tr *Trainer) Model() *snnrt.Model {
 	if c.Val > 0 {
 		m.Metadata["finetune.val"] = fmt.Sprint(c.Val)
 	}
+	if c.Warmup > 0 {
+		m.Metadata["finetune.warmup"] = fmt.Sprint(c.Warmup)
+	}
 	if tr.widths != nil {
 		m.Metadata[metaWidths] = formatWidths(tr.widths)
 	}
@@ -335,7 +342,7 @@ func (tr *Trainer) RunSteps(ctx context.Context, steps int, onStep func(StepStat
 			return es, err
 		}
 		st := StepStats{Epoch: tr.epoch, Step: tr.step, Loss: float64(loss), Images: n,
-			Correct: correct(out, labels, tr.cfg.T), LR: cosineLR(tr.cfg.lr(), tr.epoch*tr.StepsPerEpoch()+tr.step, total)}
+			Correct: correct(out, labels, tr.cfg.T), LR: scheduleLR(tr.cfg.lr(), tr.epoch*tr.StepsPerEpoch()+tr.step, total, tr.cfg.Warmup)}
 		for i, p := range tr.net.params {
 			grads[i] = tr.net.grad(p)
 		}

@@ -3,6 +3,7 @@ package finetune
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -318,6 +319,19 @@ func TestCosineLR(t *testing.T) {
 	}{{0, 10, 1}, {5, 10, 0.5}, {10, 10, 0}, {3, 0, 1}} {
 		if got := cosineLR(1, tc.s, tc.total); got < tc.want-1e-12 || got > tc.want+1e-12 {
 			t.Errorf("cosineLR(1, %d, %d) = %v, want %v", tc.s, tc.total, got, tc.want)
+		}
+	}
+	// Warm-up over 4 steps of 8: the cosine factor (1 + cos(πs/8))/2 times
+	// (s+1)/4 until s = 3, then the cosine alone.
+	for _, tc := range []struct {
+		s, warmup int
+		want      float64
+	}{
+		{0, 4, 0.25}, {1, 4, 0.5 * (1 + math.Cos(math.Pi/8)) / 2}, {3, 4, (1 + math.Cos(3*math.Pi/8)) / 2},
+		{4, 4, 0.5}, {0, 0, 1}, {0, 1, 1},
+	} {
+		if got := scheduleLR(1, tc.s, 8, tc.warmup); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("scheduleLR(1, %d, 8, %d) = %v, want %v", tc.s, tc.warmup, got, tc.want)
 		}
 	}
 }

@@ -42,6 +42,7 @@ type finetuneFlags struct {
 	json        bool
 	val         int
 	valEvery    int
+	warmup      int
 	grad        gradFlags
 
 	// src is the model argument.
@@ -143,6 +144,7 @@ func (f *finetuneFlags) parse(args []string, stderr io.Writer) (*finetune.Job, e
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout instead of text")
 	fs.IntVar(&f.val, "val", 0, "hold out N training images (a seeded sample, never trained on), validate the SNN on them before training and after every epoch, and write the best model by validation accuracy (earlier on ties: never worse than the input on them) (0 = off: write the last)")
 	fs.IntVar(&f.valEvery, "val-every", 0, "with --val: also validate every K training steps (0 = after epochs only)")
+	fs.IntVar(&f.warmup, "warmup", 0, "raise the learning rate linearly over the first `STEPS` training steps: (s+1)/STEPS times the cosine schedule at step s (0 = none)")
 	f.grad.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -305,7 +307,7 @@ func (f *finetuneFlags) config() (finetune.Config, error) {
 	cfg := finetune.Config{T: f.timesteps, Batch: f.batch, Epochs: f.epochs, Subset: f.subset, LR: f.lr,
 		Momentum: f.momentum, WeightDecay: f.wd, RateReg: float32(f.rateReg), MemReg: float32(f.memReg), Seed: f.seed,
 		FreezeThresholds: f.freezeTheta, Data: f.data + ":" + f.split,
-		WidthAnneal: float32(f.grad.anneal), AutoWidth: f.grad.autoWidth, Val: f.val, ValEvery: f.valEvery}
+		WidthAnneal: float32(f.grad.anneal), AutoWidth: f.grad.autoWidth, Val: f.val, ValEvery: f.valEvery, Warmup: f.warmup}
 	var err error
 	if err := f.grad.check(); err != nil {
 		return cfg, err
@@ -325,8 +327,8 @@ func (f *finetuneFlags) config() (finetune.Config, error) {
 	switch {
 	case f.epochs < 1:
 		return cfg, &usageError{"--epochs must be at least 1"}
-	case f.subset < 0 || f.evalLimit < 0 || f.val < 0 || f.valEvery < 0:
-		return cfg, &usageError{"--subset, --eval-limit, --val and --val-every must not be negative"}
+	case f.subset < 0 || f.evalLimit < 0 || f.val < 0 || f.valEvery < 0 || f.warmup < 0:
+		return cfg, &usageError{"--subset, --eval-limit, --val, --val-every and --warmup must not be negative"}
 	case f.valEvery > 0 && f.val == 0:
 		return cfg, &usageError{"--val-every needs --val"}
 	case f.lr < 0 || f.wd < 0 || f.rateReg < 0 || f.momentum < 0 || f.momentum >= 1:

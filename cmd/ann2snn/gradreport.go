@@ -66,18 +66,6 @@ func (g *gradFlags) reportConfig(seed uint64) finetune.ReportConfig {
 	return finetune.ReportConfig{Directions: g.directions, Epsilon: float32(g.eps), Images: g.images, Seed: seed, Weights: g.weights}
 }
 
-// gradReport runs one report and prints it as a table unless quiet.
-func (g *gradFlags) gradReport(ctx context.Context, tr *finetune.Trainer, seed uint64, w io.Writer, quiet bool) (*finetune.GradReport, error) {
-	rep, err := tr.GradReport(ctx, g.reportConfig(seed))
-	if err != nil {
-		return nil, err
-	}
-	if !quiet {
-		printGradReport(w, rep)
-	}
-	return rep, nil
-}
-
 // compare runs --grad-report: one report per --grad-surrogates entry
 // (or the configured surrogate), printed as tables or, with asJSON, as
 // {"reports": [...]}.
