@@ -90,6 +90,7 @@ func runFinetune(ctx context.Context, args []string, stdout, stderr io.Writer) (
 		return err
 	}
 	defer finishCPUProfile(stopProfile, &err)
+	job.Hold = func() func() { return holdInterrupt(ctx) } // a checkpoint outlives the interrupt grace
 	p := &finetunePrinter{w: stdout, stderr: stderr, quiet: f.json, job: job}
 	rep, err := finetune.Run(ctx, job, p.events())
 	p.endBar()
