@@ -126,6 +126,23 @@
 // many chunks as makes the work even among the workers) that Workers
 // goroutines (default GOMAXPROCS) take in turn.
 //
+// # Evaluation, exit calibration and benchmarks
+//
+// Evaluate, CalibrateExit, Bench and BenchExit are the orchestration
+// behind "ann2snn eval", "calibrate-exit" and "bench": they run a
+// Simulator over images read batch by batch from a Batches source (a
+// two-method interface, so snnrt does not depend on the data sets), with
+// Config-like structs whose zero values are runnable, and return reports
+// of exact counts (EvalReport: correct predictions, SOPs, MACs per read-out
+// T, spikes per layer) or timings (BenchReport) that the caller formats.
+// ExitTrace keeps a fixed run's output after every step, so that exit
+// policies are evaluated offline: ExitTrace.Sweep evaluates every
+// threshold of a policy family exactly in one pass, and CalibrateExit
+// picks the policy with the smallest mean T that keeps the reference
+// run's answers (or accuracy) within a tolerance. Errors the caller's
+// input causes are *SetupError (model or settings refused) and
+// *SourceError (the source failed).
+//
 // # Files
 //
 // Model.WriteTo, Model.Save (atomic), ReadModel and Load read and write the

@@ -24,13 +24,9 @@ type Batches interface {
 // config's Batch is 0.
 const DefaultBatch = 64
 
-// DefaultEvalTimesteps are the read-out time steps of Evaluate when
-// EvalConfig.Timesteps is nil.
-var defaultEvalTimesteps = []int{1, 2, 4, 8, 16, 32}
-
 // DefaultEvalTimesteps returns the read-out time steps Evaluate uses when
 // EvalConfig.Timesteps is nil: 1, 2, 4, 8, 16, 32 (a new slice).
-func DefaultEvalTimesteps() []int { return append([]int(nil), defaultEvalTimesteps...) }
+func DefaultEvalTimesteps() []int { return []int{1, 2, 4, 8, 16, 32} }
 
 // EvalConfig controls Evaluate. The zero value evaluates at
 // DefaultEvalTimesteps, DefaultBatch images at a time, within

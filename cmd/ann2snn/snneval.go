@@ -240,23 +240,29 @@ func evalSNN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.W
 	}
 	res := snnResult(&run, sums)
 	if f.report {
-		if ref == "" {
+		if refGraph == nil {
 			return badInput(fmt.Errorf("--report needs the source ONNX model: pass --ann"))
 		}
 		if res.Report, err = conversionReport(m, refGraph, ds, pre, f.reportN, ts); err != nil {
 			return err
 		}
 	}
+	return writeSNNEval(stdout, f, &res, first, run.Images)
+}
+
+// writeSNNEval writes the plots of res (--plot) and prints it: JSON, or
+// the table after the shard line (images first.. of total).
+func writeSNNEval(stdout io.Writer, f *evalFlags, res *snnEval, first, total int) error {
 	if f.plotDir != "" {
-		if err := writeSNNPlots(f.plotDir, &res); err != nil {
+		if err := writeSNNPlots(f.plotDir, res); err != nil {
 			return err
 		}
 	}
 	if f.json {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	printShard(stdout, f.shard, first, ds.Len(), run.Images)
-	printSNNEval(stdout, &res)
+	printShard(stdout, f.shard, first, res.Images, total)
+	printSNNEval(stdout, res)
 	return nil
 }
 
