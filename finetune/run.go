@@ -132,10 +132,12 @@ type InterruptedError struct {
 	Err         error
 }
 
+// Error names the position and the checkpoint.
 func (e *InterruptedError) Error() string {
 	return fmt.Sprintf("finetune: interrupted at epoch %d step %d: checkpoint written to %s: %v", e.Epoch+1, e.Step, e.Path, e.Err)
 }
 
+// Unwrap returns the context's error.
 func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // Run executes job: it trains for Config.Epochs epochs (the rest of them
@@ -146,9 +148,10 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 // validation accuracy (the earlier on ties); the sidecars Out+StateSuffix
 // and Out+BestSuffix are then removed, since a finished run has nothing
 // to resume. If ctx is cancelled Run writes a checkpoint and returns an
-// *InterruptedError (or ctx's error if the cancellation came before the
-// Trainer was ready). The Report is returned with the error too, holding
-// what was done.
+// *InterruptedError. If the Job cannot start (settings, data, model or
+// checkpoint refused by New or Resume) Run returns a nil Report and the
+// error; once training has started the Report comes with any error,
+// holding what was done.
 func Run(ctx context.Context, job *Job, ev Events) (*Report, error) {
 	if job.Out == "" {
 		return nil, errors.New("finetune: Run: no output path")
