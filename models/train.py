@@ -21,7 +21,9 @@ Architectures (no BatchNorm in LeNet; BatchNorm in vgg_small is folded into
 the preceding Conv before export):
   lenet      Conv5x5(16)-act-Pool2-Conv5x5(32)-act-Pool2-FC(128)-act-FC(10)
   vgg_small  8 x [Conv3x3-BN-act] (32-32-64-64-128-128-256-256), Pool2 after
-             each pair, FC(10)
+             each pair, FC(10); --widths sets the conv widths (an even number
+             of them), e.g. 16,16,32,32,64,64 for 28x28 Fashion-MNIST
+             (28 -> 14 -> 7 -> 3, the last pooling drops row and column 7)
   resnet20   ResNet-20 (3x3 stem, 3 stages x 3 basic blocks of 16/32/64,
              1x1 projection shortcuts, global average pooling, FC(10));
              BatchNorm folded by the exporter (eval mode)
@@ -182,15 +184,24 @@ def lenet(c, hw, act, pool, L):
     )
 
 
-def vgg_small(c, hw, act, pool, L):
+VGG_SMALL_WIDTHS = (32, 32, 64, 64, 128, 128, 256, 256)
+
+
+def vgg_small(c, hw, act, pool, L, widths=VGG_SMALL_WIDTHS):
+    if not widths or len(widths) % 2 != 0:
+        raise ValueError(f"vgg_small needs an even, non-zero number of widths, got {widths}")
     layers, cin = [], c
-    for i, w in enumerate((32, 32, 64, 64, 128, 128, 256, 256)):
+    for i, w in enumerate(widths):
         layers += [nn.Conv2d(cin, w, 3, padding=1), nn.BatchNorm2d(w), make_act(act, L)]
         if i % 2 == 1:
             layers.append(make_pool(pool))
         cin = w
-    s = hw // 16
-    layers += [nn.Flatten(), nn.Linear(256 * s * s, 10)]
+    s = hw
+    for _ in range(len(widths) // 2):
+        s //= 2
+    if s < 1:
+        raise ValueError(f"{len(widths) // 2} poolings leave nothing of a {hw}x{hw} image")
+    layers += [nn.Flatten(), nn.Linear(widths[-1] * s * s, 10)]
     return nn.Sequential(*layers)
 
 
@@ -298,6 +309,9 @@ def main(argv):
     p.add_argument("--act", choices=["relu", "qcfs"], default="relu")
     p.add_argument("--L", type=int, default=4, help="QCFS quantisation levels")
     p.add_argument("--pool", choices=["avg", "max"], default="avg")
+    p.add_argument("--widths", default="",
+                   help="vgg_small conv widths, comma-separated, an even number "
+                        "(default 32,32,64,64,128,128,256,256)")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -326,7 +340,18 @@ def main(argv):
     print(f"data {a.data}: train {tuple(xtr.shape)}, test {tuple(xte.shape)}", flush=True)
 
     build = {"lenet": lenet, "vgg_small": vgg_small, "resnet20": resnet20}[a.arch]
-    model = build(c, hw, a.act, a.pool, a.L)
+    if a.widths and a.arch != "vgg_small":
+        raise SystemExit("--widths applies to --arch vgg_small only")
+    if a.arch == "vgg_small" and a.widths:
+        try:
+            widths = tuple(int(w) for w in a.widths.split(","))
+        except ValueError:
+            raise SystemExit(f"--widths {a.widths!r}: want comma-separated integers")
+        if any(w <= 0 for w in widths) or len(widths) % 2 != 0:
+            raise SystemExit(f"--widths {a.widths!r}: want an even number of positive widths")
+        model = vgg_small(c, hw, a.act, a.pool, a.L, widths)
+    else:
+        model = build(c, hw, a.act, a.pool, a.L)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
     steps = a.epochs * ((len(xtr) + a.batch - 1) // a.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.15)
