@@ -8,7 +8,7 @@
 # Environment: BIN an ann2snn binary to use (default: built from this tree), LIMIT test images per model (default 500: the first LIMIT
 # of the test split), TS time steps (default 8,16,32), T the steps the
 # models are tuned for (default 16), TUNE_IMAGES calibration images the
-# NIR target simulates (default 128), MODELS (default all four below),
+# NIR target simulates (default 128), MODELS (default: the six below),
 # SIMS (default norse,sinabs,snntorch), NIRSRC the directory holding the
 # unpacked sources (default /tmp/nirsrc): one directory per repository,
 # named OWNER+NAME, made with
@@ -21,11 +21,13 @@
 # imports pylab). SpikingJelly's NIR importer needs torch >= 2.4
 # (torch.library.custom_op) and is not run.
 #
-# Models: models/lenet_mnist.onnx, models/lenet_fashion_mnist.onnx (the
-# Fashion-MNIST model: issue 13's vgg_fmnist is not in the repository),
-# ../shared/models/vgg_small_cifar10_relu.onnx and
-# ../shared/models/resnet20_cifar10_qcfs.onnx (the shared models exist only
-# in this project's own checkout). Files are exported with
+# Models (MODELS, names without .onnx): models/NAME.onnx of this tree,
+# else ../shared/models/NAME.onnx (the shared models exist only in this
+# project's own checkout); the data set follows from the name
+# (*fashion_mnist*, *mnist*, *cifar10*). Default: lenet_mnist,
+# lenet_fashion_mnist, vgg_fashion_mnist (issue 13's vgg_fmnist, trained
+# here), vgg_small_cifar10_relu, resnet20_cifar10_relu (plain ReLU,
+# models/) and resnet20_cifar10_qcfs (shared). Files are exported with
 # --nir-avgpool sum (sinabs maps no AvgPool2d; norse and snnTorch map
 # SumPool2d too), NIR 1.0.7.
 set -euo pipefail
@@ -35,7 +37,7 @@ mkdir -p "$out"
 LIMIT=${LIMIT:-500} TS=${TS:-8,16,32} T=${T:-16} TUNE_IMAGES=${TUNE_IMAGES:-128}
 SIMS=${SIMS:-norse,sinabs,snntorch} NIRSRC=${NIRSRC:-/tmp/nirsrc}
 shared=${SHARED_MODELS:-$repo/../shared/models}
-MODELS=${MODELS:-lenet_mnist lenet_fashion_mnist vgg_small_cifar10_relu resnet20_cifar10_qcfs}
+MODELS=${MODELS:-lenet_mnist lenet_fashion_mnist vgg_fashion_mnist vgg_small_cifar10_relu resnet20_cifar10_relu resnet20_cifar10_qcfs}
 bin=${BIN:-$out/ann2snn} # BIN: an ann2snn binary already built
 [ -n "${BIN:-}" ] || (cd "$repo" && go build -o "$bin" ./cmd/ann2snn)
 export PBR_VERSION=0.0.0 # sinabs's version comes from pbr, which needs a git checkout otherwise
@@ -45,10 +47,16 @@ cifar="--data cifar10:${CIFAR_DIR:-$repo/../shared/datasets/cifar10} --mean 0.49
 table=$out/table.txt
 : > "$table"
 for name in $MODELS; do
+	# The model: models/NAME.onnx of this tree, else the shared one; the data
+	# set from its name (Fashion-MNIST and MNIST carry their preprocessing
+	# in the ONNX metadata, the CIFAR-10 models are given it here).
+	src=$repo/models/$name.onnx
+	[ -f "$src" ] || src=$shared/$name.onnx
 	case $name in
-	lenet_mnist) src=$repo/models/$name.onnx data="" pydata="--data mnist" ;;
-	lenet_fashion_mnist) src=$repo/models/$name.onnx data="" pydata="--data fashion-mnist" ;;
-	*) src=$shared/$name.onnx data=$cifar pydata="--data cifar10 --mean 0.4914,0.4822,0.4465 --std 0.2470,0.2435,0.2616" ;;
+	*fashion_mnist*) data="" pydata="--data fashion-mnist" ;;
+	*mnist*) data="" pydata="--data mnist" ;;
+	*cifar10*) data=$cifar pydata="--data cifar10 --mean 0.4914,0.4822,0.4465 --std 0.2470,0.2435,0.2616" ;;
+	*) echo "accept.sh: $name: no data set known for this name" >&2; exit 2 ;;
 	esac
 	snn=$out/$name.nir$T.snn nirf=$out/$name.nir$T.nir
 	echo "== $name" >&2
