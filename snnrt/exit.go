@@ -46,7 +46,9 @@ func (s ExitSignal) String() string {
 //     last Stable steps (t−Stable+1 .. t; Stable ≤ 1 means no condition);
 //   - Signal (if not ExitNone) is at least Threshold
 //
-// hold, and in any case after step Config.T. Arg-max ties go to the first
+// hold, or when t ≥ MinT and Patience ≥ 2 and the arg-max has been the
+// same for the last Patience steps, whatever the signal; and in any case
+// after step Config.T. Arg-max ties go to the first
 // index, as in Result.Predictions. The zero value exits every image after
 // step 1.
 type ExitPolicy struct {
@@ -57,11 +59,18 @@ type ExitPolicy struct {
 	// Stable is the number of consecutive steps over which the arg-max
 	// must not have changed; 0 and 1 mean no condition.
 	Stable int
+	// Patience, when at least 2, also lets an image exit once its arg-max
+	// has been the same for Patience consecutive steps, however low its
+	// signal: the images whose margin or confidence never reaches the
+	// threshold (a network is less sure of its test images than of the
+	// training images a threshold is calibrated on) then stop once their
+	// answer has settled instead of running to Config.T. 0 means off.
+	Patience int
 }
 
 // Validate reports whether p is usable: a known signal, a finite
 // threshold (in (0, 1] for ExitConfidence, ≥ 0 for ExitMargin), and
-// MinT, Stable in 0..MaxT.
+// MinT, Stable in 0..MaxT, and Patience 0 or 2..MaxT.
 func (p ExitPolicy) Validate() error {
 	switch p.Signal {
 	case ExitNone:
@@ -78,6 +87,9 @@ func (p ExitPolicy) Validate() error {
 	}
 	if p.MinT < 0 || p.MinT > MaxT || p.Stable < 0 || p.Stable > MaxT {
 		return fmt.Errorf("exit policy: min T %d, stable %d: want 0..%d", p.MinT, p.Stable, MaxT)
+	}
+	if p.Patience != 0 && (p.Patience < 2 || p.Patience > MaxT) {
+		return fmt.Errorf("exit policy: patience %d: want 0 (off) or 2..%d", p.Patience, MaxT)
 	}
 	return nil
 }
@@ -96,10 +108,13 @@ func (p ExitPolicy) String() string {
 	if p.Stable > 1 {
 		fmt.Fprintf(&b, ",stable=%d", p.Stable)
 	}
+	if p.Patience > 0 {
+		fmt.Fprintf(&b, ",patience=%d", p.Patience)
+	}
 	return b.String()
 }
 
-// ParseExitPolicy parses "SIGNAL[:THRESHOLD][,min=N][,stable=K]" with
+// ParseExitPolicy parses "SIGNAL[:THRESHOLD][,min=N][,stable=K][,patience=P]" with
 // SIGNAL margin, confidence or none (the threshold is required for margin
 // and confidence, absent for none), as ExitPolicy.String writes it, and
 // validates the result.
@@ -132,15 +147,17 @@ func ParseExitPolicy(s string) (ExitPolicy, error) {
 		k, v, _ := strings.Cut(o, "=")
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return p, fmt.Errorf("exit policy %q: bad option %q (want min=N or stable=K)", s, o)
+			return p, fmt.Errorf("exit policy %q: bad option %q (want min=N, stable=K or patience=P)", s, o)
 		}
 		switch k {
 		case "min":
 			p.MinT = n
 		case "stable":
 			p.Stable = n
+		case "patience":
+			p.Patience = n
 		default:
-			return p, fmt.Errorf("exit policy %q: unknown option %q (want min=N or stable=K)", s, k)
+			return p, fmt.Errorf("exit policy %q: unknown option %q (want min=N, stable=K or patience=P)", s, k)
 		}
 	}
 	if err := p.Validate(); err != nil {
@@ -203,7 +220,13 @@ func (e *ExitState) Update(p *ExitPolicy, a []float32, t int) bool {
 	} else {
 		e.run++
 	}
-	if t < p.MinT || int(e.run) < p.Stable {
+	if t < p.MinT {
+		return false
+	}
+	if p.Patience >= 2 && int(e.run) >= p.Patience {
+		return true
+	}
+	if int(e.run) < p.Stable {
 		return false
 	}
 	return p.Signal == ExitNone || p.Value(a, t) >= p.Threshold

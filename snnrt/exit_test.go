@@ -44,6 +44,9 @@ func TestParseExitPolicy(t *testing.T) {
 		{in: "margin:0.75", want: ExitPolicy{Signal: ExitMargin, Threshold: 0.75}},
 		{in: "confidence:0.9,min=2,stable=3", want: ExitPolicy{Signal: ExitConfidence, Threshold: 0.9, MinT: 2, Stable: 3}},
 		{in: "none,stable=2", want: ExitPolicy{Stable: 2}},
+		{in: "margin:1.5,min=2,patience=3", want: ExitPolicy{Signal: ExitMargin, Threshold: 1.5, MinT: 2, Patience: 3}},
+		{in: "margin:1,patience=1", err: "patience 1"},
+		{in: "margin:1,patience=-2", err: "patience -2"},
 		{in: "margin", err: "needs a threshold"},
 		{in: "confidence:1.5", err: "want (0, 1]"},
 		{in: "margin:-1", err: "≥ 0"},
@@ -96,6 +99,14 @@ func TestExitPolicySteps(t *testing.T) {
 		{ExitPolicy{Signal: ExitMargin, Threshold: 0.5, Stable: 3}, 4},
 		// softmax of a/t at t=2: 1/(1+e^-0.5) = 0.622; t=3: 1/(1+e^-1) = 0.731.
 		{ExitPolicy{Signal: ExitConfidence, Threshold: 0.7, MinT: 2}, 3},
+		// Patience: the arg-max is 1 from step 2 on, so it has held for 2
+		// steps after step 3 and for 3 after step 4.
+		{ExitPolicy{Signal: ExitMargin, Threshold: 3, Patience: 2}, 3},
+		{ExitPolicy{Signal: ExitMargin, Threshold: 3, Patience: 3}, 4},
+		{ExitPolicy{Signal: ExitMargin, Threshold: 3, Patience: 2, MinT: 4}, 4},
+		{ExitPolicy{Signal: ExitMargin, Threshold: 1.2, Patience: 4}, 4}, // the signal first
+		{ExitPolicy{Signal: ExitMargin, Threshold: 1, Patience: 3}, 1},
+		{ExitPolicy{Signal: ExitMargin, Threshold: 3, Patience: 5}, 5}, // the cap
 	} {
 		if got := tc.p.Steps(r); got[0] != tc.want {
 			t.Errorf("%v: exits after step %d, want %d", tc.p, got[0], tc.want)
@@ -140,6 +151,7 @@ func TestSimulatorExit(t *testing.T) {
 				{Signal: ExitMargin, Threshold: medianMargin(fixed, 2), MinT: 2},
 				{Stable: 3},
 				{Signal: ExitConfidence, Threshold: 0.6},
+				{Signal: ExitMargin, Threshold: 2 * medianMargin(fixed, 2), Patience: 2},
 			}
 			for _, p := range policies {
 				want := p.Steps(fixed)

@@ -90,6 +90,19 @@ type ExitOutcome struct {
 	Agreement float64
 }
 
+// firstExit returns the step after which p makes image i exit: the first
+// t < tr.T at which ExitState.Update says so, else tr.T.
+func (tr *ExitTrace) firstExit(i int, p ExitPolicy) int {
+	var st ExitState
+	t := 1
+	for ; t < tr.T; t++ {
+		if st.Update(&p, tr.row(i, t), t) {
+			break
+		}
+	}
+	return t
+}
+
 // Evaluate applies p to every image of the trace (the cap at tr.T
 // included): the image exits after the first step t < tr.T at which
 // ExitState.Update says so, else after tr.T.
@@ -97,13 +110,7 @@ func (tr *ExitTrace) Evaluate(p ExitPolicy) ExitOutcome {
 	o := ExitOutcome{Policy: p}
 	var sum int64
 	for i, l := range tr.labels {
-		var st ExitState
-		t := 1
-		for ; t < tr.T; t++ {
-			if st.Update(&p, tr.row(i, t), t) {
-				break
-			}
-		}
+		t := tr.firstExit(i, p)
 		sum += int64(t)
 		if argmax(tr.row(i, t)) == l {
 			o.Correct++
@@ -129,14 +136,17 @@ type sweepPoint struct {
 	steps     int64
 }
 
-// sweep evaluates every threshold of the family fam (its Signal, MinT and
-// Stable; its Threshold is ignored) exactly. An image exits after the
-// first step t < T at which the conditions hold and its signal v(t) ≥ θ,
-// that is the first t whose running maximum M(t) of the signal (−∞ where
-// the conditions fail) reaches θ; so as θ falls through the values of
+// sweep evaluates every threshold of the family fam (its Signal, MinT,
+// Stable and Patience; its Threshold is ignored) exactly. Without the
+// signal an image exits after its patience step P (the first t < T at
+// which ExitPolicy{MinT, Stable: Patience} holds; T when Patience is off
+// or never met). With it, the image exits after the first step t < P at
+// which the conditions hold and its signal v(t) ≥ θ, that is the first
+// t < P whose running maximum M(t) of the signal (−∞ where the conditions
+// fail) reaches θ, else after P; so as θ falls through the values of
 // M(t), images move to earlier exit steps one breakpoint at a time. The
 // points come in decreasing threshold, one per distinct breakpoint value,
-// after the point θ = +∞ (every image runs T steps).
+// after the point θ = +∞ (every image runs to its patience step).
 func (tr *ExitTrace) sweep(fam ExitPolicy) []sweepPoint {
 	type event struct {
 		v    float64
@@ -146,15 +156,19 @@ func (tr *ExitTrace) sweep(fam ExitPolicy) []sweepPoint {
 	cond := ExitPolicy{MinT: fam.MinT, Stable: fam.Stable}
 	var evs []event
 	cur := make([]int, tr.Images())
-	pt := sweepPoint{threshold: math.Inf(1), steps: int64(tr.T) * int64(tr.Images())}
+	pt := sweepPoint{threshold: math.Inf(1)}
 	for i, l := range tr.labels {
 		cur[i] = tr.T
-		if argmax(tr.row(i, tr.T)) == l {
+		if fam.Patience >= 2 {
+			cur[i] = tr.firstExit(i, ExitPolicy{MinT: fam.MinT, Stable: fam.Patience})
+		}
+		pt.steps += int64(cur[i])
+		if argmax(tr.row(i, cur[i])) == l {
 			pt.correct++
 		}
 		var st ExitState
 		best := math.Inf(-1)
-		for t := 1; t < tr.T; t++ {
+		for t := 1; t < cur[i]; t++ {
 			row := tr.row(i, t)
 			if !st.Update(&cond, row, t) {
 				continue
@@ -188,7 +202,7 @@ func (tr *ExitTrace) sweep(fam ExitPolicy) []sweepPoint {
 }
 
 // Sweep returns the outcome of every threshold of the family fam (its
-// Signal, MinT and Stable; its Threshold is ignored) at which some image's
+// Signal, MinT, Stable and Patience; its Threshold is ignored) at which some image's
 // exit step changes, in decreasing threshold, computed exactly in one
 // pass over the trace: each outcome equals Evaluate of its policy.
 // Thresholds that are not valid for the signal (a confidence ≤ 0) are
@@ -208,14 +222,20 @@ func (tr *ExitTrace) Sweep(fam ExitPolicy) []ExitOutcome {
 }
 
 // ExitFamilies returns the policy families CalibrateExit sweeps: margin
-// and confidence with a minimum T of 1..3 and an arg-max stability of
-// 1..3 steps (thresholds 0).
+// and confidence with a minimum T of 1..3, an arg-max stability of 1..3
+// steps, and a patience of off or 2..4 steps where it exceeds the
+// stability (a patience at most the stability would make the signal
+// irrelevant) (thresholds 0).
 func ExitFamilies() []ExitPolicy {
 	var ps []ExitPolicy
 	for _, sig := range []ExitSignal{ExitMargin, ExitConfidence} {
 		for minT := 1; minT <= 3; minT++ {
 			for stable := 1; stable <= 3; stable++ {
-				ps = append(ps, ExitPolicy{Signal: sig, MinT: minT, Stable: stable})
+				for _, pat := range []int{0, 2, 3, 4} {
+					if pat == 0 || pat > stable {
+						ps = append(ps, ExitPolicy{Signal: sig, MinT: minT, Stable: stable, Patience: pat})
+					}
+				}
 			}
 		}
 	}

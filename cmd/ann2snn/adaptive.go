@@ -314,11 +314,14 @@ func adaptiveOf(ad *snnrt.AdaptiveCounts, fixedBusy float64, tr *snnrt.ExitTrace
 		c := tr.FixedCorrect(t)
 		r.FixedCurve = append(r.FixedCurve, exitOutcome{Policy: fmt.Sprintf("fixed T=%d", t), Acc: ratio(float64(c), N), MeanT: float64(t)})
 	}
-	// The policy's own family (its min T and stability, several
+	// The policy's own family (its min T, stability and patience, several
 	// thresholds), and stability alone.
 	if p.Signal != snnrt.ExitNone {
-		c := exitCurve{Family: fmt.Sprintf("%s (min=%d, stable=%d), thresholds", p.Signal, max(p.MinT, 1), max(p.Stable, 1)),
-			Points: outcomesOf(tr.Curve(p, 40)...)}
+		fam := fmt.Sprintf("%s (min=%d, stable=%d", p.Signal, max(p.MinT, 1), max(p.Stable, 1))
+		if p.Patience > 0 {
+			fam += fmt.Sprintf(", patience=%d", p.Patience)
+		}
+		c := exitCurve{Family: fam + "), thresholds", Points: outcomesOf(tr.Curve(p, 40)...)}
 		r.Curves = append(r.Curves, c)
 	}
 	c := exitCurve{Family: "arg-max stable for k steps"}
