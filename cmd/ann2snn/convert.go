@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -41,23 +42,7 @@ type convertFlags struct {
 
 func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f convertFlags
-	fs := newFlagSet("convert", "model.onnx", stderr)
-	f.register(fs, "train")
-	f.registerModelLimit(fs)
-	fs.StringVar(&f.out, "o", "", "output .snn file (default: the model's name with .snn, next to it)")
-	fs.IntVar(&f.calib, "calib", 1024, "number of calibration images, drawn at random (seeded) from --split")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the calibration sample")
-	fs.IntVar(&f.timesteps, "timesteps", 8, "time steps the SNN is tuned for (thresholds, per-T defaults of --per-channel and --max-spikes, bias correction)")
-	fs.StringVar(&f.norm, "norm", "minerr", "threshold balancing of ReLU layers: minerr (least quantisation error of the neurons built for --timesteps) | max | pP (e.g. p99.9, p99.99)")
-	fs.BoolVar(&f.perChannel, "per-channel", false, "one threshold per channel (=false: per layer; default: the per-T choice, docs/methods.md)")
-	fs.BoolVar(&f.noShift, "no-shift", false, "start membranes at 0 instead of θ/2 (threshold shift off)")
-	fs.StringVar(&f.bias, "bias", "off", "bias correction: off | sequential | joint")
-	fs.IntVar(&f.correctN, "correct-images", 256, "calibration images simulated by the bias correction")
-	fs.IntVar(&f.maxSpikes, "max-spikes", 0, "spikes a neuron may fire per step (burst spikes when > 1; 0: the per-T choice, docs/methods.md)")
-	fs.BoolVar(&f.signed, "signed", true, "allow negative (take-back) spikes (--signed=false: classic IF)")
-	fs.StringVar(&f.reset, "reset", "subtract", "membrane reset: subtract | zero")
-	fs.StringVar(&f.maxPool, "maxpool", "cumulative", "spiking max pooling: cumulative | gate")
-	target := registerTarget(fs)
+	fs, target := f.flagSet(stderr)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -102,17 +87,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", src, err))
 	}
-	sum := sha256.Sum256(raw)
-	abs, _ := filepath.Abs(src)
-	m.Metadata["source.path"] = abs
-	m.Metadata[metaSourceSHA256] = hex.EncodeToString(sum[:])
-	m.Metadata[metaToolVersion] = toolVersion()
-	m.Metadata["calibrate.data"] = f.data + ":" + f.split
-	m.Metadata["calibrate.images"] = strconv.Itoa(n)
-	m.Metadata["calibrate.seed"] = strconv.FormatUint(f.seed, 10)
-	for k, v := range f.applied.meta(g.Meta) {
-		m.Metadata[k] = v
-	}
+	f.record(m.Metadata, src, raw, g.Meta, n)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -128,6 +103,45 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "converted %s -> %s: %d layers, %d IF layers, %d calibration images, %.1fs\n",
 		src, out, len(m.Layers), neurons, n, time.Since(start).Seconds())
 	return nil
+}
+
+// record writes the provenance of a conversion into the model's
+// metadata meta: the source file (path, SHA-256), the tool version, the
+// calibration data and sample (n images) and the preprocessing applied
+// (so that eval, bench and finetune need no data flags).
+func (f *convertFlags) record(meta map[string]string, src string, raw []byte, srcMeta map[string]string, n int) {
+	sum := sha256.Sum256(raw)
+	abs, _ := filepath.Abs(src)
+	meta["source.path"] = abs
+	meta[metaSourceSHA256] = hex.EncodeToString(sum[:])
+	meta[metaToolVersion] = toolVersion()
+	meta["calibrate.data"] = f.data + ":" + f.split
+	meta["calibrate.images"] = strconv.Itoa(n)
+	meta["calibrate.seed"] = strconv.FormatUint(f.seed, 10)
+	for k, v := range f.applied.meta(srcMeta) {
+		meta[k] = v
+	}
+}
+
+// flagSet returns convert's flags, bound to f, and its --target.
+func (f *convertFlags) flagSet(stderr io.Writer) (*flag.FlagSet, *targetFlag) {
+	fs := newFlagSet("convert", "model.onnx", stderr)
+	f.register(fs, "train")
+	f.registerModelLimit(fs)
+	fs.StringVar(&f.out, "o", "", "output .snn file (default: the model's name with .snn, next to it)")
+	fs.IntVar(&f.calib, "calib", 1024, "number of calibration images, drawn at random (seeded) from --split")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the calibration sample")
+	fs.IntVar(&f.timesteps, "timesteps", 8, "time steps the SNN is tuned for (thresholds, per-T defaults of --per-channel and --max-spikes, bias correction)")
+	fs.StringVar(&f.norm, "norm", "minerr", "threshold balancing of ReLU layers: minerr (least quantisation error of the neurons built for --timesteps) | max | pP (e.g. p99.9, p99.99)")
+	fs.BoolVar(&f.perChannel, "per-channel", false, "one threshold per channel (=false: per layer; default: the per-T choice, docs/methods.md)")
+	fs.BoolVar(&f.noShift, "no-shift", false, "start membranes at 0 instead of θ/2 (threshold shift off)")
+	fs.StringVar(&f.bias, "bias", "off", "bias correction: off | sequential | joint")
+	fs.IntVar(&f.correctN, "correct-images", 256, "calibration images simulated by the bias correction")
+	fs.IntVar(&f.maxSpikes, "max-spikes", 0, "spikes a neuron may fire per step (burst spikes when > 1; 0: the per-T choice, docs/methods.md)")
+	fs.BoolVar(&f.signed, "signed", true, "allow negative (take-back) spikes (--signed=false: classic IF)")
+	fs.StringVar(&f.reset, "reset", "subtract", "membrane reset: subtract | zero")
+	fs.StringVar(&f.maxPool, "maxpool", "cumulative", "spiking max pooling: cumulative | gate")
+	return fs, registerTarget(fs)
 }
 
 func (f *convertFlags) options() (convert.Options, error) {
