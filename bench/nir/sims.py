@@ -24,7 +24,10 @@ simulators are used as their importers build them, without patches:
             NIR <= 1.0.5's IF plus bursts. Needs SumPool2d
             (export --nir-avgpool sum).
 One line per simulator and T is printed as "SIM T ACC" (percent) for
-accept.sh to tabulate; errors are printed as "SIM error MESSAGE".
+accept.sh to tabulate; errors are printed as "SIM error MESSAGE", among
+them a simulator whose output is not (images, T, classes) with classes
+the size of the graph's Output node (sinabs on residual graphs: an
+intermediate tensor, which earlier versions of this script scored as 0 %).
 """
 import argparse
 import gzip
@@ -101,7 +104,23 @@ def sinabs_run(graph, x, T):
         out = mod(xt)
         if isinstance(out, tuple):
             out = out[0]
+    if out.dim() != 2 or out.shape[0] != x.shape[0] * T:
+        # Seen on residual graphs: the old nirtorch.load returns an
+        # intermediate tensor, not the Output node's. Refuse rather than
+        # score whatever it is.
+        raise ValueError(f"sinabs returned a tensor of shape {tuple(out.shape)}, "
+                         f"not [B*T, classes] = [{x.shape[0] * T}, classes]")
     return out.reshape(x.shape[0], T, -1)
+
+
+def output_size(graph):
+    """The number of values of the graph's Output node (its output_type)."""
+    import nir
+    outs = [n for n in graph.nodes.values() if isinstance(n, nir.Output)]
+    if len(outs) != 1:
+        raise ValueError(f"{len(outs)} Output nodes, want one")
+    shapes = list(outs[0].output_type.values())
+    return int(np.prod(shapes[0]))
 
 
 SIMS = {"norse": norse_run, "snntorch": snntorch_run, "sinabs": sinabs_run}
@@ -126,6 +145,7 @@ def main():
         s = np.array([float(v) for v in a.std.split(",")], np.float32).reshape(1, -1, 1, 1)
         x = (x - m) / s
     torch.set_num_threads(int(os.environ.get("SIM_THREADS", "1")))
+    classes = output_size(nir.read(a.nir))
     for name in a.sims.split(","):
         try:
             graph = nir.read(a.nir)
@@ -133,6 +153,9 @@ def main():
             for b in range(0, len(x), a.batch):
                 xb = torch.from_numpy(np.ascontiguousarray(x[b:b + a.batch]))
                 out = SIMS[name](graph, xb, max(ts))
+                if tuple(out.shape) != (len(xb), max(ts), classes):
+                    raise ValueError(f"{name} returned outputs of shape {tuple(out.shape)}, "
+                                     f"want (images, T, classes) = {(len(xb), max(ts), classes)}")
                 acc = torch.cumsum(out, 1)
                 for i, t in enumerate(ts):
                     pred = acc[:, t - 1].argmax(1).numpy()
