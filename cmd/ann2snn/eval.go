@@ -64,7 +64,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&f.logits, "logits", "", "write the output logits to this file: float32 little-endian, row-major images × classes, no header (SNN: the output summed over the largest T steps; divide by T for the ANN scale; with --shard: the shard's images only)")
 	fs.StringVar(&f.shardSpec, "shard", "", "evaluate only part K/N (K = 0..N-1) of the images: [K·n/N, (K+1)·n/N) of the n selected after --limit; with --json print a part for \"ann2snn merge\" (see docs/sharding.md)")
 	fs.BoolVar(&f.adaptive, "adaptive", false, "SNN: also run adaptive time (each image stops when the exit policy says its answer is settled; max T: the calibrated one, else the largest --timesteps) and report accuracy, mean T, T histogram, SOPs and energy beside the fixed-T rows (see docs/adaptive.md)")
-	fs.StringVar(&f.exit, "exit", "", "SNN with --adaptive: the exit policy, e.g. margin:1.5,min=2 or confidence:0.9,stable=2 (default: the one calibrate-exit recorded in the model)")
+	fs.StringVar(&f.exit, "exit", "", "SNN with --adaptive: the exit policy, e.g. margin:1.5,min=2 or confidence:0.9,stable=2,patience=3 (default: the one calibrate-exit recorded in the model)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
