@@ -112,8 +112,9 @@ func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[st
 	}
 	// Cut the batch into contiguous chunks, one per worker.
 	w := min(e.workers, n)
+	outPer := importer.NumElements(e.outShape)
+	out := make([]float32, n*outPer)
 	type part struct {
-		out  *importer.Tensor
 		kept map[string]*importer.Tensor
 		err  error
 	}
@@ -122,7 +123,7 @@ func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[st
 	run := func(i int) {
 		lo, hi := i*n/w, (i+1)*n/w
 		p := &parts[i]
-		p.out, p.kept, p.err = e.chunk(x[lo*per:hi*per], hi-lo, keep, nil, nil)
+		p.kept, p.err = e.chunk(out[lo*outPer:hi*outPer], x[lo*per:hi*per], hi-lo, keep, nil, nil)
 	}
 	// The last chunk runs on the calling goroutine: one core needs no
 	// goroutine at all.
@@ -139,10 +140,6 @@ func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[st
 		if p.err != nil {
 			return nil, nil, p.err
 		}
-	}
-	out := make([]float32, 0, n*importer.NumElements(e.outShape))
-	for _, p := range parts {
-		out = append(out, p.out.Data...)
 	}
 	var kept map[string]*importer.Tensor
 	if len(keep) > 0 {
@@ -170,9 +167,10 @@ func (e *Executor) produces(name string) bool {
 	return false
 }
 
-// chunk runs the whole graph on n images. prof, when not nil, receives the
-// time of each step of the plan as measured by clock (nanoseconds, added).
-func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock func() int64) (*importer.Tensor, map[string]*importer.Tensor, error) {
+// chunk runs the whole graph on n images and copies the output into dst
+// (n·prod(OutputShape) values). prof, when not nil, receives the time of
+// each step of the plan as measured by clock (nanoseconds, added).
+func (e *Executor) chunk(dst, x []float32, n int, keep []string, prof []int64, clock func() int64) (map[string]*importer.Tensor, error) {
 	env := make(map[string]*importer.Tensor, len(e.g.Nodes)+1)
 	env[e.input] = &importer.Tensor{Shape: append([]int{n}, e.inShape...), Data: x}
 	kept := make(map[string]*importer.Tensor, len(keep))
@@ -221,7 +219,7 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 			at, bt := lookup(node.Inputs[0]), lookup(node.Inputs[1])
 			for i, t := range []*importer.Tensor{at, bt} {
 				if t == nil || t.IsInt() || !sameShape(t.Shape, n, s.inPer) {
-					return nil, nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[i], append([]int{n}, s.inPer...))
+					return nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[i], append([]int{n}, s.inPer...))
 				}
 			}
 			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
@@ -231,7 +229,7 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 			node := e.g.Nodes[s.nodes[0]]
 			xt := lookup(node.Inputs[0])
 			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
-				return nil, nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
+				return nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
 			}
 			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
 			kernels.AvgPool(out.Data, xt.Data, n, *s.pool)
@@ -239,11 +237,24 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 				s.ep.applyTensor(out)
 			}
 			store(s.out, out)
+		} else if s.dense != nil && !unfused {
+			node := e.g.Nodes[s.nodes[0]]
+			xt := lookup(s.src)
+			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
+				return nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, s.src, append([]int{n}, s.inPer...))
+			}
+			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
+			var ep kernels.RowEpilogue
+			if s.ep != nil {
+				ep = s.ep
+			}
+			s.dense.ForwardEpilogue(out.Data, xt.Data, n, ws, ep)
+			store(s.out, out)
 		} else if s.conv != nil && !unfused {
 			node := e.g.Nodes[s.nodes[0]]
 			xt := lookup(node.Inputs[0])
 			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
-				return nil, nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
+				return nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
 			}
 			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
 			var ep kernels.Epilogue
@@ -267,13 +278,13 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 					}
 					t := lookup(name)
 					if t == nil {
-						return nil, nil, fmt.Errorf("ann: node %s: input %q has no value", node, name)
+						return nil, fmt.Errorf("ann: node %s: input %q has no value", node, name)
 					}
 					ins = append(ins, t)
 				}
 				outs, err := importer.Eval(node, ins)
 				if err != nil {
-					return nil, nil, fmt.Errorf("ann: %w", err)
+					return nil, fmt.Errorf("ann: %w", err)
 				}
 				for j, name := range node.Outputs {
 					if name == "" || j >= len(outs) {
@@ -282,7 +293,7 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 					if len(nodes) < len(s.nodes) {
 						// The chain runs in place on the producer's fresh output.
 						if outs[j].IsInt() {
-							return nil, nil, fmt.Errorf("ann: node %s: integer output feeds a fused float chain", node)
+							return nil, fmt.Errorf("ann: node %s: integer output feeds a fused float chain", node)
 						}
 						s.ep.applyTensor(outs[j])
 						name = s.out
@@ -309,11 +320,22 @@ func (e *Executor) chunk(x []float32, n int, keep []string, prof []int64, clock 
 			prof[si] += clock() - t0
 		}
 	}
-	out := env[e.g.Outputs[0]]
+	name := e.g.Outputs[0]
+	out := env[name]
 	if out == nil {
-		return nil, nil, fmt.Errorf("ann: output %q was not computed", e.g.Outputs[0])
+		return nil, fmt.Errorf("ann: output %q was not computed", name)
 	}
-	return out, kept, nil
+	if len(out.Data) != len(dst) || out.IsInt() {
+		return nil, fmt.Errorf("ann: output %q has shape %v, want %v", name, out.Shape, append([]int{n}, e.outShape...))
+	}
+	copy(dst, out.Data)
+	// The output's buffer serves the next call, so that a steady stream of
+	// batches allocates no layer output (unless it is the caller's input, a
+	// constant or a kept value).
+	if _, folded := e.folded[name]; name != e.input && !folded && e.g.Consts[name] == nil && !want[name] {
+		ar.put(out.Data)
+	}
+	return kept, nil
 }
 
 // sameShape reports whether shape is [n, per...].

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ann2snn/ann2snn/importer"
 )
 
 // BenchmarkLayers runs the plan of a shared model on one chunk of 64 images
@@ -24,13 +26,14 @@ func BenchmarkLayers(b *testing.B) {
 			const n = 64
 			x := randInput(e, n)
 			prof := make([]int64, len(e.steps))
+			out := make([]float32, n*importer.NumElements(e.outShape))
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			if _, _, err := e.chunk(x, n, nil, nil, nil); err != nil { // warm-up
+			if _, err := e.chunk(out, x, n, nil, nil, nil); err != nil { // warm-up
 				b.Fatal(err)
 			}
 			for b.Loop() {
-				if _, _, err := e.chunk(x, n, nil, prof, threadNanos); err != nil {
+				if _, err := e.chunk(out, x, n, nil, prof, threadNanos); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -54,7 +57,7 @@ func BenchmarkLayers(b *testing.B) {
 					continue // under 1 %
 				}
 				gf := ""
-				if s.conv != nil {
+				if s.conv != nil || s.dense != nil {
 					gf = fmt.Sprintf("%.1f", s.flops*n*float64(b.N)/float64(ns))
 				}
 				fmt.Fprintf(&sb, "| %s | %s | %.2f | %.1f%% | %s |\n", s.layer, strings.Join(s.ops, "+"), per, 100*float64(ns)/float64(total), gf)

@@ -10,11 +10,14 @@ import (
 )
 
 // step is one unit of the execution plan: a producer node, run as a
-// prepared convolution, a prepared average pool or with importer.Eval,
-// followed by the elementwise nodes fused into its store.
+// prepared convolution, a prepared fully connected layer, a prepared
+// average pool or with importer.Eval, followed by the elementwise nodes
+// fused into its store.
 type step struct {
-	nodes  []int             // graph node indices: the producer, then the fused nodes in chain order
+	nodes  []int             // graph node indices: the producer (a Flatten and its Gemm when dense reads through it), then the fused nodes in chain order
 	conv   *kernels.Conv     // prepared convolution of the producer (nil: importer.Eval)
+	dense  *kernels.Dense    // prepared Gemm of the producer (nil: importer.Eval)
+	src    string            // the value a prepared Gemm reads (its input, or the input of the Flatten folded into it)
 	pool   *kernels.PoolGeom // prepared AveragePool of the producer (nil: importer.Eval)
 	add    bool              // the producer is an Add of two runtime tensors of shape [n, inPer...]
 	outPer []int             // per-image output shape of a prepared convolution or pool
@@ -22,14 +25,16 @@ type step struct {
 	ep     *chain            // fused elementwise nodes (nil: none)
 	inner  []string          // values computed inside the step and never stored
 	out    string            // the value the step stores
-	flops  float64           // multiply-adds ×2 per image of a prepared convolution
+	flops  float64           // multiply-adds ×2 per image of a prepared convolution or Gemm
 	layer  string            // producer node name, for profiles
 	ops    []string          // ops of the step's nodes, for profiles
 }
 
 // plan builds the execution plan of e.g: it folds nodes whose inputs are
 // all constant (evaluated once here with importer.Eval), prepares every
-// 2-D convolution with constant weights as a kernels.Conv and fuses into
+// 2-D convolution with constant weights as a kernels.Conv and every Gemm
+// with constant weights as a kernels.Dense (reading through a Flatten that
+// feeds only it, which in NCHW is a reshape), and fuses into
 // each node the chain of elementwise nodes (Relu, Clip, Floor, Mul, Add,
 // Sub, Div by a per-layer or per-channel constant, BatchNormalization) that
 // consume its output and nothing else. shapes are the inferred shapes for a
@@ -104,6 +109,26 @@ func (e *Executor) plan(shapes map[string][]int, fuse bool) error {
 			preparePool(&s, n, shapes)
 		case "Add":
 			prepareAdd(&s, n, shapes, isConst)
+		case "Gemm":
+			prepareGemm(&s, n, n.Inputs[0], shapes, constOf)
+		case "Flatten":
+			// Fold the Flatten into the Gemm that is its only reader: the
+			// Gemm reads the NCHW input as [n, C·H·W] rows, which is what
+			// Flatten(axis 1) copies them into.
+			j := consumer[s.out]
+			if uses[s.out] != 1 || done[j] || n.Attrs.Int("axis", 1) != 1 || len(n.Inputs) != 1 {
+				break
+			}
+			gm := g.Nodes[j]
+			if gm.Op != "Gemm" || len(gm.Inputs) < 2 || gm.Inputs[0] != s.out || len(gm.Outputs) != 1 ||
+				!prepareGemm(&s, gm, n.Inputs[0], shapes, constOf) {
+				break
+			}
+			done[j] = true
+			s.nodes = append(s.nodes, j)
+			s.ops = append(s.ops, gm.Op)
+			s.inner = append(s.inner, s.out)
+			s.out, s.layer = gm.Outputs[0], gm.Name
 		}
 		// Follow the chain of elementwise consumers.
 		var eps []epStep
@@ -171,13 +196,17 @@ func (e *Executor) prepareConv(s *step, n *importer.Node, shapes map[string][]in
 	s.flops = 2 * float64(geo.K*geo.OutH()*geo.OutW()*geo.C/max(1, geo.Group)*geo.KH*geo.KW)
 }
 
-// workspaceLen returns the scratch floats the prepared convolutions need for
-// n images (the largest of them: they run one after the other).
+// workspaceLen returns the scratch floats the prepared convolutions and
+// Gemms need for n images (the largest of them: they run one after the
+// other).
 func (e *Executor) workspaceLen(n int) int {
 	w := 0
 	for i := range e.steps {
 		if c := e.steps[i].conv; c != nil {
 			w = max(w, c.WorkspaceLen(n))
+		}
+		if d := e.steps[i].dense; d != nil {
+			w = max(w, d.WorkspaceLen(n))
 		}
 	}
 	return w

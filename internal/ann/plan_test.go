@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ann2snn/ann2snn/importer"
@@ -57,6 +58,43 @@ func chainGraph() *importer.Graph {
 	}
 }
 
+// denseGraph is a 2×6×6 → Conv(3, 3×3) → Relu → Flatten → Gemm(300,
+// transB, bias [300]) → Sub(per-feature constant) → Relu → Gemm(7, alpha
+// 0.5, bias [1, 7]) → Clip(−1, 1) graph: both Gemms run as kernels.Dense,
+// the first reading through the Flatten with a per-feature chain, the
+// second over a depth of 300 (two k blocks) with W not transposed.
+func denseGraph() *importer.Graph {
+	r := rand.New(rand.NewPCG(7, 8))
+	rnd := func(shape ...int) *importer.Tensor {
+		t := importer.NewTensor(shape...)
+		for i := range t.Data {
+			t.Data[i] = 2*r.Float32() - 1
+		}
+		return t
+	}
+	return &importer.Graph{
+		Inputs:  []importer.Value{{Name: "x", Shape: []int{-1, 2, 6, 6}}},
+		Outputs: []string{"y"},
+		Opset:   13,
+		Consts: map[string]*importer.Tensor{
+			"w": rnd(3, 2, 3, 3), "b": rnd(3), "w1": rnd(300, 48), "b1": rnd(300), "s": rnd(300),
+			"w2": rnd(300, 7), "b2": rnd(1, 7),
+		},
+		Nodes: []*importer.Node{
+			{Name: "conv", Op: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c0"},
+				Attrs: importer.Attrs{"kernel_shape": []int64{3, 3}}},
+			{Name: "relu0", Op: "Relu", Inputs: []string{"c0"}, Outputs: []string{"c1"}},
+			{Name: "flat", Op: "Flatten", Inputs: []string{"c1"}, Outputs: []string{"f"}, Attrs: importer.Attrs{"axis": int64(1)}},
+			{Name: "fc1", Op: "Gemm", Inputs: []string{"f", "w1", "b1"}, Outputs: []string{"g1"}, Attrs: importer.Attrs{"transB": int64(1)}},
+			{Name: "sub", Op: "Sub", Inputs: []string{"g1", "s"}, Outputs: []string{"g2"}},
+			{Name: "relu1", Op: "Relu", Inputs: []string{"g2"}, Outputs: []string{"g3"}},
+			{Name: "fc2", Op: "Gemm", Inputs: []string{"g3", "w2", "b2"}, Outputs: []string{"g4"}, Attrs: importer.Attrs{"alpha": float32(0.5)}},
+			{Name: "clip", Op: "Clip", Inputs: []string{"g4"}, Outputs: []string{"y"},
+				Attrs: importer.Attrs{"min": float32(-1), "max": float32(1)}},
+		},
+	}
+}
+
 // sharedGraph loads a model of ../shared/models, skipping when it is absent.
 func sharedGraph(t testing.TB, file string) *importer.Graph {
 	t.Helper()
@@ -79,9 +117,10 @@ func randInput(e *Executor, n int) []float32 {
 }
 
 // TestFusedMatchesUnfused checks that the fused plan (constant folding,
-// prepared convolutions, elementwise chains in the convolution's store) is
-// bit-identical to running every node with importer.Eval, and that the
-// expected chains were fused, so that the comparison tests the fusion.
+// prepared convolutions and Gemms, Flattens folded into Gemms, elementwise
+// chains in the store) is bit-identical to running every node with
+// importer.Eval, and that the expected chains were fused and layers
+// prepared, so that the comparison tests the fusion.
 func TestFusedMatchesUnfused(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -90,16 +129,20 @@ func TestFusedMatchesUnfused(t *testing.T) {
 		wantChain []string // ops of the first fused step
 		wantQCFS  bool     // a chain takes the one-pass QCFS path
 		wantPool  bool     // an AveragePool runs as kernels.AvgPool
+		wantDense []string // ops of the prepared Gemm steps, in order
 	}{
 		{"chain", func(*testing.T) *importer.Graph { return chainGraph() }, 3,
-			[]string{"Conv", "Sub", "Div", "BatchNormalization", "Sub", "Relu", "Clip", "Floor", "Mul"}, false, false},
-		{"lenet_mnist", func(t *testing.T) *importer.Graph { return loadLeNet(t) }, 4, []string{"Conv", "Relu"}, false, true},
+			[]string{"Conv", "Sub", "Div", "BatchNormalization", "Sub", "Relu", "Clip", "Floor", "Mul"}, false, false, nil},
+		{"dense", func(*testing.T) *importer.Graph { return denseGraph() }, 5,
+			[]string{"Conv", "Relu"}, false, false, []string{"Flatten+Gemm+Sub+Relu", "Gemm+Clip"}},
+		{"lenet_mnist", func(t *testing.T) *importer.Graph { return loadLeNet(t) }, 4, []string{"Conv", "Relu"}, false, true,
+			[]string{"Flatten+Gemm+Relu", "Gemm"}},
 		{"vgg16h_cifar10_relu", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg16h_cifar10_relu.onnx") }, 1,
-			[]string{"Conv", "Relu"}, false, true},
+			[]string{"Conv", "Relu"}, false, true, []string{"Flatten+Gemm"}},
 		{"vgg16h_cifar10_qcfs", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg16h_cifar10_qcfs.onnx") }, 2,
-			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true, true},
+			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true, true, []string{"Flatten+Gemm"}},
 		{"resnet20_cifar10_qcfs", func(t *testing.T) *importer.Graph { return sharedGraph(t, "resnet20_cifar10_qcfs.onnx") }, 2,
-			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true, false},
+			[]string{"Conv", "Mul", "Add", "Floor", "Clip", "Mul"}, true, false, []string{"Flatten+Gemm"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +157,8 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			}
 			var first *step
 			qcfs, pool := false, false
+			var dense []string
+			keep := []string{}
 			for i := range fused.steps {
 				s := &fused.steps[i]
 				if s.ep != nil && first == nil {
@@ -121,9 +166,20 @@ func TestFusedMatchesUnfused(t *testing.T) {
 				}
 				qcfs = qcfs || (s.ep != nil && s.ep.qcfs)
 				pool = pool || s.pool != nil
+				if s.dense != nil {
+					dense = append(dense, strings.Join(s.ops, "+"))
+					if len(s.inner) > 0 && len(dense) == 1 {
+						// The first prepared Gemm with an inner value also
+						// runs unfused below.
+						keep = append(keep, s.inner[len(s.inner)-1])
+					}
+				}
 			}
 			if pool != tc.wantPool {
 				t.Fatalf("prepared AveragePool: %v, want %v", pool, tc.wantPool)
+			}
+			if !slices.Equal(dense, tc.wantDense) {
+				t.Fatalf("prepared Gemm steps %q, want %q", dense, tc.wantDense)
 			}
 			if first == nil || first.conv == nil || !slices.Equal(first.ops, tc.wantChain) {
 				t.Fatalf("first fused step %+v, want a prepared conv with ops %v", first, tc.wantChain)
@@ -132,14 +188,14 @@ func TestFusedMatchesUnfused(t *testing.T) {
 				t.Fatalf("QCFS one-pass chain used: %v, want %v", qcfs, tc.wantQCFS)
 			}
 			x := randInput(fused, tc.n)
-			// Keep the value inside the first chain: that step runs unfused,
-			// the others fused.
-			inner := first.inner[len(first.inner)-1]
-			got, kept, err := fused.Forward(x, tc.n, []string{inner})
+			// Keep the value inside the first chain (and inside the first
+			// prepared Gemm): those steps run unfused, the others fused.
+			keep = append(keep, first.inner[len(first.inner)-1])
+			got, kept, err := fused.Forward(x, tc.n, keep)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, wantKept, err := ref.Forward(x, tc.n, []string{inner})
+			want, wantKept, err := ref.Forward(x, tc.n, keep)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,11 +203,14 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for name, pair := range map[string][2][]float32{
-				"output":                    {got, want},
-				"output, all fused":         {gotAll, want},
-				"kept inner value " + inner: {kept[inner].Data, wantKept[inner].Data},
-			} {
+			pairs := map[string][2][]float32{
+				"output":            {got, want},
+				"output, all fused": {gotAll, want},
+			}
+			for _, k := range keep {
+				pairs["kept inner value "+k] = [2][]float32{kept[k].Data, wantKept[k].Data}
+			}
+			for name, pair := range pairs {
 				a, b := pair[0], pair[1]
 				if len(a) != len(b) {
 					t.Fatalf("%s: %d values, unfused %d", name, len(a), len(b))

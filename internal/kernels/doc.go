@@ -26,6 +26,11 @@
 // each block of outputs while it is in cache; Relu and Quantize (the QCFS
 // chain) are such epilogues with AVX-512 loops, bit-identical to their
 // portable loops.
+// Dense is a prepared fully connected layer: NewDense packs the weight
+// matrix once as B micro-panels, Forward packs the input rows as A panels
+// and runs Sgemm's loops, then adds the bias and applies a RowEpilogue to
+// each block of rows while it is in cache; each output is bit-identical to
+// Sgemm's followed by the bias.
 // ConvRef is the slow reference that defines the semantics; AvgPool,
 // MaxPool and GlobalAvgPool follow ONNX (ceil mode, count_include_pad).
 //

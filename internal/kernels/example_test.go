@@ -51,3 +51,19 @@ func ExampleMaxPool() {
 	fmt.Println(p.OutH(), p.OutW(), dst)
 	// Output: 2 2 [5 6 8 9]
 }
+
+func ExampleDense() {
+	// y = x·Wᵀ + b for a layer of 3 inputs and 2 outputs, with the weights
+	// in PyTorch's Linear layout [out, in].
+	w := []float32{
+		1, 0, -1,
+		0.5, 0.5, 0.5,
+	}
+	d := kernels.NewDense(3, 2, w, true, 1, []float32{0, 1})
+	x := []float32{1, 2, 3, 4, 5, 6} // two rows
+	y := make([]float32, 4)
+	ws := make([]float32, d.WorkspaceLen(2)) // reuse across calls
+	d.Forward(y, x, 2, ws)
+	fmt.Println(y)
+	// Output: [-2 4 -2 8.5]
+}
