@@ -117,17 +117,21 @@ func AvgPool(dst, x []float32, n int, p PoolGeom) {
 
 // avgPool2x2 is AvgPool for 2×2 windows with stride 2 that tile the planes
 // exactly: the same sums in the same order, (x00 + x01 + x10 + x11) / 4.
+// It multiplies by 0.25 instead of dividing by 4: both round the exact
+// quotient, a power-of-two scaling, so the results are the same bits.
 func avgPool2x2(dst, x []float32, planes, w, oh, ow int) {
 	for r := 0; r < planes*oh; r++ {
 		top := x[2*r*w : 2*r*w+2*ow]
 		bot := x[(2*r+1)*w : (2*r+1)*w+2*ow]
 		d := dst[r*ow : r*ow+ow]
 		for i := range d {
-			s := float32(0) + top[2*i]
-			s += top[2*i+1]
-			s += bot[2*i]
-			s += bot[2*i+1]
-			d[i] = s / 4
+			t := top[2*i : 2*i+2 : 2*i+2]
+			b := bot[2*i : 2*i+2 : 2*i+2]
+			s := float32(0) + t[0]
+			s += t[1]
+			s += b[0]
+			s += b[1]
+			d[i] = s * 0.25
 		}
 	}
 }

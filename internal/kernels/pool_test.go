@@ -142,3 +142,38 @@ func TestGlobalAvgPool(t *testing.T) {
 		}
 	}
 }
+
+// TestAvgPool2x2Bits checks the 2×2 fast path bit for bit against the sum
+// in window order divided by 4, on values where a rounding or sign
+// difference would show: −0, subnormals, the largest floats, ±Inf, NaN.
+func TestAvgPool2x2Bits(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -3 * math.SmallestNonzeroFloat32,
+		math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-38, 3, -0.7}
+	p := PoolGeom{C: 3, H: 8, W: 6, KH: 2, KW: 2, StrideH: 2, StrideW: 2}
+	const n = 2
+	x := randSlice(n*p.C*p.H*p.W, 9)
+	for i := range x {
+		if i%3 != 0 {
+			x[i] = special[(i*7)%len(special)]
+		}
+	}
+	got := make([]float32, n*p.C*p.OutH()*p.OutW())
+	AvgPool(got, x, n, p)
+	oh, ow := p.OutH(), p.OutW()
+	for plane := 0; plane < n*p.C; plane++ {
+		xs := x[plane*p.H*p.W:]
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				i := (2*oy)*p.W + 2*ox
+				s := float32(0) + xs[i]
+				s += xs[i+1]
+				s += xs[i+p.W]
+				s += xs[i+p.W+1]
+				want := s / 4
+				if g := got[(plane*oh+oy)*ow+ox]; math.Float32bits(g) != math.Float32bits(want) && !(g != g && want != want) {
+					t.Fatalf("plane %d (%d,%d): got %g (%#x), want %g (%#x)", plane, oy, ox, g, math.Float32bits(g), want, math.Float32bits(want))
+				}
+			}
+		}
+	}
+}
