@@ -23,6 +23,11 @@ type Conv struct {
 	depthwise bool
 	colBlock  int  // output pixels per im2col block (multiple of nr)
 	direct    bool // blocks lie inside one image and the GEMM writes dst
+	// tables[pix/tableStep] is the fill table of a full nr-lane im2col
+	// panel whose first column is output pixel pix of an image (nil: none
+	// precomputed; see newPanelTables).
+	tables    []panelTable
+	tableStep int
 }
 
 // colTarget is the number of floats an im2col block aims at: its kdim ×
@@ -64,6 +69,7 @@ func NewConv(g ConvGeom, w, bias []float32) *Conv {
 		c.direct = true
 		c.colBlock = roundUp(ceilDiv(p, ceilDiv(p, c.colBlock)), nr)
 	}
+	c.newPanelTables()
 	return c
 }
 
@@ -192,23 +198,17 @@ func (c *Conv) im2col(bp, x []float32, c0, j0, nc, lanes int) {
 	var segs [nr]segment
 	for q := 0; q < nc; q += lanes {
 		used := min(lanes, nc-q)
-		// Split the panel's columns into runs along output rows.
-		ns := 0
 		j := j0 + q
-		img, pix := j/p, j%p
-		oy, ox := pix/c.ow, pix%c.ow
-		for lane := 0; lane < used; {
-			l := min(c.ow-ox, used-lane)
-			segs[ns] = segment{lane: lane, n: l, xoff: (img*g.C + c0) * hw,
-				iy0: oy*g.StrideH - g.PadT, ix0: ox*g.StrideW - g.PadL}
-			ns++
-			lane += l
-			ox = 0
-			if oy++; oy == c.oh {
-				oy, img = 0, img+1
+		panel := bp[q*c.kdim : q*c.kdim+c.kdim*lanes]
+		if used == nr && lanes == nr && c.tables != nil && j%p%c.tableStep == 0 {
+			// A full panel whose tables NewConv computed: they hold offsets
+			// from the panel's first image's channel c0.
+			t := &c.tables[j%p/c.tableStep]
+			if base := (j/p*g.C + c0) * hw; t.fill(panel, x[base:], c.cg, hw) {
+				continue
 			}
 		}
-		panel := bp[q*c.kdim : q*c.kdim+c.kdim*lanes]
+		ns := c.segments(&segs, j, used, (j/p*g.C+c0)*hw)
 		strided := g.StrideW != 1 && lanes == nr && haveAVX512Kernel() // gathers beat fillRun's strided loop
 		if (ns > 2 || strided) && g.KH*g.KW <= maxGatherTaps {
 			c.fillGather(panel, x, segs[:ns], lanes)
@@ -283,9 +283,18 @@ func (c *Conv) fillRun(panel, x []float32, s segment, lanes int) {
 // lane 0 in the input channel and the mask of the lanes that read inside
 // the image; other lanes (padding, lanes beyond the runs) are zero.
 func (c *Conv) fillMasked(panel, x []float32, segs []segment) {
-	g := c.g
 	var offs [2 * maxGatherTaps]int
 	var masks [2 * maxGatherTaps]uint32
+	tap := c.maskedTable(&offs, &masks, segs)
+	_ = panel[c.cg*tap*nr-1]
+	_ = x[len(x)-1]
+	im2colMaskedAVX512(&panel[0], &x[0], &offs[0], &masks[0], 2*tap, c.cg, c.g.H*c.g.W)
+}
+
+// maskedTable writes fillMasked's table for the runs segs into offs and
+// masks and returns the number of taps.
+func (c *Conv) maskedTable(offs *[2 * maxGatherTaps]int, masks *[2 * maxGatherTaps]uint32, segs []segment) int {
+	g := c.g
 	tap := 0
 	for ky := 0; ky < g.KH; ky++ {
 		for kx := 0; kx < g.KW; kx++ {
@@ -306,9 +315,7 @@ func (c *Conv) fillMasked(panel, x []float32, segs []segment) {
 			tap++
 		}
 	}
-	_ = panel[c.cg*tap*nr-1]
-	_ = x[len(x)-1]
-	im2colMaskedAVX512(&panel[0], &x[0], &offs[0], &masks[0], 2*tap, c.cg, g.H*g.W)
+	return tap
 }
 
 // fillGather fills the whole micro-panel panel (rows of lanes floats) like
@@ -320,24 +327,7 @@ func (c *Conv) fillGather(panel, x []float32, segs []segment, lanes int) {
 	g := c.g
 	var offs [maxGatherTaps * nr]int
 	var mask [maxGatherTaps]uint32
-	tap := 0
-	for ky := 0; ky < g.KH; ky++ {
-		for kx := 0; kx < g.KW; kx++ {
-			for _, s := range segs {
-				iy := s.iy0 + ky*g.DilH
-				if uint(iy) >= uint(g.H) {
-					continue
-				}
-				for u := 0; u < s.n; u++ {
-					if ix := s.ix0 + u*g.StrideW + kx*g.DilW; uint(ix) < uint(g.W) {
-						mask[tap] |= 1 << (s.lane + u)
-						offs[tap*nr+s.lane+u] = s.xoff + iy*g.W + ix
-					}
-				}
-			}
-			tap++
-		}
-	}
+	tap := c.gatherTable(&offs, &mask, segs)
 	hw, r := g.H*g.W, 0
 	if lanes == nr && tap > 0 && len(x) <= math.MaxInt32 && haveAVX512Kernel() {
 		// 16-lane masked gathers; the offsets fit in int32 as x is short.
@@ -364,6 +354,31 @@ func (c *Conv) fillGather(panel, x []float32, segs []segment, lanes int) {
 			}
 		}
 	}
+}
+
+// gatherTable writes fillGather's table for the runs segs into offs and
+// mask and returns the number of taps.
+func (c *Conv) gatherTable(offs *[maxGatherTaps * nr]int, mask *[maxGatherTaps]uint32, segs []segment) int {
+	g := c.g
+	tap := 0
+	for ky := 0; ky < g.KH; ky++ {
+		for kx := 0; kx < g.KW; kx++ {
+			for _, s := range segs {
+				iy := s.iy0 + ky*g.DilH
+				if uint(iy) >= uint(g.H) {
+					continue
+				}
+				for u := 0; u < s.n; u++ {
+					if ix := s.ix0 + u*g.StrideW + kx*g.DilW; uint(ix) < uint(g.W) {
+						mask[tap] |= 1 << (s.lane + u)
+						offs[tap*nr+s.lane+u] = s.xoff + iy*g.W + ix
+					}
+				}
+			}
+			tap++
+		}
+	}
+	return tap
 }
 
 // scatter adds the bias to the GEMM result out [K][nc] (columns j0..j0+nc-1

@@ -22,7 +22,8 @@
 // comes out channels-last, bit-identical to Conv's transposed.
 // With AVX-512 the im2col panels are filled with masked loads (stride-1
 // panels of at most two output-row runs) or masked gathers (panels of many
-// short runs), and Conv.ForwardEpilogue applies a per-channel Epilogue to
+// short runs) from offset and mask tables that NewConv precomputes for
+// every full panel position within an image, and Conv.ForwardEpilogue applies a per-channel Epilogue to
 // each block of outputs while it is in cache; Relu and Quantize (the QCFS
 // chain) are such epilogues with AVX-512 loops, bit-identical to their
 // portable loops.
