@@ -23,10 +23,10 @@
 // With AVX-512 the im2col panels are filled with masked loads (stride-1
 // panels of at most two output-row runs) or masked gathers (panels of many
 // short runs) from offset and mask tables that NewConv precomputes for
-// every full panel position within an image, and Conv.ForwardEpilogue applies a per-channel Epilogue to
-// each block of outputs while it is in cache; Relu and Quantize (the QCFS
-// chain) are such epilogues with AVX-512 loops, bit-identical to their
-// portable loops.
+// every full panel position within an image, and Conv.ForwardEpilogue
+// applies a per-channel Epilogue to each block of outputs while it is in
+// cache; Relu and Quantize (the QCFS chain) are such epilogues with AVX-512
+// loops, bit-identical to their portable loops.
 // Dense is a prepared fully connected layer: NewDense packs the weight
 // matrix once as B micro-panels, Forward packs the input rows as A panels
 // and runs Sgemm's loops, then adds the bias and applies a RowEpilogue to
