@@ -5,16 +5,22 @@ import "math"
 // maxTableBytes bounds the memory of a Conv's precomputed panel tables.
 const maxTableBytes = 1 << 20
 
+// maxTableRuns is the most output-row runs a stride-1 panel may have to be
+// filled by masked loads from its table (one pair of loads per run and
+// tap) rather than by gathers.
+const maxTableRuns = 4
+
 // panelTable is the fill table of one full im2col panel (nr lanes): the
 // table that fillGather or fillMasked would compute for it, with offsets
 // counted from channel c0 of the panel's first image, so that it serves
 // every panel that starts at the same output pixel of an image.
 type panelTable struct {
 	taps   int
-	gather bool     // a fillGather table (else fillMasked)
+	gather bool     // a fillGather table (else masked loads)
+	runs   int      // masked loads per tap: 2 (fillMasked's table) or up to maxTableRuns
 	offs32 []int32  // gather: taps·nr input offsets
-	offs   []int    // masked: 2·taps offsets of lane 0
-	masks  []uint32 // gather: taps lane masks; masked: 2·taps
+	offs   []int    // masked: runs·taps offsets of lane 0
+	masks  []uint32 // gather: taps lane masks; masked: runs·taps
 }
 
 // segments splits the used columns j..j+used-1 (output pixels counted
@@ -65,6 +71,14 @@ func (c *Conv) newPanelTables() {
 	for i := range tables {
 		ns := c.segments(&segs, i*step, nr, 0)
 		t := &tables[i]
+		if g.StrideW == 1 && ns > 2 && ns <= maxTableRuns {
+			// Masked loads of each run beat gathers of each lane.
+			t.taps, t.runs = taps, ns
+			t.offs = make([]int, taps*ns)
+			t.masks = make([]uint32, taps*ns)
+			c.runsTable(t.offs, t.masks, segs[:ns])
+			continue
+		}
 		if ns > 2 || g.StrideW != 1 {
 			var offs [maxGatherTaps * nr]int
 			var mask [maxGatherTaps]uint32
@@ -82,7 +96,7 @@ func (c *Conv) newPanelTables() {
 		}
 		var offs [2 * maxGatherTaps]int
 		var masks [2 * maxGatherTaps]uint32
-		t.taps = c.maskedTable(&offs, &masks, segs[:ns])
+		t.taps, t.runs = c.maskedTable(&offs, &masks, segs[:ns]), 2
 		t.offs = append([]int(nil), offs[:2*t.taps]...)
 		t.masks = append([]uint32(nil), masks[:2*t.taps]...)
 	}
@@ -105,8 +119,36 @@ func (t *panelTable) fill(panel, x []float32, cg, hw int) bool {
 		return true
 	}
 	_ = x[len(x)-1]
-	im2colMaskedAVX512(&panel[0], &x[0], &t.offs[0], &t.masks[0], 2*t.taps, cg, hw)
+	if t.runs == 2 {
+		im2colMaskedAVX512(&panel[0], &x[0], &t.offs[0], &t.masks[0], 2*t.taps, cg, hw)
+		return true
+	}
+	im2colRunsAVX512(&panel[0], &x[0], &t.offs[0], &t.masks[0], t.runs*t.taps, t.runs, cg, hw)
 	return true
+}
+
+// runsTable writes the masked-load table of the stride-1 runs segs into
+// offs and masks (len(segs) entries per tap, in tap order): for tap t and
+// run s, the offset of lane 0 (lane l reads x[offs + l]) and the mask of
+// the run's lanes that read inside the image, as fillMasked tabulates
+// them; a run wholly in padding has mask 0.
+func (c *Conv) runsTable(offs []int, masks []uint32, segs []segment) {
+	g := c.g
+	e := 0
+	for ky := 0; ky < g.KH; ky++ {
+		for kx := 0; kx < g.KW; kx++ {
+			for _, s := range segs {
+				iy := s.iy0 + ky*g.DilH
+				ix := s.ix0 + kx*g.DilW // input column of lane s.lane
+				lo, hi := max(s.lane, s.lane-ix), min(s.lane+s.n, s.lane+g.W-ix)
+				if uint(iy) < uint(g.H) && lo < hi {
+					masks[e] = uint32(uint64(1)<<hi - uint64(1)<<lo)
+					offs[e] = s.xoff + iy*g.W + ix - s.lane
+				}
+				e++
+			}
+		}
+	}
 }
 
 // gcd returns the greatest common divisor of a and b (both positive).

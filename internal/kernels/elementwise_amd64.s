@@ -141,3 +141,53 @@ mtap:
 	JNZ       mchan
 	VZEROUPPER
 	RET
+
+// func im2colRunsAVX512(panel, x *float32, offs *int, masks *uint32, entries, runs, cg, hw int)
+//
+// Fills a B micro-panel of cg·taps rows of 32 lanes for a panel table of
+// stride-1 panels of up to maxTableRuns runs (panelTable.fill), entries =
+// taps·runs: row ch·taps+t is, for each run s < runs, lane l = x[ch·hw +
+// offs[t·runs+s] + l] where bit l of masks[t·runs+s] is set, 0 where no bit
+// is set. Masked-off lanes are not read, so offs may point before x for
+// padding. It writes what im2colMaskedAVX512 writes for the same runs
+// (TestConvPanelTables compares the outputs with the untabled path).
+TEXT ·im2colRunsAVX512(SB), NOSPLIT, $0-64
+	MOVQ panel+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ masks+24(FP), R9
+	MOVQ entries+32(FP), R10
+	MOVQ runs+40(FP), R13
+	MOVQ cg+48(FP), R11
+	MOVQ hw+56(FP), R12
+	SHLQ $2, R12             // channel stride in bytes
+
+rchan:
+	XORQ BX, BX              // entry
+
+rtap:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ   R13, CX           // runs left in this tap
+
+rrun:
+	MOVQ      (R8)(BX*8), DX
+	MOVL      (R9)(BX*4), AX
+	KMOVW     AX, K1
+	SHRL      $16, AX
+	KMOVW     AX, K2
+	VMOVUPS   (SI)(DX*4), K1, Z0
+	VMOVUPS   64(SI)(DX*4), K2, Z1
+	INCQ      BX
+	DECQ      CX
+	JNZ       rrun
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      $128, DI
+	CMPQ      BX, R10
+	JLT       rtap
+	ADDQ      R12, SI
+	DECQ      R11
+	JNZ       rchan
+	VZEROUPPER
+	RET

@@ -50,3 +50,10 @@ func gatherPanelAVX512(panel, x *float32, offs *int32, masks *uint32, taps, cg, 
 //
 //go:noescape
 func im2colMaskedAVX512(panel, x *float32, offs *int, masks *uint32, taps2, cg, hw int)
+
+// im2colRunsAVX512 fills cg·taps rows of 32 lanes of a packed B panel from
+// a panel table of runs runs per tap (see elementwise_amd64.s); entries is
+// taps·runs, runs ≥ 1, cg ≥ 1, taps ≥ 1.
+//
+//go:noescape
+func im2colRunsAVX512(panel, x *float32, offs *int, masks *uint32, entries, runs, cg, hw int)

@@ -39,3 +39,9 @@ func gatherPanelAVX512(panel, x *float32, offs *int32, masks *uint32, taps, cg, 
 func im2colMaskedAVX512(panel, x *float32, offs *int, masks *uint32, taps2, cg, hw int) {
 	panic("kernels: no assembly kernels on this platform")
 }
+
+// im2colRunsAVX512 is never called on this platform (haveAVX512Kernel is
+// false).
+func im2colRunsAVX512(panel, x *float32, offs *int, masks *uint32, entries, runs, cg, hw int) {
+	panic("kernels: no assembly kernels on this platform")
+}
