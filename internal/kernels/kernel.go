@@ -87,6 +87,20 @@ func microKernel(kind kernelKind, kc int, a, b, c []float32, ldc int, alpha, bet
 	}
 }
 
+// rowsKernel computes the first rows (1 ≤ rows < mr) rows of the tile that
+// microKernel computes with kernelAVX512, each element bit-identical to
+// microKernel's, and writes only those rows: row r of C starts at c[r·ldc].
+func rowsKernel(kc int, a, b, c []float32, ldc int, alpha, beta float32, load bool, rows int) {
+	if rows < 1 || rows >= mr || len(a) < kc*mr || len(b) < kc*nr || len(c) < (rows-1)*ldc+nr {
+		panic("kernels: rows micro-kernel: bad rows or short slice")
+	}
+	l := 0
+	if load {
+		l = 1
+	}
+	kernelRowsAVX512(kc, &a[0], &b[0], &c[0], ldc, alpha, beta, l, rows)
+}
+
 // kernel6x32Go is the portable micro-kernel; keep in sync with
 // kernel6x16AVX2 and kernel6x32AVX512 in kernel_amd64.s
 // (TestMicroKernels compares them).
@@ -144,6 +158,12 @@ func macroKernel(kind kernelKind, mc, nc, kc int, alpha float32, ap []float32, a
 			a := ap[(ir/mr)*aStride:]
 			if mm == mr && nn == nr {
 				microKernel(kind, kc, a, b, c[ir*ldc+jr:], ldc, alpha, beta, load)
+				continue
+			}
+			if nn == nr && kind == kernelAVX512 {
+				// The last rows of C (m not a multiple of mr): compute and
+				// write only those rows, in place.
+				rowsKernel(kc, a, b, c[ir*ldc+jr:], ldc, alpha, beta, load, mm)
 				continue
 			}
 			if load {

@@ -57,3 +57,11 @@ func im2colMaskedAVX512(panel, x *float32, offs *int, masks *uint32, taps2, cg, 
 //
 //go:noescape
 func im2colRunsAVX512(panel, x *float32, offs *int, masks *uint32, entries, runs, cg, hw int)
+
+// kernelRowsAVX512 is kernel6x32AVX512 restricted to the first rows rows
+// (1 ≤ rows < 6) of the tile (kernel_amd64.s): it reads the same 6-row A
+// micro-panel and writes only rows rows of C, each element bit-identical to
+// kernel6x32AVX512's; the caller checks the bounds.
+//
+//go:noescape
+func kernelRowsAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows int)

@@ -209,3 +209,100 @@ zupdate:
 	ZUPDATE(Z10, Z11)
 	VZEROUPPER
 	RET
+
+// kernelRowsAVX512: the first rows (1 ≤ rows < 6) rows of kernel6x32AVX512's
+// tile, for the last, partial row tile of C (M not a multiple of 6): the
+// same instructions per C element (FMAs over p ascending, then ZSTORE or
+// ZUPDATE), so each written element is bit-identical to kernel6x32AVX512's,
+// but only ⌈rows/2⌉·2 rows are computed and only rows rows are written.
+// a is still a 6-row packed A micro-panel (kc × 6).
+
+// ZLOOP is the k loop of kernelRowsAVX512 over body (the ZROWs of the
+// computed rows), jumping to done when kc is exhausted.
+#define ZLOOP(lbl, body, done) \
+	TESTQ CX, CX; \
+	JEQ   done; \
+lbl: \
+	VMOVUPS    (BX), Z12; \
+	VMOVUPS    64(BX), Z13; \
+	body; \
+	PREFETCHT0 1024(BX); \
+	ADDQ       $24, AX; \
+	ADDQ       $128, BX; \
+	DECQ       CX; \
+	JNZ        lbl; \
+	JMP        done
+
+// func kernelRowsAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows int)
+TEXT ·kernelRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), R8
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX              // row stride of C in bytes
+	MOVQ rows+56(FP), R9
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+
+	CMPQ R9, $2
+	JGT  rows4
+	ZLOOP(rloop2, ZROW(0, Z0, Z1); ZROW(4, Z2, Z3), rdone)
+
+rows4:
+	CMPQ R9, $4
+	JGT  rows6
+	ZLOOP(rloop4, ZROW(0, Z0, Z1); ZROW(4, Z2, Z3); ZROW(8, Z4, Z5); ZROW(12, Z6, Z7), rdone)
+
+rows6:
+	ZLOOP(rloop6, ZROW(0, Z0, Z1); ZROW(4, Z2, Z3); ZROW(8, Z4, Z5); ZROW(12, Z6, Z7); ZROW(16, Z8, Z9), rdone)
+
+rdone:
+	VBROADCASTSS alpha+40(FP), Z14
+	MOVQ         load+48(FP), CX
+	TESTQ        CX, CX
+	JNE          rupdate
+
+	ZSTORE(Z0, Z1)
+	DECQ R9
+	JEQ  rret
+	ZSTORE(Z2, Z3)
+	DECQ R9
+	JEQ  rret
+	ZSTORE(Z4, Z5)
+	DECQ R9
+	JEQ  rret
+	ZSTORE(Z6, Z7)
+	DECQ R9
+	JEQ  rret
+	ZSTORE(Z8, Z9)
+	JMP  rret
+
+rupdate:
+	VBROADCASTSS beta+44(FP), Z15
+	ZUPDATE(Z0, Z1)
+	DECQ R9
+	JEQ  rret
+	ZUPDATE(Z2, Z3)
+	DECQ R9
+	JEQ  rret
+	ZUPDATE(Z4, Z5)
+	DECQ R9
+	JEQ  rret
+	ZUPDATE(Z6, Z7)
+	DECQ R9
+	JEQ  rret
+	ZUPDATE(Z8, Z9)
+
+rret:
+	VZEROUPPER
+	RET

@@ -45,3 +45,9 @@ func im2colMaskedAVX512(panel, x *float32, offs *int, masks *uint32, taps2, cg, 
 func im2colRunsAVX512(panel, x *float32, offs *int, masks *uint32, entries, runs, cg, hw int) {
 	panic("kernels: no assembly kernels on this platform")
 }
+
+// kernelRowsAVX512 is never called on this platform (haveAVX512Kernel is
+// false).
+func kernelRowsAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows int) {
+	panic("kernels: no assembly micro-kernel on this platform")
+}

@@ -169,3 +169,34 @@ func TestMicroKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsKernel checks that the partial-row AVX-512 kernel writes, for
+// every row count below mr, exactly the rows kernel6x32AVX512 writes, bit
+// for bit, and nothing else of C (rows beyond, columns beyond nr).
+func TestRowsKernel(t *testing.T) {
+	if !haveAVX512Kernel() {
+		t.Skip("no AVX-512")
+	}
+	const ldc = 40
+	for _, kc := range []int{0, 1, 7, 256} {
+		for _, load := range []bool{false, true} {
+			for rows := 1; rows < mr; rows++ {
+				a, b := randSlice(kc*mr+1, 1), randSlice(kc*nr+1, 2)
+				full := randSlice(mr*ldc, 3)
+				part := append([]float32(nil), full...)
+				orig := append([]float32(nil), full...)
+				microKernel(kernelAVX512, kc, a, b, full, ldc, 1.5, -0.25, load)
+				rowsKernel(kc, a, b, part, ldc, 1.5, -0.25, load, rows)
+				for i := range part {
+					want := orig[i]
+					if i/ldc < rows && i%ldc < nr {
+						want = full[i]
+					}
+					if math.Float32bits(part[i]) != math.Float32bits(want) {
+						t.Fatalf("kc=%d load=%v rows=%d: c[%d] = %g, want %g", kc, load, rows, i, part[i], want)
+					}
+				}
+			}
+		}
+	}
+}
