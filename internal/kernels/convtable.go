@@ -71,8 +71,10 @@ func (c *Conv) newPanelTables() {
 	for i := range tables {
 		ns := c.segments(&segs, i*step, nr, 0)
 		t := &tables[i]
-		if g.StrideW == 1 && ns > 2 && ns <= maxTableRuns {
-			// Masked loads of each run beat gathers of each lane.
+		if g.StrideW == 1 && ns != 2 && ns <= maxTableRuns {
+			// Masked loads of each run beat gathers of each lane; a
+			// single run (a whole output row) needs one pair per tap, not
+			// fillMasked's two.
 			t.taps, t.runs = taps, ns
 			t.offs = make([]int, taps*ns)
 			t.masks = make([]uint32, taps*ns)
