@@ -161,6 +161,8 @@ TEXT ·im2colRunsAVX512(SB), NOSPLIT, $0-64
 	MOVQ cg+48(FP), R11
 	MOVQ hw+56(FP), R12
 	SHLQ $2, R12             // channel stride in bytes
+	CMPQ R13, $1
+	JEQ  r1chan
 
 rchan:
 	XORQ BX, BX              // entry
@@ -189,5 +191,29 @@ rrun:
 	ADDQ      R12, SI
 	DECQ      R11
 	JNZ       rchan
+	VZEROUPPER
+	RET
+
+	// One run per tap (a whole output row): zero-masking loads, no merge.
+r1chan:
+	XORQ BX, BX              // entry = tap
+
+r1tap:
+	MOVQ      (R8)(BX*8), DX
+	MOVL      (R9)(BX*4), AX
+	KMOVW     AX, K1
+	SHRL      $16, AX
+	KMOVW     AX, K2
+	VMOVUPS.Z (SI)(DX*4), K1, Z0
+	VMOVUPS.Z 64(SI)(DX*4), K2, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      $128, DI
+	INCQ      BX
+	CMPQ      BX, R10
+	JLT       r1tap
+	ADDQ      R12, SI
+	DECQ      R11
+	JNZ       r1chan
 	VZEROUPPER
 	RET
