@@ -7,7 +7,9 @@
 // blocks (k 256, m 144, n 3072) and a 6×32 register-tile micro-kernel
 // computes each tile of C. The micro-kernel is chosen at run time (with
 // golang.org/x/sys/cpu): on amd64 with AVX-512F it is one 6×32 tile in
-// twelve ZMM registers, with AVX2 and FMA two 6×16 halves in YMM registers
+// twelve ZMM registers (and, for the last rows of C when m is not a
+// multiple of 6, a variant that computes and writes only those rows, with
+// the same bits), with AVX2 and FMA two 6×16 halves in YMM registers
 // (both Go assembly, kernel_amd64.s); elsewhere, or with the build tag
 // noasm, a portable Go kernel computes the same sums without FMA. The
 // tests run every kernel the CPU has against the portable one and against
