@@ -218,20 +218,20 @@ func (e *Executor) chunk(dst, x []float32, n int, keep []string, prof []int64, c
 			node := e.g.Nodes[s.nodes[0]]
 			at, bt := lookup(node.Inputs[0]), lookup(node.Inputs[1])
 			for i, t := range []*importer.Tensor{at, bt} {
-				if t == nil || t.IsInt() || !sameShape(t.Shape, n, s.inPer) {
-					return nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[i], append([]int{n}, s.inPer...))
+				if err := checkInput(t, node, node.Inputs[i], n, s.inPer); err != nil {
+					return nil, err
 				}
 			}
-			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
+			out := ar.tensor(n, s.outPer)
 			addPlanes(out, at.Data, bt.Data, s.ep)
 			store(s.out, out)
 		} else if s.pool != nil && !unfused {
 			node := e.g.Nodes[s.nodes[0]]
 			xt := lookup(node.Inputs[0])
-			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
-				return nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
+			if err := checkInput(xt, node, node.Inputs[0], n, s.inPer); err != nil {
+				return nil, err
 			}
-			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
+			out := ar.tensor(n, s.outPer)
 			kernels.AvgPool(out.Data, xt.Data, n, *s.pool)
 			if s.ep != nil {
 				s.ep.applyTensor(out)
@@ -240,10 +240,10 @@ func (e *Executor) chunk(dst, x []float32, n int, keep []string, prof []int64, c
 		} else if s.dense != nil && !unfused {
 			node := e.g.Nodes[s.nodes[0]]
 			xt := lookup(s.src)
-			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
-				return nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, s.src, append([]int{n}, s.inPer...))
+			if err := checkInput(xt, node, s.src, n, s.inPer); err != nil {
+				return nil, err
 			}
-			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
+			out := ar.tensor(n, s.outPer)
 			var ep kernels.RowEpilogue
 			if s.ep != nil {
 				ep = s.ep
@@ -253,10 +253,10 @@ func (e *Executor) chunk(dst, x []float32, n int, keep []string, prof []int64, c
 		} else if s.conv != nil && !unfused {
 			node := e.g.Nodes[s.nodes[0]]
 			xt := lookup(node.Inputs[0])
-			if xt == nil || xt.IsInt() || !sameShape(xt.Shape, n, s.inPer) {
-				return nil, fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, node.Inputs[0], append([]int{n}, s.inPer...))
+			if err := checkInput(xt, node, node.Inputs[0], n, s.inPer); err != nil {
+				return nil, err
 			}
-			out := &importer.Tensor{Shape: append([]int{n}, s.outPer...), Data: ar.get(n * importer.NumElements(s.outPer))}
+			out := ar.tensor(n, s.outPer)
 			var ep kernels.Epilogue
 			if s.ep != nil {
 				ep = s.ep
@@ -336,6 +336,15 @@ func (e *Executor) chunk(dst, x []float32, n int, keep []string, prof []int64, c
 		ar.put(out.Data)
 	}
 	return kept, nil
+}
+
+// checkInput returns an error naming node and its input name unless t, the
+// value a prepared step reads, is a float tensor of shape [n, per...].
+func checkInput(t *importer.Tensor, node *importer.Node, name string, n int, per []int) error {
+	if t == nil || t.IsInt() || !sameShape(t.Shape, n, per) {
+		return fmt.Errorf("ann: node %s: input %q is not a float tensor of shape %v", node, name, append([]int{n}, per...))
+	}
+	return nil
 }
 
 // sameShape reports whether shape is [n, per...].

@@ -254,6 +254,11 @@ func (a *arena) get(n int) []float32 {
 	return b
 }
 
+// tensor returns a tensor of shape [n, per...] on a buffer from a.
+func (a *arena) tensor(n int, per []int) *importer.Tensor {
+	return &importer.Tensor{Shape: append([]int{n}, per...), Data: a.get(n * importer.NumElements(per))}
+}
+
 // put returns b to the arena. The caller no longer uses b.
 func (a *arena) put(b []float32) {
 	if cap(b) > 0 {
