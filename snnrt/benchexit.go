@@ -73,16 +73,13 @@ func BenchExit(ctx context.Context, m *Model, src Batches, cfg BenchConfig) (*Be
 			return nil, err
 		}
 	}
-	ctxRunner := func(s *Simulator) func(x []float32, n int) error {
-		return func(x []float32, n int) error { _, err := s.RunContext(ctx, x, n); return err }
-	}
 	var fr, ar, sp []float64
 	for pass := range cfg.Repeat {
-		a, _, err := timePass(ctx, x, per, cfg.Batch, ctxRunner(adaptive))
+		a, _, err := timePass(ctx, x, per, cfg.Batch, runner(ctx, adaptive))
 		if err != nil {
 			return nil, err
 		}
-		fx, _, err := timePass(ctx, x, per, cfg.Batch, ctxRunner(fixed))
+		fx, _, err := timePass(ctx, x, per, cfg.Batch, runner(ctx, fixed))
 		if err != nil {
 			return nil, err
 		}

@@ -297,9 +297,9 @@ func timePass(ctx context.Context, x []float32, per, batch int, fn func(x []floa
 	return wall, cpu, nil
 }
 
-// runner returns s.Run as a timePass function.
-func runner(s *Simulator) func(x []float32, n int) error {
-	return func(x []float32, n int) error { _, err := s.Run(x, n); return err }
+// runner returns s.RunContext(ctx, …) as a timePass function.
+func runner(ctx context.Context, s *Simulator) func(x []float32, n int) error {
+	return func(x []float32, n int) error { _, err := s.RunContext(ctx, x, n); return err }
 }
 
 // timePasses runs the timed passes of Bench and sets the speeds of rep.
@@ -310,7 +310,7 @@ func (rep *BenchReport) timePasses(ctx context.Context, m *Model, cfg BenchConfi
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		e, ec, err := timePass(ctx, x, per, cfg.Batch, runner(event))
+		e, ec, err := timePass(ctx, x, per, cfg.Batch, runner(ctx, event))
 		if err != nil {
 			return err
 		}
@@ -321,13 +321,13 @@ func (rep *BenchReport) timePasses(ctx context.Context, m *Model, cfg BenchConfi
 		// One worker right after all of them, so that the scaling ratio
 		// compares them under the same machine load.
 		if one != nil {
-			o, oc, err := timePass(ctx, x, per, cfg.Batch, runner(one))
+			o, oc, err := timePass(ctx, x, per, cfg.Batch, runner(ctx, one))
 			if err != nil {
 				return err
 			}
 			oneR, oneC, scaling = append(oneR, o), append(oneC, oc), append(scaling, e/o)
 		}
-		d, dc, err := timePass(ctx, x, per, cfg.Batch, runner(dense))
+		d, dc, err := timePass(ctx, x, per, cfg.Batch, runner(ctx, dense))
 		if err != nil {
 			return err
 		}

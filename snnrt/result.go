@@ -144,14 +144,7 @@ func (r *Result) Predictions(t int) []int {
 	l := r.Logits(t)
 	p := make([]int, r.N)
 	for i := range p {
-		row := l[i*r.Classes : (i+1)*r.Classes]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		p[i] = best
+		p[i] = argmax(l[i*r.Classes : (i+1)*r.Classes])
 	}
 	return p
 }
