@@ -142,15 +142,7 @@ func TestBenchErrors(t *testing.T) {
 		} else {
 			_, err = Bench(context.Background(), m, tc.src, tc.cfg)
 		}
-		var se *SetupError
-		switch {
-		case err == nil:
-			t.Errorf("%s: no error", tc.name)
-		case tc.setup != errors.As(err, &se):
-			t.Errorf("%s: %v: setup error %v, want %v", tc.name, err, !tc.setup, tc.setup)
-		case tc.is != nil && !errors.Is(err, tc.is):
-			t.Errorf("%s: %v, want %v", tc.name, err, tc.is)
-		}
+		checkErrorKind(t, tc.name, err, tc.setup, tc.is)
 	}
 }
 

@@ -204,18 +204,25 @@ func TestEvaluateErrors(t *testing.T) {
 		{"canceled", canceled, m, src, EvalConfig{Timesteps: []int{2}}, false, context.Canceled},
 	} {
 		_, err := Evaluate(tc.ctx, tc.m, tc.src, tc.cfg)
-		var se *SetupError
-		switch {
-		case err == nil:
-			t.Errorf("%s: no error", tc.name)
-		case tc.setup != errors.As(err, &se):
-			t.Errorf("%s: %v: setup error %v, want %v", tc.name, err, !tc.setup, tc.setup)
-		case tc.is != nil && !errors.Is(err, tc.is):
-			t.Errorf("%s: %v, want %v", tc.name, err, tc.is)
-		}
+		checkErrorKind(t, tc.name, err, tc.setup, tc.is)
 		var src *SourceError
 		if tc.is == dataErr && (!errors.As(err, &src) || src.Start != 2 || src.N != 2) {
 			t.Errorf("%s: %#v, want a SourceError for images 2..3", tc.name, err)
 		}
+	}
+}
+
+// checkErrorKind reports an error unless err is not nil, is a *SetupError
+// exactly when setup, and (if is is not nil) wraps is.
+func checkErrorKind(t *testing.T, name string, err error, setup bool, is error) {
+	t.Helper()
+	var se *SetupError
+	switch {
+	case err == nil:
+		t.Errorf("%s: no error", name)
+	case setup != errors.As(err, &se):
+		t.Errorf("%s: %v: setup error %v, want %v", name, err, !setup, setup)
+	case is != nil && !errors.Is(err, is):
+		t.Errorf("%s: %v, want %v", name, err, is)
 	}
 }

@@ -18,10 +18,7 @@ import (
 // kept line, and the usage errors of --val and --val-every.
 func TestFinetuneVal(t *testing.T) {
 	dir := t.TempDir()
-	snn := filepath.Join(dir, "lenet.snn")
-	if code, _, stderr := runCLI(t, "convert", lenet, "--data", "mnist", "--calib", "16", "--timesteps", "1", "-o", snn); code != exitOK {
-		t.Fatalf("convert: %s", stderr)
-	}
+	snn := lenetT1(t, dir)
 	out := filepath.Join(dir, "tuned.snn")
 	base := []string{"finetune", snn, "--data", "mnist", "--timesteps", "1", "--batch", "32", "--limit", "160",
 		"--epochs", "2", "--eval-limit", "16", "-o", out}
@@ -72,4 +69,15 @@ func TestFinetuneVal(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want usage error mentioning %q", tc.extra, code, stderr, tc.msg)
 		}
 	}
+}
+
+// lenetT1 converts the bundled LeNet for T = 1 (16 calibration images)
+// into dir and returns the .snn's path.
+func lenetT1(t *testing.T, dir string) string {
+	t.Helper()
+	snn := filepath.Join(dir, "lenet.snn")
+	if code, _, stderr := runCLI(t, "convert", lenet, "--data", "mnist", "--calib", "16", "--timesteps", "1", "-o", snn); code != exitOK {
+		t.Fatalf("convert: %s", stderr)
+	}
+	return snn
 }

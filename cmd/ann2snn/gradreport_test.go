@@ -18,10 +18,7 @@ import (
 // and the usage errors of the new flags.
 func TestFinetuneGradReport(t *testing.T) {
 	dir := t.TempDir()
-	snn := filepath.Join(dir, "lenet.snn")
-	if code, _, stderr := runCLI(t, "convert", lenet, "--data", "mnist", "--calib", "16", "--timesteps", "1", "-o", snn); code != exitOK {
-		t.Fatalf("convert: %s", stderr)
-	}
+	snn := lenetT1(t, dir)
 	base := []string{"finetune", snn, "--data", "mnist", "--timesteps", "1", "--batch", "32", "--limit", "96"}
 	args := func(extra ...string) []string { return append(append([]string(nil), base...), extra...) }
 
