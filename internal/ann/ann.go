@@ -257,12 +257,17 @@ func (e *Executor) chunk(dst, x []float32, n int, keep []string, prof []int64, c
 				return nil, err
 			}
 			out := ar.tensor(n, s.outPer)
-			var ep kernels.Epilogue
-			if s.ep != nil {
-				ep = s.ep
+			if s.post != nil {
+				convPool(s, out.Data, xt.Data, n, ws, ar)
+				store(s.out, out)
+			} else {
+				var ep kernels.Epilogue
+				if s.ep != nil {
+					ep = s.ep
+				}
+				s.conv.ForwardEpilogue(out.Data, xt.Data, n, ws, ep)
+				store(s.out, out)
 			}
-			s.conv.ForwardEpilogue(out.Data, xt.Data, n, ws, ep)
-			store(s.out, out)
 		} else {
 			nodes := s.nodes
 			if !unfused && s.ep != nil {

@@ -15,7 +15,7 @@ import (
 // fused into its store.
 type step struct {
 	nodes  []int             // graph node indices: the producer (a Flatten and its Gemm when dense reads through it), then the fused nodes in chain order
-	conv   *kernels.Conv     // prepared convolution of the producer (nil: importer.Eval)
+	conv   convKernel        // prepared convolution of the producer: kernels.Conv, or kernels.Winograd (winograd.go) (nil: importer.Eval)
 	dense  *kernels.Dense    // prepared Gemm of the producer (nil: importer.Eval)
 	src    string            // the value a prepared Gemm reads (its input, or the input of the Flatten folded into it)
 	pool   *kernels.PoolGeom // prepared AveragePool of the producer (nil: importer.Eval)
@@ -28,6 +28,8 @@ type step struct {
 	flops  float64           // multiply-adds ×2 per image of a prepared convolution or Gemm
 	layer  string            // producer node name, for profiles
 	ops    []string          // ops of the step's nodes, for profiles
+	post   *kernels.PoolGeom // AveragePool fused after a prepared convolution's chain (see fusePool)
+	postEp *chain            // elementwise nodes fused after post (nil: none)
 }
 
 // plan builds the execution plan of e.g: it folds nodes whose inputs are
@@ -131,28 +133,8 @@ func (e *Executor) plan(shapes map[string][]int, fuse bool) error {
 			s.out, s.layer = gm.Outputs[0], gm.Name
 		}
 		// Follow the chain of elementwise consumers.
-		var eps []epStep
-		v := s.out
-		for uses[v] == 1 {
-			j := consumer[v]
-			if done[j] {
-				break
-			}
-			st, ok := stepFor(g.Nodes[j], v, shapes[v], constOf)
-			if !ok {
-				break
-			}
-			eps = append(eps, st)
-			s.nodes = append(s.nodes, j)
-			s.ops = append(s.ops, g.Nodes[j].Op)
-			s.inner = append(s.inner, v)
-			done[j] = true
-			v = g.Nodes[j].Outputs[0]
-		}
-		if len(eps) > 0 {
-			s.ep = newChain(eps)
-			s.out = v
-		}
+		s.ep, s.out = followChain(&s, s.out, g, uses, consumer, done, shapes, constOf)
+		fusePool(&s, g, uses, consumer, done, shapes, constOf)
 		e.steps = append(e.steps, s)
 	}
 	return nil
@@ -282,4 +264,33 @@ func prepareAdd(s *step, n *importer.Node, shapes map[string][]int, isConst func
 	s.add = true
 	s.inPer = append([]int(nil), a[1:]...)
 	s.outPer = append([]int(nil), a[1:]...)
+}
+
+// followChain appends to s the chain of elementwise nodes that starts at
+// the value v (each the only reader of the one before) and marks them done.
+// It returns the chain (nil: none) and the chain's output value (v when
+// there is none).
+func followChain(s *step, v string, g *importer.Graph, uses map[string]int, consumer map[string]int, done []bool,
+	shapes map[string][]int, constOf func(string) *importer.Tensor) (*chain, string) {
+	var eps []epStep
+	for uses[v] == 1 {
+		j := consumer[v]
+		if done[j] {
+			break
+		}
+		st, ok := stepFor(g.Nodes[j], v, shapes[v], constOf)
+		if !ok {
+			break
+		}
+		eps = append(eps, st)
+		s.nodes = append(s.nodes, j)
+		s.ops = append(s.ops, g.Nodes[j].Op)
+		s.inner = append(s.inner, v)
+		done[j] = true
+		v = g.Nodes[j].Outputs[0]
+	}
+	if len(eps) == 0 {
+		return nil, v
+	}
+	return newChain(eps), v
 }

@@ -135,7 +135,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			[]string{"Conv", "Sub", "Div", "BatchNormalization", "Sub", "Relu", "Clip", "Floor", "Mul"}, false, false, nil},
 		{"dense", func(*testing.T) *importer.Graph { return denseGraph() }, 5,
 			[]string{"Conv", "Relu"}, false, false, []string{"Flatten+Gemm+Sub+Relu", "Gemm+Clip"}},
-		{"lenet_mnist", func(t *testing.T) *importer.Graph { return loadLeNet(t) }, 4, []string{"Conv", "Relu"}, false, true,
+		{"lenet_mnist", func(t *testing.T) *importer.Graph { return loadLeNet(t) }, 4, []string{"Conv", "Relu", "AveragePool"}, false, true,
 			[]string{"Flatten+Gemm+Relu", "Gemm"}},
 		{"vgg16h_cifar10_relu", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg16h_cifar10_relu.onnx") }, 1,
 			[]string{"Conv", "Relu"}, false, true, []string{"Flatten+Gemm"}},
@@ -165,7 +165,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 					first = s
 				}
 				qcfs = qcfs || (s.ep != nil && s.ep.qcfs)
-				pool = pool || s.pool != nil
+				pool = pool || s.pool != nil || s.post != nil
 				if s.dense != nil {
 					dense = append(dense, strings.Join(s.ops, "+"))
 					if len(s.inner) > 0 && len(dense) == 1 {
@@ -248,5 +248,65 @@ func TestChannelConst(t *testing.T) {
 		if got := len(vals); (tc.want == 0) == ok || (ok && got != tc.want) {
 			t.Errorf("shape %v: %d values, ok %v; want %d", tc.shape, got, ok, tc.want)
 		}
+	}
+}
+
+// TestConvPoolFused checks the AveragePool fused after a convolution's
+// chain (fusePool) on LeNet and vgg_small: the steps exist, and the fused
+// output is bit-identical to the unfused graph for batches that split
+// into several scratch-sized groups of images with a ragged last one, and
+// for one image.
+func TestConvPoolFused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		graph func(t *testing.T) *importer.Graph
+		steps int // fused Conv+Relu+AveragePool steps
+	}{
+		{"lenet_mnist", loadLeNet, 2},
+		{"vgg_small_cifar10_relu", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg_small_cifar10_relu.onnx") }, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.graph(t)
+			fused, err := newExecutor(g, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := newExecutor(g, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := 0
+			for i := range fused.steps {
+				s := &fused.steps[i]
+				if s.post != nil && s.conv != nil && strings.Join(s.ops, "+") == "Conv+Relu+AveragePool" {
+					got++
+					if per := s.conv.Geom().K * s.conv.Geom().OutH() * s.conv.Geom().OutW(); poolScratch/per >= 37 {
+						t.Errorf("step %s: %d images per scratch group, the test batch does not split", s.layer, poolScratch/per)
+					}
+				}
+			}
+			if got != tc.steps {
+				t.Fatalf("%d fused Conv+Relu+AveragePool steps, want %d", got, tc.steps)
+			}
+			for _, n := range []int{37, 1} {
+				x := randInput(fused, n)
+				a, err := fused.Run(x, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _, err := ref.Forward(x, n, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(a) != len(b) {
+					t.Fatalf("n %d: %d outputs, unfused %d", n, len(a), len(b))
+				}
+				for i := range a {
+					if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+						t.Fatalf("n %d: output[%d] = %v, unfused %v", n, i, a[i], b[i])
+					}
+				}
+			}
+		})
 	}
 }

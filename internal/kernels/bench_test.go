@@ -103,25 +103,74 @@ func BenchmarkConvForward(b *testing.B) {
 // BenchmarkConvNHWC compares ConvNHWC.Forward with Conv.Forward on the
 // first VGG layer and a middle one (16 images).
 func BenchmarkConvNHWC(b *testing.B) {
-	const n = 16
-	for _, l := range []struct{ c, k, hw int }{{3, 32, 32}, {64, 64, 16}} {
+	benchConv3x3(b, 16, []layer3x3{{3, 32, 32}, {64, 64, 16}}, []string{"NCHW", "NHWC"},
+		func(g ConvGeom, w, bias []float32) []forwarder {
+			return []forwarder{NewConv(g, w, bias), NewConvNHWC(g, w, bias)}
+		})
+}
+
+// layer3x3 is a 3×3, pad-1, stride-1 convolution of c channels to k on
+// hw×hw images.
+type layer3x3 struct{ c, k, hw int }
+
+// forwarder is a prepared convolution of any kind or layout.
+type forwarder interface {
+	Forward(dst, x []float32, n int, ws []float32)
+	WorkspaceLen(n int) int
+}
+
+// benchConv3x3 runs, for each layer on n images, the convolutions that
+// prepare returns (named by names, in order), in CPU time; GFLOPS counts
+// the direct method's flops for all of them, so they compare as speeds.
+func benchConv3x3(b *testing.B, n int, layers []layer3x3, names []string, prepare func(g ConvGeom, w, bias []float32) []forwarder) {
+	for _, l := range layers {
 		g := ConvGeom{C: l.c, H: l.hw, W: l.hw, K: l.k, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
 		w, bias := randSlice(l.k*l.c*9, 1), randSlice(l.k, 2)
 		x := randSlice(n*l.c*l.hw*l.hw, 3)
 		dst := make([]float32, n*l.k*l.hw*l.hw)
 		flops := 2 * float64(n*l.k*l.hw*l.hw*l.c*9)
-		for _, e := range []struct {
-			layout string
-			conv   interface {
-				Forward(dst, x []float32, n int, ws []float32)
-				WorkspaceLen(n int) int
-			}
-		}{{"NCHW", NewConv(g, w, bias)}, {"NHWC", NewConvNHWC(g, w, bias)}} {
-			b.Run(fmt.Sprintf("%s/C%d_K%d_%dx%d", e.layout, l.c, l.k, l.hw, l.hw), func(b *testing.B) {
-				ws := make([]float32, e.conv.WorkspaceLen(n))
+		for i, conv := range prepare(g, w, bias) {
+			b.Run(fmt.Sprintf("%s/C%d_K%d_%dx%d", names[i], l.c, l.k, l.hw, l.hw), func(b *testing.B) {
+				ws := make([]float32, conv.WorkspaceLen(n))
 				t0 := cpuSeconds()
 				for b.Loop() {
-					e.conv.Forward(dst, x, n, ws)
+					conv.Forward(dst, x, n, ws)
+				}
+				reportGFLOPS(b, flops, t0)
+			})
+		}
+	}
+}
+
+// BenchmarkConvDirect compares the direct path (newDirect) with the GEMM
+// path of the same Conv on LeNet's two convolutions (64 images, CPU time):
+//
+//	GOMAXPROCS=1 go test ./internal/kernels -run X -bench ConvDirect
+func BenchmarkConvDirect(b *testing.B) {
+	const n = 64
+	for _, g := range []ConvGeom{
+		{C: 1, H: 28, W: 28, K: 16, KH: 5, KW: 5},
+		{C: 16, H: 12, W: 12, K: 32, KH: 5, KW: 5},
+	} {
+		kdim := g.C * g.KH * g.KW
+		direct := NewConv(g, randSlice(g.K*kdim, 1), randSlice(g.K, 2))
+		gemm := *direct
+		gemm.dc = nil
+		x := randSlice(n*g.C*g.H*g.W, 3)
+		dst := make([]float32, n*g.K*g.OutH()*g.OutW())
+		flops := 2 * float64(n*g.K*g.OutH()*g.OutW()*kdim)
+		for _, e := range []struct {
+			name string
+			c    *Conv
+		}{{"gemm", &gemm}, {"direct", direct}} {
+			b.Run(fmt.Sprintf("%s/C%d_K%d_%dx%d_k%d", e.name, g.C, g.K, g.H, g.W, g.KH), func(b *testing.B) {
+				if e.name == "direct" && e.c.dc == nil {
+					b.Skip("no direct path on this CPU")
+				}
+				ws := make([]float32, e.c.WorkspaceLen(n))
+				t0 := cpuSeconds()
+				for b.Loop() {
+					e.c.Forward(dst, x, n, ws)
 				}
 				reportGFLOPS(b, flops, t0)
 			})

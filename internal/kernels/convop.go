@@ -28,6 +28,7 @@ type Conv struct {
 	// precomputed; see newPanelTables).
 	tables    []panelTable
 	tableStep int
+	dc        *directConv // im2col-free path (nil: none; see newDirect)
 }
 
 // colTarget is the number of floats an im2col block aims at: its kdim ×
@@ -70,6 +71,7 @@ func NewConv(g ConvGeom, w, bias []float32) *Conv {
 		c.colBlock = roundUp(ceilDiv(p, ceilDiv(p, c.colBlock)), nr)
 	}
 	c.newPanelTables()
+	c.newDirect(w)
 	return c
 }
 
@@ -141,6 +143,10 @@ func (c *Conv) ForwardEpilogue(dst, x []float32, n int, ws []float32, ep Epilogu
 				}
 			}
 		}
+		return
+	}
+	if c.dc != nil {
+		c.forwardDirect(dst, x, n, ep)
 		return
 	}
 	kind := bestKernel()

@@ -65,3 +65,21 @@ func im2colRunsAVX512(panel, x *float32, offs *int, masks *uint32, entries, runs
 //
 //go:noescape
 func kernelRowsAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows int)
+
+// avgPool2x2AVX512 is avgPool2x2 over rows output rows of ow outputs, 16
+// per step (pool_amd64.s); tlo, thi and tst are the load and store masks
+// of a row's last ow mod 16 outputs. rows ≥ 1, ow ≥ 1, w ≥ 2·ow, and the
+// caller checks the bounds.
+//
+//go:noescape
+func avgPool2x2AVX512(dst, x *float32, rows, w, ow int, tlo, thi, tst int)
+
+// directConvAVX512 computes one image of a Conv on its direct path
+// (kernel_direct_amd64.s, Conv.forwardDirect): for every strip and every
+// block of 16 output channels, the sums over taps taps of one k block,
+// combined with dst and the bias as flags says. The caller checks the
+// bounds: every lane a strip's masks select reads inside the image for
+// every tap.
+//
+//go:noescape
+func directConvAVX512(dst, x, w *float32, offs *int, taps int, strips *int, nstrips, kblocks, p, flags int)

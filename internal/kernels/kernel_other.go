@@ -51,3 +51,15 @@ func im2colRunsAVX512(panel, x *float32, offs *int, masks *uint32, entries, runs
 func kernelRowsAVX512(kc int, a, b, c *float32, ldc int, alpha, beta float32, load, rows int) {
 	panic("kernels: no assembly micro-kernel on this platform")
 }
+
+// avgPool2x2AVX512 is never called on this platform (haveAVX512Kernel is
+// false).
+func avgPool2x2AVX512(dst, x *float32, rows, w, ow int, tlo, thi, tst int) {
+	panic("kernels: no assembly kernels on this platform")
+}
+
+// directConvAVX512 is never called on this platform (haveAVX512Kernel is
+// false, so no Conv has a direct path).
+func directConvAVX512(dst, x, w *float32, offs *int, taps int, strips *int, nstrips, kblocks, p, flags int) {
+	panic("kernels: no assembly kernels on this platform")
+}

@@ -119,8 +119,33 @@ func AvgPool(dst, x []float32, n int, p PoolGeom) {
 // exactly: the same sums in the same order, (x00 + x01 + x10 + x11) / 4.
 // It multiplies by 0.25 instead of dividing by 4: both round the exact
 // quotient, a power-of-two scaling, so the results are the same bits.
+//
+// With AVX-512 it runs avgPool2x2AVX512, 16 outputs per step with the same
+// four additions and multiplication per output (TestAvgPool2x2Kernels);
+// the scalar loop spent more time on bounds and loads than on the sums.
 func avgPool2x2(dst, x []float32, planes, w, oh, ow int) {
-	for r := 0; r < planes*oh; r++ {
+	rows := planes * oh
+	if rows <= 0 || ow <= 0 {
+		return
+	}
+	if haveAVX512Kernel() {
+		_ = x[(2*rows-1)*w+2*ow-1]
+		_ = dst[rows*ow-1]
+		// Masks of the last ow mod 16 outputs of a row: their 2·rem
+		// inputs per input row span the first and maybe the second
+		// 16-float load, and rem lanes are stored.
+		rem := ow % 16
+		lo, hi := uint64(1)<<min(2*rem, 16)-1, uint64(1)<<max(2*rem-16, 0)-1
+		avgPool2x2AVX512(&dst[0], &x[0], rows, w, ow, int(lo), int(hi), 1<<rem-1)
+		return
+	}
+	avgPool2x2Go(dst, x, rows, w, ow)
+}
+
+// avgPool2x2Go is avgPool2x2's portable loop over rows output rows; keep
+// in sync with avgPool2x2AVX512 in pool_amd64.s.
+func avgPool2x2Go(dst, x []float32, rows, w, ow int) {
+	for r := 0; r < rows; r++ {
 		top := x[2*r*w : 2*r*w+2*ow]
 		bot := x[(2*r+1)*w : (2*r+1)*w+2*ow]
 		d := dst[r*ow : r*ow+ow]

@@ -177,3 +177,41 @@ func TestAvgPool2x2Bits(t *testing.T) {
 		}
 	}
 }
+
+// TestAvgPool2x2Kernels checks avgPool2x2 (avgPool2x2AVX512 where the CPU
+// has AVX-512) against the portable avgPool2x2Go bit for bit, NaN payloads
+// included, on widths around the 16-output step and its masked tail, with
+// input rows longer than 2·ow, special values (signed zeros, infinities,
+// NaN, subnormals) and a guard after dst that must stay untouched.
+func TestAvgPool2x2Kernels(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -3 * math.SmallestNonzeroFloat32,
+		math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
+		math.Float32frombits(0xffc00123), 1e-38, 3, -0.7}
+	const guard = 37
+	for _, ow := range []int{1, 2, 3, 4, 7, 8, 12, 15, 16, 17, 24, 31, 32, 33, 47, 48, 50} {
+		for _, extra := range []int{0, 1, 5} {
+			for _, rows := range []int{1, 2, 7} {
+				w := 2*ow + extra
+				x := randSlice(2*rows*w, uint64(ow*100+extra*10+rows))
+				for i := range x {
+					if i%3 == 1 {
+						x[i] = special[(i*7)%len(special)]
+					}
+				}
+				got := make([]float32, rows*ow+guard)
+				want := make([]float32, rows*ow+guard)
+				for i := range got {
+					got[i], want[i] = -9, -9
+				}
+				avgPool2x2(got, x, rows, w, 1, ow)
+				avgPool2x2Go(want, x, rows, w, ow)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("ow %d, w %d, rows %d: out[%d] = %g (%#x), want %g (%#x)", ow, w, rows, i,
+							got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+			}
+		}
+	}
+}
