@@ -352,3 +352,163 @@ edone:
 	MOVQ R10, n+88(FP)
 	VZEROUPPER
 	RET
+
+// iota16 is the int32 lane index 0, 1, …, 15 (the channel offsets of a
+// block of ifBurstEmitM16).
+DATA iota16<>+0(SB)/4, $0
+DATA iota16<>+4(SB)/4, $1
+DATA iota16<>+8(SB)/4, $2
+DATA iota16<>+12(SB)/4, $3
+DATA iota16<>+16(SB)/4, $4
+DATA iota16<>+20(SB)/4, $5
+DATA iota16<>+24(SB)/4, $6
+DATA iota16<>+28(SB)/4, $7
+DATA iota16<>+32(SB)/4, $8
+DATA iota16<>+36(SB)/4, $9
+DATA iota16<>+40(SB)/4, $10
+DATA iota16<>+44(SB)/4, $11
+DATA iota16<>+48(SB)/4, $12
+DATA iota16<>+52(SB)/4, $13
+DATA iota16<>+56(SB)/4, $14
+DATA iota16<>+60(SB)/4, $15
+GLOBL iota16<>(SB), RODATA|NOPTR, $64
+
+// func ifBurstEmitM16(v, x, theta *float32, cnt *int32, c, p int, ch *int32, val *float32, start, pos *int32, m int) (n int)
+//
+// ifBurstEmit8 for any burst size M = m ≥ 1 (AVX-512F, BMI2, POPCNT), 16
+// channels at a time (the last block of a position may be 8): u = v + x,
+// q = u/θ (rounded once, as IF.fire divides) and
+//
+//	k = min(⌊q⌋, M)                           if u ≥ θ
+//	  = −min(max(min(−⌊q⌋, M), 1), cnt)       if cnt ≠ nil, u < 0, cnt > 0
+//	  = 0                                     otherwise
+//
+// which is IF.fire's k: its truncation of q ≥ 1 is ⌊q⌋, and its rounding
+// up of −u/θ = −q is −⌊q⌋ (both clipped at M before the conversion, so
+// ±Inf and huge quotients give M as fire's q ≥ M test does). Then
+// val = float32(k)·θ (rounded), v = u − val (not fused, as Go computes
+// u − float32(k)·θ), cnt += k, and the firing lanes' channels and values
+// are compressed and stored with a lane mask of popcount elements (no
+// slack needed). After position q, start[q+1] = n and pos[q] = Σ|k|. It
+// returns n. Keep in sync with ifBurstEmitMGo in simif.go
+// (TestIFBurstEmitM compares them with IF.step).
+TEXT ·ifBurstEmitM16(SB), NOSPLIT, $0-96
+	MOVQ v+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ theta+16(FP), DX
+	MOVQ cnt+24(FP), BX
+	MOVQ c+32(FP), R8
+	MOVQ p+40(FP), R9
+	MOVQ ch+48(FP), R10
+	MOVQ val+56(FP), R11
+	MOVQ start+64(FP), R12
+	MOVQ pos+72(FP), R13
+	MOVQ m+80(FP), AX
+	VPBROADCASTD AX, Z20
+	VCVTDQ2PS    Z20, Z20        // M
+	MOVL         $0x3f800000, AX
+	VPBROADCASTD AX, Z21         // 1.0
+	VMOVDQU32    iota16<>(SB), Z22
+	VPXORD       Z23, Z23, Z23   // 0
+	TESTQ        R9, R9
+	JLE          mdone
+
+mpos:
+	XORQ   CX, CX
+	VPXORD Z14, Z14, Z14         // Σ|k| of this position, per lane
+	MOVL   $0xffff, AX
+	KMOVW  AX, K1                // the block's lanes
+
+mblk:
+	MOVQ  R8, AX
+	SUBQ  CX, AX
+	CMPQ  AX, $16
+	JGE   mfull
+	MOVL  $0xff, AX              // the last 8 channels
+	KMOVW AX, K1
+
+mfull:
+	VMOVUPS.Z   (DI)(CX*4), K1, Z0
+	VMOVUPS.Z   (SI)(CX*4), K1, Z1
+	VADDPS      Z1, Z0, Z0       // u
+	VMOVUPS.Z   (DX)(CX*4), K1, Z1 // θ
+	VDIVPS      Z1, Z0, Z2       // q = u/θ
+	VRNDSCALEPS $0x09, Z2, Z3    // ⌊q⌋
+	VCMPPS      $0x1d, Z1, Z0, K1, K2 // u ≥ θ
+	VMINPS      Z20, Z3, Z4
+	VCVTTPS2DQ  Z4, Z4
+	VMOVDQA32.Z Z4, K2, Z8       // k of the positive side, else 0
+	TESTQ       BX, BX
+	JZ          mreset
+	VMOVDQU32.Z (BX)(CX*4), K1, Z6 // cnt
+	VCMPPS      $0x11, Z23, Z0, K1, K3 // u < 0
+	VPCMPGTD    Z23, Z6, K3, K3  // and cnt > 0
+	VSUBPS      Z3, Z23, Z5      // −⌊q⌋ = ⌈−u/θ⌉
+	VMINPS      Z20, Z5, Z5
+	VMAXPS      Z21, Z5, Z5
+	VCVTTPS2DQ  Z5, Z5
+	VPMINSD     Z6, Z5, Z5
+	VPSUBD      Z5, Z23, K3, Z8  // k = −min(…, cnt)
+	VPADDD      Z8, Z6, Z6
+	VMOVDQU32   Z6, K1, (BX)(CX*4)
+	KORW        K3, K2, K2
+
+mreset:
+	VCVTDQ2PS Z8, Z9
+	VMULPS    Z1, Z9, Z9         // k·θ
+	VSUBPS    Z9, Z0, Z0         // v = u − k·θ
+	VMOVUPS   Z0, K1, (DI)(CX*4)
+	VPABSD    Z8, Z8
+	VPADDD    Z8, Z14, Z14
+	KORTESTW  K2, K2
+	JZ        mnext
+	VCOMPRESSPS  Z9, K2, Z10     // the firing lanes' values
+	VPBROADCASTD CX, Z11
+	VPADDD       Z22, Z11, Z11
+	VPCOMPRESSD  Z11, K2, Z11    // and channels
+	KMOVW        K2, AX
+	POPCNTL      AX, AX
+	MOVL         $0xffff, R14
+	BZHIL        AX, R14, R14
+	KMOVW        R14, K3         // the first popcount lanes
+	VMOVUPS      Z10, K3, (R11)
+	VMOVDQU32    Z11, K3, (R10)
+	LEAQ         (R10)(AX*4), R10
+	LEAQ         (R11)(AX*4), R11
+
+mnext:
+	ADDQ $16, CX
+	CMPQ CX, R8
+	JLT  mblk
+	LEAQ (DI)(R8*4), DI
+	LEAQ (SI)(R8*4), SI
+	TESTQ BX, BX
+	JZ   mend
+	LEAQ (BX)(R8*4), BX
+
+mend:
+	MOVQ R10, AX
+	SUBQ ch+48(FP), AX
+	SHRQ $2, AX
+	MOVL AX, 4(R12)              // start[q+1] = n
+	ADDQ $4, R12
+	VEXTRACTI64X4 $1, Z14, Y8
+	VPADDD        Y8, Y14, Y8
+	VEXTRACTI128  $1, Y8, X9
+	VPADDD        X9, X8, X8
+	VPSHUFD       $0x4e, X8, X9
+	VPADDD        X9, X8, X8
+	VPSHUFD       $0xb1, X8, X9
+	VPADDD        X9, X8, X8
+	VMOVD         X8, AX
+	MOVL          AX, (R13)      // pos[q]
+	ADDQ          $4, R13
+	DECQ          R9
+	JNZ           mpos
+
+mdone:
+	SUBQ ch+48(FP), R10
+	SHRQ $2, R10
+	MOVQ R10, n+88(FP)
+	VZEROUPPER
+	RET

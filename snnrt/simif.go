@@ -1,6 +1,9 @@
 package snnrt
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // ifSubtractGo is the portable twin of ifSubtract8 (if_amd64.s; keep in
 // sync): one step of p positions × c channels (c%8 == 0) of the common IF
@@ -117,6 +120,13 @@ func newPackLUT() *packLUT {
 // It returns n. ch and val need c·p + 7 elements (the assembly stores 8 at
 // a time).
 func ifBurstEmitGo(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val []float32, start, pos []int32) int {
+	return burstEmitGo(v, x, theta, cnt, c, p, ch, val, start, pos, func(u, th float32, i int) int32 { return burstK(u, th, cnt, i) })
+}
+
+// burstEmitGo is the loop of ifBurstEmitGo and ifBurstEmitMGo: fire
+// returns the signed spike count k of neuron i with charged membrane u and
+// threshold th.
+func burstEmitGo(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val []float32, start, pos []int32, fire func(u, th float32, i int) int32) int {
 	n := 0
 	for q := 0; q < p; q++ {
 		var qs int32
@@ -124,7 +134,7 @@ func ifBurstEmitGo(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val
 			i := q*c + b
 			th := theta[b]
 			u := v[i] + x[i]
-			if k := burstK(u, th, cnt, i); k != 0 {
+			if k := fire(u, th, i); k != 0 {
 				fk := float32(k)
 				u -= fk * th
 				if cnt != nil {
@@ -160,6 +170,35 @@ func burstK(u, th float32, cnt []int32, i int) int32 {
 	}
 	return 0
 }
+
+// ifBurstEmitMGo is the portable twin of ifBurstEmitM16 (if_amd64.s;
+// keep in sync): ifBurstEmitGo for IF neurons firing up to m ≥ 1 spikes
+// per step (reset by subtraction, signed when cnt is not nil), with k from
+// burstKM. It returns the number of events n.
+func ifBurstEmitMGo(v, x, theta []float32, cnt []int32, c, p int, ch []int32, val []float32, start, pos []int32, m int) int {
+	fm := float32(m)
+	return burstEmitGo(v, x, theta, cnt, c, p, ch, val, start, pos, func(u, th float32, i int) int32 { return burstKM(u, th, cnt, i, fm) })
+}
+
+// burstKM is IF.fire for M = fm ≥ 1 in the form the vector kernel
+// computes it, for neuron i with charged membrane u and threshold th (cnt
+// nil for unsigned neurons): with q = u/θ rounded once as fire rounds it,
+// fire truncates q ≥ 1, which is ⌊q⌋, and rounds −u/θ = −q up, which is
+// −⌊q⌋; clipping at M in float32 before the conversion covers fire's
+// q ≥ M test (q may be huge or infinite).
+func burstKM(u, th float32, cnt []int32, i int, fm float32) int32 {
+	q := u / th
+	switch {
+	case u >= th:
+		return int32(min(floor32(q), fm))
+	case cnt != nil && u < 0 && cnt[i] > 0:
+		return -min(int32(max(min(-floor32(q), fm), 1)), cnt[i])
+	}
+	return 0
+}
+
+// floor32 is ⌊q⌋ (exact: every float32 floor is a float32).
+func floor32(q float32) float32 { return float32(math.Floor(float64(q))) }
 
 // ifBurstGo is the portable twin of ifBurst8 (if_amd64.s; keep in sync):
 // one step of p positions × c channels (c%8 == 0) of IF neurons firing up
@@ -203,15 +242,21 @@ func ifBurstGo(v, x, theta []float32, cnt, ks []int32, c, p int, mask []uint8) {
 func ifNHWCFlagged(n *IF, lut *packLUT, v, x, theta []float32, cnt, ks []int32, c, p int, fan, fanPos []int64, ev *events, d []float32, mask []uint8, asm bool) (spikes, sops int64) {
 	mask = mask[:c*p/8]
 	m := n.maxSpikes()
-	fired := m == 2 && n.Reset == ResetBySubtraction // ks holds every neuron's k
-	if fired && fanPos != nil && d == nil && len(ev.ch) == 0 {
-		// The common case, all vectorised: fire, reset, count and emit.
+	sub := n.Reset == ResetBySubtraction
+	fired := m == 2 && sub // ks holds every neuron's k
+	// The common case, all vectorised: fire, reset, count and emit. For
+	// M ≠ 2 only with the AVX-512 kernel: elsewhere the division for
+	// every neuron costs more than fire for the flagged ones.
+	if sub && fanPos != nil && d == nil && len(ev.ch) == 0 && (m == 2 || asm && haveBurstMAsm()) {
 		pos := ks[:p] // Σ|k| per position
 		chs, vals := ev.ch[:cap(ev.ch)], ev.val[:cap(ev.val)]
 		var ne int
-		if asm {
+		switch {
+		case m != 2:
+			ne = ifBurstEmitM(v, x, theta, cnt, c, p, chs, vals, ev.start, pos, m)
+		case asm:
 			ne = ifBurstEmit(v, x, theta, cnt, c, p, chs, vals, ev.start, pos, lut)
-		} else {
+		default:
 			ne = ifBurstEmitGo(v, x, theta, cnt, c, p, chs, vals, ev.start, pos)
 		}
 		ev.ch, ev.val = chs[:ne], vals[:ne]
