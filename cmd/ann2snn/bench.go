@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ann2snn/ann2snn/importer"
-	"github.com/ann2snn/ann2snn/internal/ann"
 	"github.com/ann2snn/ann2snn/internal/atomicfile"
 	"github.com/ann2snn/ann2snn/snnrt"
 )
@@ -151,7 +150,7 @@ func (f *benchFlags) benchReference(path string, m *snnrt.Model) (string, func(x
 	if err != nil {
 		return "", nil, badInput(err)
 	}
-	ex, err := ann.New(g)
+	ex, err := newInferenceExecutor(g)
 	if err != nil {
 		return "", nil, badInput(err)
 	}

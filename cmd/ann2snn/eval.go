@@ -186,12 +186,27 @@ func printANNEval(w io.Writer, res *annEval) {
 		res.Model, res.Data, res.Split, res.Images, percent(res.Accuracy, res.DataInfo), res.ImagesPerS, res.Batch)
 }
 
+// newInferenceExecutor prepares g for inference only (eval, bench and the
+// ANN beside an SNN's eval): ann.New, then Winograd F(2×2, 3×3) for the 3×3
+// stride-1 convolutions that EnableWinograd allows. Those differ from the
+// exact sums by about 1e-6 relative, so EnableWinograd leaves graphs with a
+// Floor, Ceil or Round (QCFS) exact; conversion and calibration keep
+// ann.New's exact sums.
+func newInferenceExecutor(g *importer.Graph) (*ann.Executor, error) {
+	ex, err := ann.New(g)
+	if err != nil {
+		return nil, err
+	}
+	ex.EnableWinograd()
+	return ex, nil
+}
+
 func evalANN(ctx context.Context, path string, f *evalFlags, stdout, stderr io.Writer) error {
 	g, err := importer.LoadWith(path, f.modelOptions())
 	if err != nil {
 		return badInput(err)
 	}
-	ex, err := ann.New(g)
+	ex, err := newInferenceExecutor(g)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", path, err))
 	}

@@ -322,7 +322,7 @@ func countReference(ctx context.Context, ref string, f *evalFlags, ds *dataset.D
 	if err != nil {
 		return nil, badInput(err)
 	}
-	ex, err := ann.New(g)
+	ex, err := newInferenceExecutor(g)
 	if err != nil {
 		return nil, badInput(err)
 	}
