@@ -24,7 +24,10 @@ import (
 // held in registers meanwhile (a "visit"). Unblocked, the weight rows of a
 // whole layer stream from L2 once per event, which bounds the event rate
 // well below the FMA rate (measured here: 12–16 cycles per 64-wide event,
-// against 7–8 blocked, about 2 of them the per-visit loop exit). Per
+// against 7–8 blocked, about 2 of them the per-visit loop exit, with the
+// AVX2 kernels; the AVX-512 ones, same loops on Z registers, run widths 64
+// and 32 about 1.3–1.4× faster, bound by the latency of each accumulator's
+// FMA chain rather than by issue). Per
 // output element the terms still arrive taps ascending, then channels
 // ascending, so the blocking does not change a single bit. A Linear layer
 // is the 1×1 convolution of a 1×1 image with In channels.
@@ -130,7 +133,8 @@ type eventSyn struct {
 	tapMajor  bool
 	denseMACs int64 // multiply-accumulates of one dense evaluation, one image
 	denseConv *kernels.Conv
-	useAsm    bool
+	useAsm    bool // the assembly visit kernels (haveEventAsm)
+	useZMM    bool // their AVX-512 widths (haveVisit512)
 }
 
 // l1WeightBytes bounds the weights one visit block reads: a block of
@@ -154,7 +158,7 @@ func newEventSyn(g kernels.ConvGeom, w, b []float32) *eventSyn {
 	g.StrideH, g.StrideW, g.DilH, g.DilW, g.Group = one(g.StrideH), one(g.StrideW), one(g.DilH), one(g.DilW), one(g.Group)
 	oh, ow := g.OutH(), g.OutW()
 	s := &eventSyn{g: g, inP: g.H * g.W, outP: oh * ow, cg: g.C / g.Group, kg: g.K / g.Group,
-		ntap: g.KH * g.KW, useAsm: haveEventAsm()}
+		ntap: g.KH * g.KW, useAsm: haveEventAsm(), useZMM: haveVisit512()}
 	s.denseMACs = int64(s.outP) * int64(g.K) * int64(s.cg*s.ntap)
 	s.denseConv = kernels.NewConv(g, w, b)
 	// Output channels come in storage blocks of 64 (fewer if kg < 64): the
@@ -345,7 +349,7 @@ func (s *eventSyn) accumulateTap(accs [][]float32, evs []*events, t int) {
 					}
 					off, val := e.off, e.val[:cap(e.val)]
 					if s.useAsm && kb.w >= 8 {
-						visitAsm(kb.w, accs[i][k0:], w, vis, e.bs[b:], off, val)
+						visitAsm(kb.w, s.useZMM, accs[i][k0:], w, vis, e.bs[b:], off, val)
 					} else {
 						visitGo(accs[i][k0:], w, kb.w, vis, e.bs[b:], off, val)
 					}

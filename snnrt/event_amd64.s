@@ -3,7 +3,8 @@
 #include "textflag.h"
 
 // Event kernels of the Simulator. For a fixed width W of 64, 32, 16 or 8
-// floats, held in YMM registers:
+// floats, held in YMM registers (visit64 … visit8) or, for W ≥ 16, in ZMM
+// registers (visit64x512 … visit16x512, AVX-512F; bit-identical results):
 //
 //	for each visit v in vis (nvis pairs of int32 {in, out}):
 //	    if bs[v.in] < bs[v.in+1]:
@@ -244,5 +245,164 @@ visit8_next:
 	JNZ visit8_visit
 
 visit8_done:
+	VZEROUPPER
+	RET
+
+// func visit64x512(acc, w *float32, vis *visitRef, nvis int, bs, off *int32, val *float32)
+TEXT ·visit64x512(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ vis+16(FP), R8
+	MOVQ nvis+24(FP), R9
+	MOVQ bs+32(FP), DX
+	MOVQ off+40(FP), R10
+	MOVQ val+48(FP), R11
+	TESTQ R9, R9
+	JLE visit64x512_done
+	MOVLQSX 0(R8), AX
+	MOVLQSX (DX)(AX*4), CX
+	MOVLQSX 4(DX)(AX*4), R12
+
+visit64x512_visit:
+	// The next visit's event range, loaded before this visit's event
+	// loop, whose exit is rarely predicted: after that branch the range is
+	// at hand (vis has a readable entry beyond the last).
+	MOVLQSX 8(R8), AX
+	MOVLQSX (DX)(AX*4), R14
+	MOVLQSX 4(DX)(AX*4), AX
+	CMPQ CX, R12
+	JGE visit64x512_next
+	MOVLQSX 4(R8), BX
+	LEAQ (DI)(BX*4), BX
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+	VMOVUPS 128(BX), Z2
+	VMOVUPS 192(BX), Z3
+
+visit64x512_ev:
+	MOVLQSX (R10)(CX*4), R13
+	LEAQ (SI)(R13*4), R13
+	VBROADCASTSS (R11)(CX*4), Z15
+	VFMADD231PS 0(R13), Z15, Z0
+	VFMADD231PS 64(R13), Z15, Z1
+	VFMADD231PS 128(R13), Z15, Z2
+	VFMADD231PS 192(R13), Z15, Z3
+	INCQ CX
+	CMPQ CX, R12
+	JLT visit64x512_ev
+	VMOVUPS Z0, 0(BX)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS Z3, 192(BX)
+
+visit64x512_next:
+	MOVQ R14, CX
+	MOVQ AX, R12
+	ADDQ $8, R8
+	DECQ R9
+	JNZ visit64x512_visit
+
+visit64x512_done:
+	VZEROUPPER
+	RET
+
+// func visit32x512(acc, w *float32, vis *visitRef, nvis int, bs, off *int32, val *float32)
+TEXT ·visit32x512(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ vis+16(FP), R8
+	MOVQ nvis+24(FP), R9
+	MOVQ bs+32(FP), DX
+	MOVQ off+40(FP), R10
+	MOVQ val+48(FP), R11
+	TESTQ R9, R9
+	JLE visit32x512_done
+	MOVLQSX 0(R8), AX
+	MOVLQSX (DX)(AX*4), CX
+	MOVLQSX 4(DX)(AX*4), R12
+
+visit32x512_visit:
+	// The next visit's event range, loaded before this visit's event
+	// loop, whose exit is rarely predicted: after that branch the range is
+	// at hand (vis has a readable entry beyond the last).
+	MOVLQSX 8(R8), AX
+	MOVLQSX (DX)(AX*4), R14
+	MOVLQSX 4(DX)(AX*4), AX
+	CMPQ CX, R12
+	JGE visit32x512_next
+	MOVLQSX 4(R8), BX
+	LEAQ (DI)(BX*4), BX
+	VMOVUPS 0(BX), Z0
+	VMOVUPS 64(BX), Z1
+
+visit32x512_ev:
+	MOVLQSX (R10)(CX*4), R13
+	LEAQ (SI)(R13*4), R13
+	VBROADCASTSS (R11)(CX*4), Z15
+	VFMADD231PS 0(R13), Z15, Z0
+	VFMADD231PS 64(R13), Z15, Z1
+	INCQ CX
+	CMPQ CX, R12
+	JLT visit32x512_ev
+	VMOVUPS Z0, 0(BX)
+	VMOVUPS Z1, 64(BX)
+
+visit32x512_next:
+	MOVQ R14, CX
+	MOVQ AX, R12
+	ADDQ $8, R8
+	DECQ R9
+	JNZ visit32x512_visit
+
+visit32x512_done:
+	VZEROUPPER
+	RET
+
+// func visit16x512(acc, w *float32, vis *visitRef, nvis int, bs, off *int32, val *float32)
+TEXT ·visit16x512(SB), NOSPLIT, $0-56
+	MOVQ acc+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ vis+16(FP), R8
+	MOVQ nvis+24(FP), R9
+	MOVQ bs+32(FP), DX
+	MOVQ off+40(FP), R10
+	MOVQ val+48(FP), R11
+	TESTQ R9, R9
+	JLE visit16x512_done
+	MOVLQSX 0(R8), AX
+	MOVLQSX (DX)(AX*4), CX
+	MOVLQSX 4(DX)(AX*4), R12
+
+visit16x512_visit:
+	// The next visit's event range, loaded before this visit's event
+	// loop, whose exit is rarely predicted: after that branch the range is
+	// at hand (vis has a readable entry beyond the last).
+	MOVLQSX 8(R8), AX
+	MOVLQSX (DX)(AX*4), R14
+	MOVLQSX 4(DX)(AX*4), AX
+	CMPQ CX, R12
+	JGE visit16x512_next
+	MOVLQSX 4(R8), BX
+	LEAQ (DI)(BX*4), BX
+	VMOVUPS 0(BX), Z0
+
+visit16x512_ev:
+	MOVLQSX (R10)(CX*4), R13
+	LEAQ (SI)(R13*4), R13
+	VBROADCASTSS (R11)(CX*4), Z15
+	VFMADD231PS 0(R13), Z15, Z0
+	INCQ CX
+	CMPQ CX, R12
+	JLT visit16x512_ev
+	VMOVUPS Z0, 0(BX)
+
+visit16x512_next:
+	MOVQ R14, CX
+	MOVQ AX, R12
+	ADDQ $8, R8
+	DECQ R9
+	JNZ visit16x512_visit
+
+visit16x512_done:
 	VZEROUPPER
 	RET

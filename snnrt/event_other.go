@@ -4,9 +4,12 @@ package snnrt
 
 func haveEventAsm() bool { return false }
 
-func visitAsm(width int, acc, w []float32, vis []visitRef, bs, off []int32, val []float32) {
+func visitAsm(width int, zmm bool, acc, w []float32, vis []visitRef, bs, off []int32, val []float32) {
 	panic("snnrt: no assembly event kernels on this platform")
 }
+
+// haveVisit512 reports false: no assembly, so no AVX-512 kernels.
+func haveVisit512() bool { return false }
 
 func ifSubtract(v, x, theta []float32, c, p int, mask []uint8) { ifSubtractGo(v, x, theta, c, p, mask) }
 

@@ -158,7 +158,7 @@ func TestVisitKernels(t *testing.T) {
 			}
 			want := slices.Clone(acc)
 			visitGo(want, w, width, vis, bs, off, e.val)
-			visitAsm(width, acc, w, vis, bs, e.off, e.val[:cap(e.val)])
+			visitAsm(width, haveVisit512(), acc, w, vis, bs, e.off, e.val[:cap(e.val)])
 			if diff := maxRelDiff(want, acc); diff > 1e-6 {
 				t.Errorf("width %d, density %v: rel diff %g", width, d, diff)
 			}
