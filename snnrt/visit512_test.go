@@ -22,27 +22,74 @@ type visitCase struct {
 
 // visitCases covers empty ranges, single events, long event runs, visits
 // that repeat an output row (so their order matters), and weight and
-// accumulator rows off any vector alignment. Outputs are multiples of 64
-// floats plus an odd part, so that rows of width 64 do not overlap unless
-// meant to.
-var visitCases = []visitCase{
+// accumulator rows off any vector alignment; and odd and even numbers of
+// visits, neighbours with one or both ranges empty, of very unequal and
+// of equal lengths, and whose rows overlap, by a few floats or by one
+// row's width less one, or touch without overlapping (which of these it is
+// depends on the width), for kernels that take more than one visit at a
+// time. Outputs are multiples of 64 floats plus an odd
+// part, so that rows of width 64 do not overlap unless meant to.
+var visitCases = append([]visitCase{
 	{name: "novisit", counts: []int{3}, vis: nil},
 	{name: "empty", counts: []int{0, 0, 0}, vis: []visitRef{{0, 0}, {1, 64}, {2, 128}}},
 	{name: "single", counts: []int{1}, vis: []visitRef{{0, 0}}},
+	{name: "one-long", counts: []int{40}, vis: []visitRef{{0, 67}}, shift: 3},
 	{name: "single-unaligned", counts: []int{0, 1, 0}, vis: []visitRef{{1, 3}, {0, 64}, {2, 131}}, shift: 5},
 	{name: "mixed", counts: []int{0, 5, 1, 0, 17}, vis: []visitRef{{0, 0}, {1, 64}, {4, 128 + 1}, {2, 64}, {3, 192}, {4, 0}, {1, 0}}, shift: 1},
 	{name: "many", counts: []int{200, 63}, vis: []visitRef{{0, 0}, {1, 64}, {0, 64}, {1, 0}}},
 	{name: "many-unaligned", counts: []int{129, 2, 77}, vis: []visitRef{{2, 7}, {0, 71}, {1, 7}, {0, 135}, {2, 135}}, shift: 13},
+	{name: "odd", counts: []int{3, 7, 1, 9, 2}, vis: []visitRef{{0, 0}, {1, 64}, {2, 128}, {3, 192}, {4, 256}}},
+	{name: "unequal", counts: []int{1, 300, 2, 250}, vis: []visitRef{{0, 0}, {1, 64}, {3, 128}, {2, 192}}, shift: 2},
+	{name: "equal", counts: []int{6, 6, 6}, vis: []visitRef{{0, 0}, {1, 64}, {2, 128}, {0, 192}}},
+	{name: "half-empty", counts: []int{0, 5, 4, 0}, vis: []visitRef{{0, 0}, {1, 64}, {2, 128}, {3, 192}, {1, 256}, {0, 0}, {3, 64}}},
+	{name: "same-row", counts: []int{5, 9}, vis: []visitRef{{0, 64}, {1, 64}, {1, 64}, {0, 64}}},
+	{name: "overlap", counts: []int{4, 11, 3}, vis: []visitRef{{0, 64}, {1, 70}, {2, 0}, {1, 63}, {0, 100}, {2, 84}, {1, 84}, {0, 99}}},
+	{name: "touch", counts: []int{7, 2}, vis: []visitRef{{0, 0}, {1, 64}, {1, 96}, {0, 128}, {0, 144}, {1, 152}}},
+}, randVisitCases()...)
+
+// randVisitCases returns long visit lists: event
+// counts of 0 to 12 (about one in five empty), rows anywhere (repeats and
+// overlaps included) or, as eventSyn builds them, at distinct multiples of
+// 64 floats.
+func randVisitCases() []visitCase {
+	r := rand.New(rand.NewPCG(7, 7))
+	var cs []visitCase
+	for _, n := range []int{40, 41} {
+		for _, distinct := range []bool{false, true} {
+			c := visitCase{name: fmt.Sprintf("rand-%d-distinct=%v", n, distinct), shift: n % 3}
+			for i := 0; i < n; i++ {
+				k := r.IntN(13)
+				if r.IntN(5) == 0 {
+					k = 0
+				}
+				c.counts = append(c.counts, k)
+				out := int32(r.IntN(4*64 + 1))
+				if distinct {
+					out = int32(64 * i)
+				}
+				c.vis = append(c.vis, visitRef{in: int32(i), out: out})
+			}
+			cs = append(cs, c)
+		}
+	}
+	return cs
 }
 
 // build returns the kernels' inputs for width n: the weights (rows of
-// ld = 72 floats, one per channel), accumulator, event ranges bs, weight
-// offsets, values, and the visits with a readable entry beyond the last.
-// off and val are padded by one element, as visitAsm requires.
+// ld = 72 floats, one per channel), accumulator (room for a row of 64
+// floats at the highest output), event ranges bs, weight offsets, values,
+// and the visits with exactly one readable entry beyond the last. The
+// entry after that one holds an input index far outside bs, so a kernel
+// that read it would fault or go wrong. off and val are padded by one
+// element, as visitAsm requires.
 func (c visitCase) build(r *rand.Rand) (w, acc []float32, bs, off []int32, val []float32, vis []visitRef) {
 	const ld, chans = 72, 256
 	w = randVec(r, chans*ld+c.shift+64, -1, 1)
-	acc = randVec(r, 5*64, -1, 1)
+	hi := int32(0)
+	for _, v := range c.vis {
+		hi = max(hi, v.out)
+	}
+	acc = randVec(r, int(hi)+64, -1, 1)
 	bs = []int32{0}
 	for _, k := range c.counts {
 		for j := 0; j < k; j++ {
@@ -54,15 +101,17 @@ func (c visitCase) build(r *rand.Rand) (w, acc []float32, bs, off []int32, val [
 		bs = append(bs, int32(len(off)))
 	}
 	off, val = append(off, 0), append(val, 0)
-	vis = append(slices.Clone(c.vis), visitRef{})
-	return w, acc, bs, off, val, vis[:len(c.vis)]
+	n := len(c.vis)
+	vis = make([]visitRef, n+2)
+	copy(vis, c.vis)
+	vis[n+1] = visitRef{in: 1 << 30, out: 1 << 30}
+	return w, acc, bs, off, val, vis[: n : n+1]
 }
 
-// TestVisit512 compares the AVX-512 visit kernels bit for bit with the
-// AVX2 kernels and with visitGo, for every width (width 8 checks that
-// visitAsm runs visit8 whatever zmm says). visitGo's float64 FMA
-// could in principle round twice; with these fixed seeds it never does,
-// so any difference is a kernel bug.
+// TestVisit512 compares the AVX-512 visit kernels (visitAsm with zmm) bit
+// for bit with the AVX2 kernels and visitGo, for every width (width 8 checks that visitAsm runs visit8 whatever zmm
+// says). visitGo's float64 FMA could in principle round twice; with these
+// fixed seeds it never does, so any difference is a kernel bug.
 func TestVisit512(t *testing.T) {
 	if !haveEventAsm() {
 		t.Skip("no assembly event kernels on this CPU")
@@ -75,17 +124,23 @@ func TestVisit512(t *testing.T) {
 			for seed := uint64(0); seed < 4; seed++ {
 				r := rand.New(rand.NewPCG(seed, uint64(ci)))
 				w, acc, bs, off, val, vis := c.build(r)
-				want := slices.Clone(acc)
-				visitGo(want, w, width, vis, bs, off, val)
-				avx2 := slices.Clone(acc)
-				visitAsm(width, false, avx2, w, vis, bs, off, val)
-				zmm := slices.Clone(acc)
-				visitAsm(width, true, zmm, w, vis, bs, off, val)
-				for i := range want {
-					g, a, z := math.Float32bits(want[i]), math.Float32bits(avx2[i]), math.Float32bits(zmm[i])
-					if z != g || z != a {
-						t.Fatalf("width %d, %s, seed %d: acc[%d] = %v (AVX-512), %v (AVX2), %v (visitGo)",
-							width, c.name, seed, i, zmm[i], avx2[i], want[i])
+				run := func(f func(acc []float32)) []float32 {
+					a := slices.Clone(acc)
+					f(a)
+					return a
+				}
+				got := map[string][]float32{
+					"visitGo": run(func(a []float32) { visitGo(a, w, width, vis, bs, off, val) }),
+					"AVX2":    run(func(a []float32) { visitAsm(width, false, a, w, vis, bs, off, val) }),
+					"AVX-512": run(func(a []float32) { visitAsm(width, true, a, w, vis, bs, off, val) }),
+				}
+				want := got["visitGo"]
+				for kernel, g := range got {
+					for i := range want {
+						if math.Float32bits(g[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("width %d, %s, seed %d: acc[%d] = %v (%s), %v (visitGo)",
+								width, c.name, seed, i, g[i], kernel, want[i])
+						}
 					}
 				}
 			}

@@ -101,23 +101,32 @@ func benchLayers(b *testing.B, e *Executor) {
 //
 //	go test ./internal/ann -run X -bench Run/lenet -cpu 1,2
 func BenchmarkRun(b *testing.B) {
-	for _, model := range []string{"lenet_mnist", "vgg_small_cifar10_relu"} {
-		b.Run(model, func(b *testing.B) {
+	for _, model := range []string{"lenet_mnist", "vgg_small_cifar10_relu", "vgg16h_cifar10_relu"} {
+		for _, wino := range []bool{false, true} {
 			e, err := New(sharedGraph(b, model+".onnx"))
 			if err != nil {
 				b.Fatal(err)
 			}
-			const n = 64
-			x := randInput(e, n)
-			if _, err := e.Run(x, n); err != nil { // warm-up
-				b.Fatal(err)
+			name := model
+			if wino {
+				if e.EnableWinograd() == 0 {
+					continue
+				}
+				name += "/winograd"
 			}
-			for b.Loop() {
-				if _, err := e.Run(x, n); err != nil {
+			b.Run(name, func(b *testing.B) {
+				const n = 64
+				x := randInput(e, n)
+				if _, err := e.Run(x, n); err != nil { // warm-up
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
-		})
+				for b.Loop() {
+					if _, err := e.Run(x, n); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+			})
+		}
 	}
 }
