@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ann2snn/ann2snn/importer"
 	"github.com/ann2snn/ann2snn/internal/kernels"
@@ -18,6 +19,7 @@ type Executor struct {
 	outShape []int // per-image output shape
 	lastUse  map[string]int
 	workers  int
+	helpers  *workerPool                 // workers−1 goroutines for Forward (nil with one worker)
 	folded   map[string]*importer.Tensor // values of nodes with constant inputs, computed by New
 	steps    []step                      // the execution plan (plan.go)
 	arenas   sync.Pool                   // *arena: buffers reused across steps and calls
@@ -25,7 +27,11 @@ type Executor struct {
 
 // New checks that g has exactly one input whose per-image shape is fixed
 // (only the batch dimension may be dynamic), infers all shapes and returns
-// an executor for it. Workers is GOMAXPROCS at the time of the call.
+// an executor for it. Workers is GOMAXPROCS at the time of the call: Run
+// and Forward cut a batch into that many pieces, and GOMAXPROCS−1 helper
+// goroutines, which poll for work for a moment after each call (see
+// workerPool) and end when the executor is garbage collected, run all but
+// the caller's piece.
 func New(g *importer.Graph) (*Executor, error) { return newExecutor(g, true) }
 
 // newExecutor is New; with fuse false it runs every node with importer.Eval
@@ -76,6 +82,10 @@ func newExecutor(g *importer.Graph, fuse bool) (*Executor, error) {
 		return nil, err
 	}
 	e.arenas.New = func() any { return new(arena) }
+	if e.workers > 1 {
+		e.helpers = newWorkerPool(e.workers - 1)
+		runtime.AddCleanup(e, func(p *workerPool) { p.stop() }, e.helpers)
+	}
 	return e, nil
 }
 
@@ -119,23 +129,23 @@ func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[st
 		err  error
 	}
 	parts := make([]part, w)
-	var wg sync.WaitGroup
 	run := func(i int) {
 		lo, hi := i*n/w, (i+1)*n/w
 		p := &parts[i]
 		p.kept, p.err = e.chunk(out[lo*outPer:hi*outPer], x[lo*per:hi*per], hi-lo, keep, nil, nil)
 	}
-	// The last chunk runs on the calling goroutine: one core needs no
-	// goroutine at all.
+	// The helpers run the first w−1 chunks, the calling goroutine the last
+	// (one core needs no helper at all); see workerPool for why they poll.
+	var pending atomic.Int64
+	pending.Store(int64(w - 1))
 	for i := range w - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		e.helpers.jobs <- func() {
 			run(i)
-		}()
+			pending.Add(-1)
+		}
 	}
 	run(w - 1)
-	wg.Wait()
+	waitPending(&pending)
 	for _, p := range parts {
 		if p.err != nil {
 			return nil, nil, p.err
