@@ -21,7 +21,14 @@ import (
 //
 //	GOMAXPROCS=1 go test ./internal/ann -run X -bench Layers -benchtime 5x -v
 func BenchmarkLayers(b *testing.B) {
-	for _, model := range []string{"vgg16h_cifar10_relu", "vgg16h_cifar10_qcfs", "resnet20_cifar10_qcfs", "vgg_small_cifar10_relu", "lenet_mnist"} {
+	forEachPlan(b, []string{"vgg16h_cifar10_relu", "vgg16h_cifar10_qcfs", "resnet20_cifar10_qcfs", "vgg_small_cifar10_relu", "lenet_mnist"}, benchLayers)
+}
+
+// forEachPlan runs bench as a sub-benchmark on the shared model of each
+// name, with the exact plan and, where EnableWinograd switches
+// convolutions, with Winograd too (name/winograd).
+func forEachPlan(b *testing.B, models []string, bench func(b *testing.B, e *Executor)) {
+	for _, model := range models {
 		for _, wino := range []bool{false, true} {
 			e, err := New(sharedGraph(b, model+".onnx"))
 			if err != nil {
@@ -34,7 +41,7 @@ func BenchmarkLayers(b *testing.B) {
 				}
 				name += "/winograd"
 			}
-			b.Run(name, func(b *testing.B) { benchLayers(b, e) })
+			b.Run(name, func(b *testing.B) { bench(b, e) })
 		}
 	}
 }
@@ -95,38 +102,23 @@ func benchLayers(b *testing.B, e *Executor) {
 }
 
 // BenchmarkRun measures Executor.Run on batches of 64 images, split over
-// GOMAXPROCS workers as the CLI's eval does, in wall-clock images/s: with
-// -cpu 1,2 it shows the 2-core scaling of the executor alone (no data
-// decoding):
+// GOMAXPROCS workers as the CLI's eval does, in wall-clock images/s; run
+// at GOMAXPROCS 1 and 2 it shows the 2-core scaling of the executor alone
+// (no data decoding):
 //
-//	go test ./internal/ann -run X -bench Run/lenet -cpu 1,2
+//	for p in 1 2; do GOMAXPROCS=$p go test ./internal/ann -run X -bench Run/lenet; done
 func BenchmarkRun(b *testing.B) {
-	for _, model := range []string{"lenet_mnist", "vgg_small_cifar10_relu", "vgg16h_cifar10_relu"} {
-		for _, wino := range []bool{false, true} {
-			e, err := New(sharedGraph(b, model+".onnx"))
-			if err != nil {
+	forEachPlan(b, []string{"lenet_mnist", "vgg_small_cifar10_relu", "vgg16h_cifar10_relu"}, func(b *testing.B, e *Executor) {
+		const n = 64
+		x := randInput(e, n)
+		if _, err := e.Run(x, n); err != nil { // warm-up
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := e.Run(x, n); err != nil {
 				b.Fatal(err)
 			}
-			name := model
-			if wino {
-				if e.EnableWinograd() == 0 {
-					continue
-				}
-				name += "/winograd"
-			}
-			b.Run(name, func(b *testing.B) {
-				const n = 64
-				x := randInput(e, n)
-				if _, err := e.Run(x, n); err != nil { // warm-up
-					b.Fatal(err)
-				}
-				for b.Loop() {
-					if _, err := e.Run(x, n); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
-			})
 		}
-	}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "img/s")
+	})
 }

@@ -147,14 +147,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.graph(t)
-			fused, err := newExecutor(g, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref, err := newExecutor(g, false)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fused, ref := fusedAndRef(t, g)
 			var first *step
 			qcfs, pool := false, false
 			var dense []string
@@ -267,14 +260,7 @@ func TestConvPoolFused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.graph(t)
-			fused, err := newExecutor(g, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref, err := newExecutor(g, false)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fused, ref := fusedAndRef(t, g)
 			got := 0
 			for i := range fused.steps {
 				s := &fused.steps[i]
@@ -309,4 +295,18 @@ func TestConvPoolFused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fusedAndRef returns the fused plan of g and the node-by-node reference
+// executor the tests compare it with.
+func fusedAndRef(t *testing.T, g *importer.Graph) (fused, ref *Executor) {
+	t.Helper()
+	fused, err := newExecutor(g, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref, err = newExecutor(g, false); err != nil {
+		t.Fatal(err)
+	}
+	return fused, ref
 }
