@@ -41,6 +41,10 @@ func winoCases() []struct {
 	add(ConvGeom{C: 33, H: 7, W: 9, K: 16, KH: 3, KW: 3}, 3)                                       // no padding
 	add(ConvGeom{C: 16, H: 9, W: 17, K: 16, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}, 3)  // 9-tile rows
 	add(ConvGeom{C: 33, H: 16, W: 16, K: 8, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}, 2)  // 8-tile rows
+	add(ConvGeom{C: 16, H: 6, W: 7, K: 16, KH: 3, KW: 3, PadT: 0, PadL: 1, PadB: 1, PadR: 0}, 2)   // asymmetric padding
+	add(ConvGeom{C: 16, H: 5, W: 6, K: 17, KH: 3, KW: 3, PadT: 2, PadL: 2, PadB: 2, PadR: 2}, 2)   // padding 2
+	add(ConvGeom{C: 17, H: 4, W: 4, K: 16, KH: 3, KW: 3, PadT: 3, PadL: 0, PadB: 0, PadR: 3}, 2)   // padding past the kernel
+	add(ConvGeom{C: 16, H: 3, W: 3, K: 16, KH: 3, KW: 3}, 3)                                       // one output pixel
 	add(ConvGeom{C: 3, H: 3, W: 64, K: 5, KH: 3, KW: 3, PadT: 1, PadL: 1, PadB: 1, PadR: 1}, 3)    // 32-tile rows
 	add(ConvGeom{C: 5, H: 8, W: 5, K: 7, KH: 3, KW: 3, PadT: 2, PadL: 0, PadB: 1, PadR: 3}, 3)     // uneven padding
 	add(ConvGeom{C: 3, H: 1, W: 2, K: 3, KH: 3, KW: 3, PadT: 2, PadL: 2, PadB: 2, PadR: 2}, 3)     // more padding than input
