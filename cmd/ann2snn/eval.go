@@ -189,9 +189,9 @@ func printANNEval(w io.Writer, res *annEval) {
 // newInferenceExecutor prepares g for inference only (eval, bench and the
 // ANN beside an SNN's eval): ann.New, then Winograd F(2×2, 3×3) for the 3×3
 // stride-1 convolutions that EnableWinograd allows. Those differ from the
-// exact sums by about 1e-6 relative, so EnableWinograd leaves graphs with a
-// Floor, Ceil or Round (QCFS) exact; conversion and calibration keep
-// ann.New's exact sums.
+// exact sums by about 1e-6 relative, so EnableWinograd leaves graphs that
+// round, compare or cast data (QCFS's Floor) exact; conversion and
+// calibration keep ann.New's exact sums.
 func newInferenceExecutor(g *importer.Graph) (*ann.Executor, error) {
 	ex, err := ann.New(g)
 	if err != nil {

@@ -39,13 +39,13 @@ const winogradMinC = 16
 // longer bit-identical to it: outputs differ by about 1e-6 relative. That
 // is harmless before continuous functions but can flip a Floor (the QCFS
 // quantiser) and, through it, an activation by a whole step. So it switches
-// nothing in a graph with a Floor, Ceil or Round node anywhere, and only
+// nothing in a graph that rounds, compares or casts data anywhere (see
+// jumpsOnData), and only
 // convolutions whose fused chains (also the one after a fused pool) are
 // Relu, Clip, and Add/Sub/Mul/Div by constants or BatchNormalization.
 func (e *Executor) EnableWinograd() int {
 	for _, n := range e.g.Nodes {
-		switch n.Op {
-		case "Floor", "Ceil", "Round":
+		if e.jumpsOnData(n) {
 			return 0
 		}
 	}
@@ -77,6 +77,22 @@ func (e *Executor) EnableWinograd() int {
 		switched++
 	}
 	return switched
+}
+
+// jumpsOnData reports whether node n's outputs can jump on a small change
+// of a data input: rounding, comparisons and their boolean combinations,
+// Cast (to an integer type it truncates) and a Where whose condition is
+// data. Nodes on constants only (folded by the plan) do not count.
+func (e *Executor) jumpsOnData(n *importer.Node) bool {
+	switch n.Op {
+	case "Where":
+		return len(n.Inputs) > 0 && e.constant(n.Inputs[0]) == nil
+	case "Floor", "Ceil", "Round", "Cast",
+		"Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual",
+		"And", "Or", "Xor", "Not":
+		return len(n.Outputs) > 0 && e.folded[n.Outputs[0]] == nil
+	}
+	return false
 }
 
 // constant returns the value of the constant name (folded by the plan or

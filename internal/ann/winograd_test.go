@@ -46,6 +46,25 @@ func winoGraph() *importer.Graph {
 	}
 }
 
+// whereGraph is winoGraph followed by z = Where(a > 0, y, 0): on the data
+// (a = y), which can flip on a rounding difference, or on a constant (a =
+// the constant t, which the plan folds).
+func whereGraph(onConst bool) *importer.Graph {
+	g := winoGraph()
+	t := importer.NewTensor(1)
+	t.Data[0] = 0
+	g.Consts["t"] = t
+	a := "y"
+	if onConst {
+		a = "t"
+	}
+	g.Nodes = append(g.Nodes,
+		&importer.Node{Name: "gt", Op: "Greater", Inputs: []string{a, "t"}, Outputs: []string{"cond"}},
+		&importer.Node{Name: "where", Op: "Where", Inputs: []string{"cond", "y", "t"}, Outputs: []string{"z"}})
+	g.Outputs = []string{"z"}
+	return g
+}
+
 // TestEnableWinograd checks which convolutions EnableWinograd switches
 // (none in graphs with a Floor: those stay bit-identical to importer.Eval)
 // and that the switched plan's outputs stay within 1e-4 of the largest
@@ -60,6 +79,8 @@ func TestEnableWinograd(t *testing.T) {
 	}{
 		{"synthetic", func(*testing.T) *importer.Graph { return winoGraph() }, 5, 2},
 		{"chain with Floor", func(*testing.T) *importer.Graph { return chainGraph() }, 3, 0},
+		{"Greater and Where on data", func(*testing.T) *importer.Graph { return whereGraph(false) }, 3, 0},
+		{"Greater and Where on constants", func(*testing.T) *importer.Graph { return whereGraph(true) }, 3, 2},
 		{"vgg16h_cifar10_relu", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg16h_cifar10_relu.onnx") }, 3, 12},
 		{"vgg_small_cifar10_relu", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg_small_cifar10_relu.onnx") }, 3, 7},
 		{"vgg16h_cifar10_qcfs", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg16h_cifar10_qcfs.onnx") }, 2, 0},
