@@ -3,6 +3,7 @@ package ann
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -19,10 +20,14 @@ type Executor struct {
 	outShape []int // per-image output shape
 	lastUse  map[string]int
 	workers  int
-	helpers  *workerPool                 // workers−1 goroutines for Forward (nil with one worker)
-	folded   map[string]*importer.Tensor // values of nodes with constant inputs, computed by New
-	steps    []step                      // the execution plan (plan.go)
-	arenas   sync.Pool                   // *arena: buffers reused across steps and calls
+	// batchMajor: the values whose first dimension is the batch (their
+	// shape at batch 2 is their shape at batch 1 with 2 for 1), which
+	// Forward can keep from a batch cut between workers.
+	batchMajor map[string]bool
+	helpers    *workerPool                 // workers−1 goroutines for Forward (nil with one worker)
+	folded     map[string]*importer.Tensor // values of nodes with constant inputs, computed by New
+	steps      []step                      // the execution plan (plan.go)
+	arenas     sync.Pool                   // *arena: buffers reused across steps and calls
 }
 
 // New checks that g has exactly one input whose per-image shape is fixed
@@ -78,6 +83,7 @@ func newExecutor(g *importer.Graph, fuse bool) (*Executor, error) {
 	for _, o := range g.Outputs {
 		e.lastUse[o] = len(g.Nodes)
 	}
+	e.batchMajor = batchMajorValues(g, shapes, inShape)
 	if err := e.plan(shapes, fuse); err != nil {
 		return nil, err
 	}
@@ -106,8 +112,12 @@ func (e *Executor) Run(x []float32, n int) ([]float32, error) {
 }
 
 // Forward is Run that also returns the values named in keep, each as a
-// tensor with the batch as its first dimension. Names that are not values
-// of the graph are an error.
+// tensor with the batch as its first dimension; constants, and values that
+// do not depend on the batch (shapes computed from the image size), as
+// they are; the values computed from the batch without it as their first
+// dimension (a Shape of the input) as computed for the whole batch, which
+// then runs on one worker. Names that are not values of the graph are an
+// error.
 func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[string]*importer.Tensor, error) {
 	per := importer.NumElements(e.inShape)
 	if n <= 0 || len(x) != n*per {
@@ -120,8 +130,15 @@ func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[st
 			}
 		}
 	}
-	// Cut the batch into contiguous chunks, one per worker.
+	// Cut the batch into contiguous chunks, one per worker; on one worker
+	// when a value to keep does not have the batch as its first dimension
+	// (a Shape of the input: each chunk would have its own).
 	w := min(e.workers, n)
+	for _, k := range keep {
+		if !e.batchMajor[k] && e.constant(k) == nil {
+			w = 1
+		}
+	}
 	outPer := importer.NumElements(e.outShape)
 	out := make([]float32, n*outPer)
 	type part struct {
@@ -151,19 +168,44 @@ func (e *Executor) Forward(x []float32, n int, keep []string) ([]float32, map[st
 			return nil, nil, p.err
 		}
 	}
-	var kept map[string]*importer.Tensor
-	if len(keep) > 0 {
-		kept = make(map[string]*importer.Tensor, len(keep))
-		for _, k := range keep {
-			first := parts[0].kept[k]
-			t := &importer.Tensor{Shape: append([]int{n}, first.Shape[1:]...)}
-			for _, p := range parts {
-				t.Data = append(t.Data, p.kept[k].Data...)
-			}
-			kept[k] = t
+	if len(keep) == 0 {
+		return out, nil, nil
+	}
+	kept := make(map[string]*importer.Tensor, len(keep))
+	for _, k := range keep {
+		if t := e.constant(k); t != nil {
+			kept[k] = t // the same in every chunk
+			continue
 		}
+		if w == 1 {
+			kept[k] = parts[0].kept[k]
+			continue
+		}
+		t := &importer.Tensor{Shape: append([]int{n}, parts[0].kept[k].Shape[1:]...)}
+		for _, p := range parts {
+			t.Data = append(t.Data, p.kept[k].Data...)
+			t.Ints = append(t.Ints, p.kept[k].Ints...)
+		}
+		kept[k] = t
 	}
 	return out, kept, nil
+}
+
+// batchMajorValues returns the values of g whose first dimension is the
+// batch: shapes holds every value's shape at batch 1; a value is batch
+// major when its shape at batch 2 is the same with 2 for its leading 1.
+// If the graph's shapes cannot be inferred at batch 2, none is.
+func batchMajorValues(g *importer.Graph, shapes map[string][]int, inShape []int) map[string]bool {
+	two, err := g.InferShapes(append([]int{2}, inShape...))
+	if err != nil {
+		return nil
+	}
+	bm := make(map[string]bool, len(two))
+	for name, s2 := range two {
+		s1 := shapes[name]
+		bm[name] = len(s1) > 0 && len(s2) == len(s1) && s1[0] == 1 && s2[0] == 2 && slices.Equal(s1[1:], s2[1:])
+	}
+	return bm
 }
 
 func (e *Executor) produces(name string) bool {

@@ -3,10 +3,13 @@ package ann
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ann2snn/ann2snn/importer"
 )
 
 // TestWorkerPool checks that a pool runs every job exactly once when
@@ -122,5 +125,68 @@ func TestExecutorHelpersEnd(t *testing.T) {
 		}
 		runtime.GC()
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestForwardKeepNonBatch checks Forward's kept values on a graph with
+// values that have no batch dimension: y = Reshape(x, Concat(Shape(x)[0:1],
+// [-1])) keeps a scalar-free shape chain (Shape → Slice → Concat) beside
+// the batch values. With one worker every value comes back as computed;
+// with several, batch values are stacked, the constant and the
+// batch-independent slice as they are, and keeping the Shape of the input,
+// whose first element would be each chunk's image count, runs the batch on
+// one worker so that it is the whole batch's.
+func TestForwardKeepNonBatch(t *testing.T) {
+	i64 := func(v ...float32) *importer.Tensor {
+		t := importer.NewTensor(len(v))
+		copy(t.Data, v)
+		return t
+	}
+	g := &importer.Graph{
+		Inputs:  []importer.Value{{Name: "x", Shape: []int{-1, 2, 3}}},
+		Outputs: []string{"y"},
+		Opset:   13,
+		Consts:  map[string]*importer.Tensor{"s0": i64(1), "s1": i64(3), "m1": i64(-1)},
+		Nodes: []*importer.Node{
+			{Name: "shape", Op: "Shape", Inputs: []string{"x"}, Outputs: []string{"sh"}},
+			{Name: "tail", Op: "Slice", Inputs: []string{"sh", "s0", "s1"}, Outputs: []string{"hw"}},
+			{Name: "relu", Op: "Relu", Inputs: []string{"x"}, Outputs: []string{"r"}},
+			{Name: "flat", Op: "Flatten", Inputs: []string{"r"}, Outputs: []string{"y"}},
+		},
+	}
+	for _, w := range []int{1, 2} {
+		e, err := New(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.workers = w
+		if e.helpers == nil && w > 1 {
+			e.helpers = newWorkerPool(w - 1)
+		}
+		const n = 4
+		x := randInput(e, n)
+		_, kept, err := e.Forward(x, n, []string{"r", "hw", "m1"})
+		if err != nil {
+			t.Fatalf("%d workers: %v", w, err)
+		}
+		if got := kept["r"].Shape; !slices.Equal(got, []int{n, 2, 3}) {
+			t.Errorf("%d workers: r has shape %v, want [%d 2 3]", w, got, n)
+		}
+		if got := kept["hw"].Floats(); !slices.Equal(got, []float32{2, 3}) {
+			t.Errorf("%d workers: hw = %v, want [2 3]", w, got)
+		}
+		if got := kept["m1"].Floats(); !slices.Equal(got, []float32{-1}) {
+			t.Errorf("%d workers: m1 = %v, want [-1]", w, got)
+		}
+		_, kept, err = e.Forward(x, n, []string{"sh", "r"})
+		if err != nil {
+			t.Fatalf("%d workers: %v", w, err)
+		}
+		if got := kept["sh"].Floats(); !slices.Equal(got, []float32{n, 2, 3}) {
+			t.Errorf("%d workers: the input's Shape = %v, want [%d 2 3]", w, got, n)
+		}
+		if got := kept["r"].Shape; !slices.Equal(got, []int{n, 2, 3}) {
+			t.Errorf("%d workers: r beside the Shape has shape %v, want [%d 2 3]", w, got, n)
+		}
 	}
 }
