@@ -126,6 +126,14 @@ func evalMatMul(n *Node, in []*Tensor) ([]*Tensor, error) {
 	// not depend on the matrix sizes), not a scalar triple loop, which made
 	// MatMul-heavy models (ViT, ConvNeXt) orders of magnitude slower than
 	// onnxruntime.
+	if len(bb) == 0 {
+		// B is one matrix for every batch element (a weight): A's batch is
+		// more rows of one product, so B is packed once, not per element.
+		// Each element is the same sum Sgemm computes for any m.
+		rows := len(out.Data) / nn
+		kernels.Sgemm(false, false, rows, nn, k, 1, A[:rows*k], k, B[:k*nn], nn, 0, out.Data, nn)
+		return []*Tensor{out}, nil
+	}
 	broadcastIndex(batch, ab, bb, func(i, ia, ib int) {
 		kernels.Sgemm(false, false, m, nn, k, 1, A[ia*m*k:(ia+1)*m*k], k, B[ib*k*nn:(ib+1)*k*nn], nn, 0, out.Data[i*m*nn:(i+1)*m*nn], nn)
 	})
