@@ -77,6 +77,10 @@ def build(arch, seed):
                 if mod.affine:
                     mod.weight.copy_(torch.rand(n, generator=g) + 0.5)
                     mod.bias.copy_(torch.randn(n, generator=g) * 0.1)
+            elif isinstance(mod, torch.nn.Linear) and not mod.weight.any():
+                # torchvision zero-initialises ViT's head: its logits would
+                # all be 0 and the logit comparison would say nothing.
+                mod.weight.copy_(torch.randn(mod.weight.shape, generator=g) * 0.02)
             elif isinstance(mod, (torch.nn.LayerNorm, torch.nn.GroupNorm)):
                 if getattr(mod, "weight", None) is not None:
                     mod.weight.copy_(torch.rand(mod.weight.shape, generator=g) + 0.5)
