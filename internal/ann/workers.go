@@ -20,11 +20,13 @@ const spinFor = 500 * time.Microsecond
 // Executor, so an unreachable Executor's cleanup can stop them.
 type workerPool struct {
 	jobs chan func()
+	live atomic.Int32 // helpers running (for tests: stop ends them)
 }
 
 // newWorkerPool starts k helpers.
 func newWorkerPool(k int) *workerPool {
 	p := &workerPool{jobs: make(chan func(), k)}
+	p.live.Add(int32(k))
 	for range k {
 		go p.help()
 	}
@@ -34,6 +36,7 @@ func newWorkerPool(k int) *workerPool {
 // help runs jobs until the pool is stopped, polling for spinFor after each
 // before it parks on the channel.
 func (p *workerPool) help() {
+	defer p.live.Add(-1)
 	for {
 		idle := time.Now()
 		for time.Since(idle) < spinFor {

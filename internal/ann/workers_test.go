@@ -18,7 +18,6 @@ import (
 // them.
 func TestWorkerPool(t *testing.T) {
 	p := newWorkerPool(2)
-	before := runtime.NumGoroutine()
 	const callers, rounds, jobs = 3, 4, 50
 	var ran [callers * rounds * jobs]atomic.Int32
 	for r := range rounds {
@@ -47,9 +46,9 @@ func TestWorkerPool(t *testing.T) {
 		}
 	}
 	p.stop()
-	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before-2; {
+	for deadline := time.Now().Add(5 * time.Second); p.live.Load() > 0; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines after stop, %d before: the helpers did not end", runtime.NumGoroutine(), before)
+			t.Fatalf("%d helpers still running after stop", p.live.Load())
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -106,22 +105,21 @@ func TestForwardWorkers(t *testing.T) {
 // executor is garbage collected (its cleanup stops the pool).
 func TestExecutorHelpersEnd(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
-	g := loadLeNet(t)
-	before := runtime.NumGoroutine()
-	e, err := New(g)
+	e, err := New(loadLeNet(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Run(randInput(e, 5), 5); err != nil {
 		t.Fatal(err)
 	}
-	if got := runtime.NumGoroutine(); got != before+2 {
-		t.Fatalf("%d goroutines with the executor, %d before: want 2 helpers", got, before)
+	p := e.helpers
+	if p == nil || p.live.Load() != 2 {
+		t.Fatalf("helpers %v, want 2 running", p)
 	}
 	e = nil
-	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; {
+	for deadline := time.Now().Add(5 * time.Second); p.live.Load() > 0; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines after the executor was collected, %d before", runtime.NumGoroutine(), before)
+			t.Fatalf("%d helpers still running after the executor was collected", p.live.Load())
 		}
 		runtime.GC()
 		time.Sleep(time.Millisecond)
