@@ -244,19 +244,51 @@ func TestChannelConst(t *testing.T) {
 	}
 }
 
+// poolChainGraph is x [N, 16, 12, 12] → Conv(32, 3×3, pad 1) → Relu →
+// AveragePool(2×2) → Mul by a per-channel constant → Sub a scalar: a
+// chain after the fused pool (step.postEp).
+func poolChainGraph() *importer.Graph {
+	r := rand.New(rand.NewPCG(21, 22))
+	rnd := func(shape ...int) *importer.Tensor {
+		t := importer.NewTensor(shape...)
+		for i := range t.Data {
+			t.Data[i] = 2*r.Float32() - 1
+		}
+		return t
+	}
+	return &importer.Graph{
+		Inputs:  []importer.Value{{Name: "x", Shape: []int{-1, 16, 12, 12}}},
+		Outputs: []string{"y"},
+		Opset:   13,
+		Consts:  map[string]*importer.Tensor{"w": rnd(32, 16, 3, 3), "b": rnd(32), "s": rnd(1, 32, 1, 1), "c": rnd(1)},
+		Nodes: []*importer.Node{
+			{Name: "conv", Op: "Conv", Inputs: []string{"x", "w", "b"}, Outputs: []string{"c0"},
+				Attrs: importer.Attrs{"pads": []int64{1, 1, 1, 1}, "kernel_shape": []int64{3, 3}}},
+			{Name: "relu", Op: "Relu", Inputs: []string{"c0"}, Outputs: []string{"c1"}},
+			{Name: "pool", Op: "AveragePool", Inputs: []string{"c1"}, Outputs: []string{"p"},
+				Attrs: importer.Attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}},
+			{Name: "mul", Op: "Mul", Inputs: []string{"p", "s"}, Outputs: []string{"m"}},
+			{Name: "sub", Op: "Sub", Inputs: []string{"m", "c"}, Outputs: []string{"y"}},
+		},
+	}
+}
+
 // TestConvPoolFused checks the AveragePool fused after a convolution's
-// chain (fusePool) on LeNet and vgg_small: the steps exist, and the fused
-// output is bit-identical to the unfused graph for batches that split
-// into several scratch-sized groups of images with a ragged last one, and
-// for one image.
+// chain (fusePool) on LeNet, vgg_small and a graph with a chain after the
+// pool: the steps exist, and the fused output is bit-identical to the
+// unfused graph for batches that split into several scratch-sized groups
+// of images with a ragged last one, and for one image.
 func TestConvPoolFused(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		graph func(t *testing.T) *importer.Graph
-		steps int // fused Conv+Relu+AveragePool steps
+		ops   string // the ops of the fused steps
+		steps int    // how many
 	}{
-		{"lenet_mnist", loadLeNet, 2},
-		{"vgg_small_cifar10_relu", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg_small_cifar10_relu.onnx") }, 5},
+		{"lenet_mnist", loadLeNet, "Conv+Relu+AveragePool", 2},
+		{"vgg_small_cifar10_relu", func(t *testing.T) *importer.Graph { return sharedGraph(t, "vgg_small_cifar10_relu.onnx") },
+			"Conv+Relu+AveragePool", 5},
+		{"chain after the pool", func(*testing.T) *importer.Graph { return poolChainGraph() }, "Conv+Relu+AveragePool+Mul+Sub", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.graph(t)
@@ -264,7 +296,7 @@ func TestConvPoolFused(t *testing.T) {
 			got := 0
 			for i := range fused.steps {
 				s := &fused.steps[i]
-				if s.post != nil && s.conv != nil && strings.Join(s.ops, "+") == "Conv+Relu+AveragePool" {
+				if s.post != nil && s.conv != nil && strings.Join(s.ops, "+") == tc.ops {
 					got++
 					if per := s.conv.Geom().K * s.conv.Geom().OutH() * s.conv.Geom().OutW(); poolScratch/per >= 37 {
 						t.Errorf("step %s: %d images per scratch group, the test batch does not split", s.layer, poolScratch/per)
@@ -272,7 +304,7 @@ func TestConvPoolFused(t *testing.T) {
 				}
 			}
 			if got != tc.steps {
-				t.Fatalf("%d fused Conv+Relu+AveragePool steps, want %d", got, tc.steps)
+				t.Fatalf("%d fused %s steps, want %d", got, tc.ops, tc.steps)
 			}
 			for _, n := range []int{37, 1} {
 				x := randInput(fused, n)
