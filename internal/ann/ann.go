@@ -208,6 +208,15 @@ func batchMajorValues(g *importer.Graph, shapes map[string][]int, inShape []int)
 	return bm
 }
 
+// constant returns the value of the constant name (folded by the plan or
+// an initialiser), or nil.
+func (e *Executor) constant(name string) *importer.Tensor {
+	if t, ok := e.folded[name]; ok {
+		return t
+	}
+	return e.g.Consts[name]
+}
+
 func (e *Executor) produces(name string) bool {
 	for _, n := range e.g.Nodes {
 		for _, o := range n.Outputs {
@@ -240,10 +249,7 @@ func (e *Executor) chunk(dst, x []float32, n int, keep []string, prof []int64, c
 		if t, ok := env[name]; ok {
 			return t
 		}
-		if t, ok := e.folded[name]; ok {
-			return t
-		}
-		return e.g.Consts[name]
+		return e.constant(name)
 	}
 	store := func(name string, t *importer.Tensor) {
 		env[name] = t
@@ -309,17 +315,16 @@ func (e *Executor) chunk(dst, x []float32, n int, keep []string, prof []int64, c
 				return nil, err
 			}
 			out := ar.tensor(n, s.outPer)
-			if s.post != nil {
-				convPool(s, out.Data, xt.Data, n, ws, ar)
-				store(s.out, out)
-			} else {
-				var ep kernels.Epilogue
-				if s.ep != nil {
-					ep = s.ep
-				}
-				s.conv.ForwardEpilogue(out.Data, xt.Data, n, ws, ep)
-				store(s.out, out)
+			var ep kernels.Epilogue
+			if s.ep != nil {
+				ep = s.ep
 			}
+			if s.post != nil {
+				convPool(s, out.Data, xt.Data, n, ws, ar, ep)
+			} else {
+				s.conv.ForwardEpilogue(out.Data, xt.Data, n, ws, ep)
+			}
+			store(s.out, out)
 		} else {
 			nodes := s.nodes
 			if !unfused && s.ep != nil {

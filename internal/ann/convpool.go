@@ -45,8 +45,9 @@ func fusePool(s *step, g *importer.Graph, uses map[string]int, consumer map[stri
 
 // convPool runs the step s (a prepared convolution with a fused
 // AveragePool) on the n images x into out, poolScratch floats of
-// convolution output at a time, in a scratch buffer from ar.
-func convPool(s *step, out, x []float32, n int, ws []float32, ar *arena) {
+// convolution output at a time, in a scratch buffer from ar; ep is the
+// convolution's epilogue (nil: none).
+func convPool(s *step, out, x []float32, n int, ws []float32, ar *arena, ep kernels.Epilogue) {
 	g := s.conv.Geom()
 	inPer := g.C * g.H * g.W
 	convPer := g.K * g.OutH() * g.OutW()
@@ -54,33 +55,14 @@ func convPool(s *step, out, x []float32, n int, ws []float32, ar *arena) {
 	nb := min(n, max(1, poolScratch/convPer))
 	tmp := ar.get(nb * convPer)
 	defer ar.put(tmp)
-	var ep kernels.Epilogue
-	if s.ep != nil {
-		ep = s.ep
-	}
+	o := &importer.Tensor{Shape: append([]int{0}, s.outPer...)} // the pooled block, for the chain
 	for i0 := 0; i0 < n; i0 += nb {
 		m := min(nb, n-i0)
 		s.conv.ForwardEpilogue(tmp, x[i0*inPer:(i0+m)*inPer], m, ws, ep)
-		o := out[i0*outPer : (i0+m)*outPer]
-		kernels.AvgPool(o, tmp, m, *s.post)
+		o.Shape[0], o.Data = m, out[i0*outPer:(i0+m)*outPer]
+		kernels.AvgPool(o.Data, tmp, m, *s.post)
 		if s.postEp != nil {
-			applyChannels(s.postEp, o, s.outPer[0])
+			s.postEp.applyTensor(o)
 		}
-	}
-}
-
-// applyChannels applies ch to the NCHW images in v, plane by plane (k
-// channels per image).
-func applyChannels(ch *chain, v []float32, k int) {
-	plane := len(v) / max(1, k)
-	if len(v) == 0 || plane == 0 {
-		return
-	}
-	if ch.scalar {
-		ch.Apply(0, v)
-		return
-	}
-	for r := 0; r < len(v)/plane; r++ {
-		ch.Apply(r%k, v[r*plane:(r+1)*plane])
 	}
 }

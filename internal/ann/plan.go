@@ -45,12 +45,7 @@ type step struct {
 func (e *Executor) plan(shapes map[string][]int, fuse bool) error {
 	g := e.g
 	e.folded = map[string]*importer.Tensor{}
-	constOf := func(name string) *importer.Tensor {
-		if t, ok := e.folded[name]; ok {
-			return t
-		}
-		return g.Consts[name]
-	}
+	constOf := e.constant
 	isConst := func(name string) bool { return name == "" || constOf(name) != nil }
 	uses := map[string]int{}
 	consumer := map[string]int{}

@@ -95,15 +95,6 @@ func (e *Executor) jumpsOnData(n *importer.Node) bool {
 	return false
 }
 
-// constant returns the value of the constant name (folded by the plan or
-// an initialiser), or nil.
-func (e *Executor) constant(name string) *importer.Tensor {
-	if t, ok := e.folded[name]; ok {
-		return t
-	}
-	return e.g.Consts[name]
-}
-
 // continuousChain reports whether every step of ch (nil: none) is a
 // continuous function of its input, so that a small change of the
 // convolution's output changes the chain's output a little.
